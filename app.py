@@ -1,0 +1,112 @@
+"""The application factory: `flask --app app run`, or gunicorn "app:create_app()"."""
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from pawline.config import from_environment
+from pawline.db import db
+from pawline.embedded import embedded_database_url
+from pawline.tenancy import scope_session
+
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app from the environment, or from `test_config` in tests."""
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    if test_config is None:
+        app.config.from_mapping(from_environment(instance))
+    else:
+        app.config.from_mapping(from_environment(instance, env={"SECRET_KEY": "test"}))
+        app.config.update(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = embedded_database_url(instance / "pgdata")
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"),
+                     compare_server_default=True)
+    csrf.init_app(app)
+    _init_login(app)
+    _register_blueprints(app)
+    _init_templates(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.headers.get("HX-Request"):
+            response.headers.add("Vary", "HX-Request")
+        return response
+
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from pawline.models import Organization, User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+    @app.before_request
+    def scope_to_organization():
+        if current_user.is_authenticated:
+            scope_session(db.session, current_user.org_id)
+            g.org = db.session.get(Organization, current_user.org_id)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from blueprints import (
+        audit,
+        auth,
+        bookings,
+        cli,
+        clients,
+        inbox,
+        numbers,
+        simulator,
+        sitter_portal,
+        sitters,
+        webhooks,
+    )
+
+    for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
+                   simulator, webhooks, cli):
+        app.register_blueprint(module.bp)
+    csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
+
+
+def _init_templates(app: Flask) -> None:
+    from blueprints import formatting
+
+    formatting.register(app)
+    app.jinja_env.globals["HTMX_SCRIPT"] = "htmx-2.0.11.min.js"
+
+    @app.context_processor
+    def organization():
+        return {"org": g.get("org")}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    create_app().run(debug=os.environ.get("FLASK_DEBUG") == "1")

@@ -1,0 +1,65 @@
+"""Sign in and sign out."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired
+
+from blueprints.common import render
+from pawline.accounts import authenticate
+
+bp = Blueprint("auth", __name__)
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+def home_for(user) -> str:
+    """Where a user lands after signing in: sitters on their page, everyone else the inbox."""
+    return url_for("sitter_portal.home") if user.role == "sitter" else url_for("inbox.index")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths, so `next` cannot send a user elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
+
+
+@bp.route("/")
+def root():
+    """Send visitors to their home page, or to sign in."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """Show the sign-in form; check the password and start a fresh session."""
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            session.clear()  # a new session on sign-in (no fixation)
+            login_user(user)
+            session.permanent = True
+            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+        form.password.errors.append("That email and password do not match an account.")
+        return render("auth/sign_in.html", form=form, status=400)
+    return render("auth/sign_in.html", form=form, status=400 if form.errors else 200)
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out():
+    """End the session."""
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.sign_in"))

@@ -1,0 +1,86 @@
+"""Command-line administration: demo, create-org, create-user, add-number, doctor."""
+
+import click
+from flask import Blueprint
+from flask_migrate import upgrade
+
+from pawline import accounts, demo, numbers
+from pawline.db import db
+from pawline.doctor import run_checks
+from pawline.errors import DomainError
+
+bp = Blueprint("cli", __name__, cli_group=None)
+
+
+def _fail_on_domain_error(action):
+    """Run `action`; a refused request prints its one-line reason and exits 1."""
+    try:
+        return action()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+
+
+@bp.cli.command("demo")
+def demo_command():
+    """Apply migrations and seed the demo organization (running it twice changes nothing)."""
+    upgrade()
+    created = demo.seed()
+    click.echo("Seeded the demo organization." if created else "The demo organization exists.")
+    click.echo("Start the dashboard:  flask --app app run   then open http://127.0.0.1:5000")
+    for role, email in demo.SIGN_INS:
+        click.echo(f"  {role:<6} {email}  password: {demo.PASSWORD}")
+
+
+@bp.cli.command("create-org")
+@click.argument("name")
+@click.option("--slug", help="Short name in URLs and commands (default: from NAME).")
+@click.option("--owner-email", required=True)
+@click.option("--owner-password", required=True)
+def create_org_command(name, slug, owner_email, owner_password):
+    """Create an organization with its first owner; prints the slug."""
+    org = _fail_on_domain_error(
+        lambda: accounts.register_org(name, owner_email, owner_password, slug=slug))
+    click.echo(org.slug)
+
+
+@bp.cli.command("create-user")
+@click.option("--org", "org_slug", required=True)
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", type=click.Choice(["owner", "staff", "sitter"]), required=True)
+def create_user_command(org_slug, email, password, role):
+    """Create a user of an organization."""
+    user = _fail_on_domain_error(lambda: accounts.add_user(org_slug, email, password, role))
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@bp.cli.command("add-number")
+@click.argument("e164")
+@click.option("--org", "org_slug", required=True)
+@click.option("--class", "number_class", type=click.Choice(["front_desk", "pool", "sitter"]),
+              required=True)
+def add_number_command(e164, org_slug, number_class):
+    """Add a masked number to an organization's pool."""
+
+    def add():
+        org = accounts.org_by_slug(org_slug)
+        return numbers.add_number(org.id, e164, number_class, org.default_region)
+
+    number = _fail_on_domain_error(add)
+    click.echo(f"Added {number.e164} ({number.number_class}).")
+
+
+@bp.cli.command("doctor")
+def doctor_command():
+    """Run the proof query of every invariant; exit 1 if any is violated."""
+    results = run_checks(db.session.connection())
+    for result in results:
+        mark = "ok  " if result.holds else "FAIL"
+        click.echo(f"{mark} {result.check.invariant:<3} {result.check.claim}")
+        for row in result.violations:
+            click.echo(f"       violation: {row}")
+    failed = sum(not r.holds for r in results)
+    click.echo(f"{len(results) - failed} of {len(results)} checks hold.")
+    if failed:
+        raise SystemExit(1)

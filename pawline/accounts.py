@@ -1,0 +1,106 @@
+"""Organizations and users: creation, password hashing and sign-in checks."""
+
+import re
+import secrets
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from pawline.db import add_or_explain, db
+from pawline.errors import DomainError, DuplicateRecord, NotFound
+from pawline.models import ROLES, Organization, User
+
+# Argon2id at OWASP's floor (m=19 MiB, t=2, p=1): strong, and quick enough for a test suite.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_DUMMY_HASH = _hasher.hash("not a password")
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    """Hash a new password with Argon2id."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.", "password")
+    return _hasher.hash(password)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (timing does not reveal which)."""
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        db.session.commit()
+    return user
+
+
+def slugify(name: str) -> str:
+    """A URL-safe slug from an organization's name."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "org"
+
+
+def create_org(name: str, slug: str | None = None, timezone: str = "America/New_York",
+               region: str = "US") -> Organization:
+    """Create an organization; a taken slug is a DuplicateRecord."""
+    if not name.strip():
+        raise DomainError("An organization needs a name.", "name")
+    org = Organization(
+        name=name.strip(), slug=slug or slugify(name), timezone=timezone,
+        default_region=region, webhook_secret=secrets.token_hex(32),
+    )
+    return add_or_explain(org, {
+        "uq_organization_slug": DuplicateRecord(f"The slug {org.slug!r} is taken.", "slug"),
+        "ck_organization_slug_format": DomainError(
+            f"{org.slug!r} is not a slug: use lowercase letters, digits and dashes.", "slug"),
+    })
+
+
+def org_by_slug(slug: str) -> Organization:
+    """The organization with this slug, or NotFound."""
+    org = db.session.scalar(sa.select(Organization).where(Organization.slug == slug))
+    if org is None:
+        raise NotFound(f"No organization has the slug {slug!r}.")
+    return org
+
+
+def create_user(org_id: int, email: str, password: str, role: str, name: str = "") -> User:
+    """Create a user of an organization; a taken email is a DuplicateRecord."""
+    if role not in ROLES:
+        raise DomainError(f"Role must be one of {', '.join(ROLES)}.", "role")
+    email = email.strip().lower()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
+        raise DomainError(f"{email!r} is not an email address.", "email")
+    user = User(org_id=org_id, email=email, password_hash=hash_password(password), role=role,
+                name=name.strip() or email.split("@")[0])
+    return add_or_explain(user, {
+        "uq_app_user_email": DuplicateRecord(f"A user with the email {email} exists.", "email"),
+    })
+
+
+def register_org(name: str, owner_email: str, owner_password: str, slug: str | None = None
+                 ) -> Organization:
+    """Create an organization with its first owner, both or neither."""
+    try:
+        org = create_org(name, slug)
+        create_user(org.id, owner_email, owner_password, "owner")
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return org
+
+
+def add_user(org_slug: str, email: str, password: str, role: str) -> User:
+    """Create a user in the organization with this slug, and commit."""
+    try:
+        user = create_user(org_by_slug(org_slug).id, email, password, role)
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return user

@@ -1,0 +1,43 @@
+"""Phone numbers: whatever people type, stored as E.164."""
+
+import phonenumbers
+
+from pawline.errors import InvalidPhone
+
+
+def normalize_phone(raw: str | None, region: str = "US") -> str:
+    """Answer the E.164 form of `raw`, read in `region` when it has no country code."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhone("Enter a phone number.")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone(f"{text!r} is not a phone number.") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhone(f"{text!r} is not a valid phone number.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def try_normalize(raw: str, region: str = "US") -> str | None:
+    """The E.164 form when `raw` reads as a phone number, else None (for search boxes)."""
+    try:
+        return normalize_phone(raw, region)
+    except InvalidPhone:
+        return None
+
+
+def display_phone(e164: str | None) -> str:
+    """A readable form: national for the US/Canada, international otherwise."""
+    if not e164:
+        return ""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    fmt = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if parsed.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, fmt)
