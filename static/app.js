@@ -41,3 +41,12 @@ document.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.elt;
   if (form.matches && form.matches("form[data-reset-on-success]") && event.detail.successful) form.reset();
 });
+
+// A form error answers 400/422 with the form and its message: let htmx swap it in like a 200.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr.status;
+  if (status === 400 || status === 422) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
