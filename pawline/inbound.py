@@ -1,0 +1,145 @@
+"""Inbound SMS and provider status callbacks: each one transaction of atomic statements.
+
+A provider retries a webhook it thinks failed; the message's unique (provider, provider_sid)
+decides whether this delivery is new (I6), and a duplicate changes nothing at all.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from pawline.clock import utcnow
+from pawline.db import db
+from pawline.errors import DomainError, InvalidPhone
+from pawline.models import E164_PATTERN, Message, MessageNumber, Organization, Thread
+from pawline.phones import normalize_phone
+from pawline.threads import add_event, find_or_create_client_by_phone, find_or_create_thread
+
+PREVIEW_LENGTH = 160
+QUARANTINE_FLAG = "sent to a quarantined number"
+
+
+class UnknownNumber(DomainError):
+    """The `To` number is in no organization's pool."""
+
+    field = "to"
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    message_id: int | None
+    thread_id: int
+    client_id: int
+    org_id: int
+    duplicate: bool
+    flagged: bool
+
+
+def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
+                provider: str = "twilio", num_media: int = 0,
+                now: datetime | None = None) -> InboundResult:
+    """Store an inbound SMS in its client's one thread, reopening it; a retry changes nothing."""
+    now = now or utcnow()
+    session = db.session
+    number, region = _number_for(to_raw)
+    from_e164 = _phone(from_raw, region, "from")
+    client_id, _ = find_or_create_client_by_phone(number.org_id, from_e164)
+    thread_id = find_or_create_thread(number.org_id, client_id, now=now)
+    flag = QUARANTINE_FLAG if number.status == "quarantined" else None
+    message_id = session.scalar(
+        insert(Message)
+        .values(org_id=number.org_id, thread_id=thread_id, direction="inbound", body=body or "",
+                from_e164=from_e164, to_e164=number.e164, number_id=number.id,
+                status="received", provider=provider, provider_sid=provider_sid,
+                num_media=num_media, flag=flag, created_at=now, status_updated_at=now)
+        .on_conflict_do_nothing(index_elements=["provider", "provider_sid"])
+        .returning(Message.id)
+    )
+    if message_id is None:
+        session.rollback()  # a retried webhook: undo the find-or-creates too (they found anyway)
+        return InboundResult(None, thread_id, client_id, number.org_id, True, False)
+    previous = _bump_thread(thread_id, body or "", now)
+    if previous in ("closed", "snoozed"):
+        add_event(number.org_id, thread_id, "reopened", "Reopened by an inbound message", now=now)
+    session.commit()
+    return InboundResult(message_id, thread_id, client_id, number.org_id, False, flag is not None)
+
+
+def _number_for(to_raw: str) -> tuple[MessageNumber, str]:
+    """The pool number `To` names (any status) and its organization's phone region."""
+    text = (to_raw or "").strip()
+    # Our own numbers are looked up as stored; only a non-E.164 `To` goes through parsing.
+    to_e164 = text if re.fullmatch(E164_PATTERN, text) else _phone(text, "US", "to")
+    row = db.session.execute(
+        sa.select(MessageNumber, Organization.default_region)
+        .join(Organization, Organization.id == MessageNumber.org_id)
+        .where(MessageNumber.e164 == to_e164)
+    ).first()
+    if row is None:
+        raise UnknownNumber(f"{to_e164} is not one of our numbers.")
+    return row[0], row[1]
+
+
+def _phone(raw: str, region: str, field: str) -> str:
+    """`raw` in E.164, or InvalidPhone naming the field it came from."""
+    try:
+        return normalize_phone(raw, region)
+    except InvalidPhone as error:
+        raise InvalidPhone(error.message, field=field) from None
+
+
+def _bump_thread(thread_id: int, body: str, now: datetime) -> str:
+    """Reopen the thread and count the message, in one statement; answers its previous status."""
+    old = (sa.select(Thread.id, Thread.status).where(Thread.id == thread_id)
+           .with_for_update().subquery("old"))
+    return db.session.scalar(
+        sa.update(Thread)
+        .where(Thread.id == old.c.id)
+        .values(status="open", snoozed_until=None,
+                last_message_at=sa.func.greatest(Thread.last_message_at, now),
+                last_activity_at=sa.func.greatest(Thread.last_activity_at, now),
+                last_message_preview=sa.func.left(body, PREVIEW_LENGTH),
+                last_message_direction="inbound",
+                unread_count=Thread.unread_count + 1)
+        .returning(old.c.status)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# Twilio's statuses in the order a message moves; ones we don't store map onto the nearest.
+STATUS_RANK = {"queued": 1, "sending": 2, "sent": 3, "delivered": 4, "undelivered": 4,
+               "failed": 4}
+STATUS_ALIASES = {"accepted": "queued", "scheduled": "queued", "canceled": "failed",
+                  "partially_delivered": "delivered", "read": "delivered"}
+
+
+def apply_status_callback(provider_sid: str, status: str, error_code: str | None = None,
+                          error_message: str | None = None, provider: str = "twilio",
+                          now: datetime | None = None) -> bool:
+    """Move an outbound message's status forward (never back); False when nothing changed."""
+    reported = (status or "").strip().lower()
+    stored = STATUS_ALIASES.get(reported, reported)
+    if stored not in STATUS_RANK or not provider_sid:
+        return False
+    new_rank = STATUS_RANK[stored]
+    failed = stored in ("undelivered", "failed")
+    values = {"status": stored, "status_updated_at": now or utcnow()}
+    if failed:
+        values |= {"error_code": error_code or None, "error_message": error_message or None}
+    changed = db.session.execute(
+        sa.update(Message)
+        .where(Message.provider == provider, Message.provider_sid == provider_sid,
+               Message.direction == "outbound", _rank(Message.status) < new_rank)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return changed > 0
+
+
+def _rank(column) -> sa.ColumnElement[int]:
+    """The SQL rank of a stored status (received and unknowns rank 0)."""
+    return sa.case(STATUS_RANK, value=column, else_=0)
