@@ -1,0 +1,342 @@
+"""Bookings and their assignment windows (I3, I7): who covers which client, and when.
+
+Confirming a booking gives the client's one thread an assignment window for the booking's sitter
+and times (one per booking, I7). Bookings never assign or reassign masked numbers: only
+activating a sitter does (I5). Cancelling keeps history: a window that has started ends now; one
+that has not started yet is deleted (it never covered anyone).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from pawline import audit
+from pawline.clock import utcnow
+from pawline.db import add_or_explain, db
+from pawline.errors import DomainError, DuplicateRecord, NotFound
+from pawline.models import AssignmentWindow, Booking, Client, Organization, Sitter
+from pawline.phones import normalize_phone
+from pawline.threads import find_or_create_client_by_phone, find_or_create_thread, guest_name
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    booking: Booking
+    client_name: str
+    sitter_name: str
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    booking_id: int
+    sitter_id: int
+    sitter_name: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+# ---- times ---------------------------------------------------------------------------------
+
+def org_zone(org_id: int) -> ZoneInfo:
+    """The organization's time zone (forms are read and shown in it)."""
+    name = db.session.scalar(sa.select(Organization.timezone).where(Organization.id == org_id))
+    try:
+        return ZoneInfo(name or "UTC")
+    except ZoneInfoNotFoundError:
+        return ZoneInfo("UTC")
+
+
+def parse_local_time(text: str | None, zone: ZoneInfo, field: str) -> datetime:
+    """A form's `datetime-local` value (YYYY-MM-DDTHH:MM) read in `zone`, answered in UTC."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Enter a date and time.", field)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise DomainError(f"{text!r} is not a date and time (YYYY-MM-DD HH:MM).", field) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
+
+
+def parse_instant(text, field: str) -> datetime:
+    """An ISO-8601 time with a UTC offset (as booking systems send), answered in UTC."""
+    if not isinstance(text, str) or not text.strip():
+        raise DomainError(f"{field} is missing.", field)
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise DomainError(f"{field} is not an ISO-8601 time.", field) from None
+    if value.tzinfo is None:
+        raise DomainError(f"{field} needs a UTC offset (e.g. +00:00).", field)
+    return value.astimezone(UTC)
+
+
+def local_input_value(value: datetime | None, zone: ZoneInfo) -> str:
+    """A UTC time as a `datetime-local` form value in `zone`."""
+    return value.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def _check_times(starts_at: datetime, ends_at: datetime) -> None:
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise DomainError("Times must carry a time zone.", "starts_at")
+    if ends_at <= starts_at:
+        raise DomainError("The booking must end after it starts.", "ends_at")
+
+
+# ---- lookups -------------------------------------------------------------------------------
+
+def _require(model, org_id: int, record_id, field: str, what: str):
+    try:
+        record_id = int(record_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"Choose a {what}.", field) from None
+    row = db.session.scalar(sa.select(model).where(model.id == record_id, model.org_id == org_id))
+    if row is None:
+        raise NotFound(f"No such {what}.", field)
+    return row
+
+
+def get_booking(org_id: int, booking_id: int, lock: bool = False) -> Booking:
+    """The organization's booking by id; another organization's id is NotFound."""
+    query = sa.select(Booking).where(Booking.id == booking_id, Booking.org_id == org_id)
+    booking = db.session.scalar(query.with_for_update() if lock else query)
+    if booking is None:
+        raise NotFound("No such booking.")
+    return booking
+
+
+def list_bookings(org_id: int, now: datetime, past_limit: int = 50
+                  ) -> tuple[list[BookingRow], list[BookingRow]]:
+    """(current and upcoming by start, recent past newest first), with client and sitter names."""
+    base = (
+        sa.select(Booking, Client.name, Sitter.name)
+        .join(Client, sa.and_(Client.id == Booking.client_id, Client.org_id == Booking.org_id))
+        .join(Sitter, sa.and_(Sitter.id == Booking.sitter_id, Sitter.org_id == Booking.org_id))
+        .where(Booking.org_id == org_id)
+    )
+    ahead = db.session.execute(
+        base.where(Booking.ends_at > now).order_by(Booking.starts_at, Booking.id))
+    past = db.session.execute(
+        base.where(Booking.ends_at <= now).order_by(Booking.starts_at.desc(), Booking.id.desc())
+        .limit(past_limit))
+    return [BookingRow(*row) for row in ahead], [BookingRow(*row) for row in past]
+
+
+def booking_choices(org_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(clients, sitters) as (id, name) pairs for a booking form."""
+    clients = db.session.execute(
+        sa.select(Client.id, Client.name).where(Client.org_id == org_id)
+        .order_by(sa.func.lower(Client.name), Client.id))
+    sitters = db.session.execute(
+        sa.select(Sitter.id, Sitter.name).where(Sitter.org_id == org_id)
+        .order_by(Sitter.active.desc(), sa.func.lower(Sitter.name), Sitter.id))
+    return [tuple(r) for r in clients], [tuple(r) for r in sitters]
+
+
+def windows_for_thread(org_id: int, thread_id: int) -> list[WindowRow]:
+    """The thread's assignment windows with their sitters' names, earliest first (one query)."""
+    rows = db.session.execute(
+        sa.select(AssignmentWindow.booking_id, AssignmentWindow.sitter_id, Sitter.name,
+                  AssignmentWindow.starts_at, AssignmentWindow.ends_at)
+        .join(Sitter, sa.and_(Sitter.id == AssignmentWindow.sitter_id,
+                              Sitter.org_id == AssignmentWindow.org_id))
+        .where(AssignmentWindow.org_id == org_id, AssignmentWindow.thread_id == thread_id)
+        .order_by(AssignmentWindow.starts_at, AssignmentWindow.id)
+    )
+    return [WindowRow(*row) for row in rows]
+
+
+# ---- changes -------------------------------------------------------------------------------
+
+def _booking_data(booking: Booking) -> dict:
+    return {"client_id": booking.client_id, "sitter_id": booking.sitter_id,
+            "starts_at": booking.starts_at.isoformat(), "ends_at": booking.ends_at.isoformat(),
+            "external_ref": booking.external_ref, "status": booking.status}
+
+
+def create_booking(org_id: int, client_id: int, sitter_id: int, starts_at: datetime,
+                   ends_at: datetime, actor_user_id: int | None = None,
+                   external_ref: str | None = None) -> Booking:
+    """Create a pending booking of a client with a sitter."""
+    _require(Client, org_id, client_id, "client_id", "client")
+    _require(Sitter, org_id, sitter_id, "sitter_id", "sitter")
+    _check_times(starts_at, ends_at)
+    booking = add_or_explain(
+        Booking(org_id=org_id, client_id=int(client_id), sitter_id=int(sitter_id),
+                starts_at=starts_at, ends_at=ends_at, status="pending",
+                external_ref=external_ref or None),
+        {"uq_booking_org_id_external_ref": DuplicateRecord(
+            f"A booking with the reference {external_ref!r} exists.", "external_ref")})
+    audit.record(org_id, actor_user_id, "booking.created", "booking", booking.id,
+                 _booking_data(booking))
+    db.session.commit()
+    return booking
+
+
+def _move_window(booking: Booking) -> None:
+    """Make the booking's window (if it has one) follow its client, sitter and times."""
+    if booking.status != "confirmed":
+        return
+    thread_id = find_or_create_thread(booking.org_id, booking.client_id)
+    db.session.execute(
+        sa.update(AssignmentWindow)
+        .where(AssignmentWindow.booking_id == booking.id,
+               AssignmentWindow.org_id == booking.org_id)
+        .values(thread_id=thread_id, sitter_id=booking.sitter_id,
+                starts_at=booking.starts_at, ends_at=booking.ends_at)
+    )
+
+
+def update_booking(org_id: int, booking_id: int, client_id: int, sitter_id: int,
+                   starts_at: datetime, ends_at: datetime,
+                   actor_user_id: int | None = None) -> Booking:
+    """Change a booking's client, sitter or times; its window moves with it."""
+    booking = get_booking(org_id, booking_id, lock=True)
+    if booking.status == "cancelled":
+        raise DomainError("A cancelled booking cannot be changed.")
+    _require(Client, org_id, client_id, "client_id", "client")
+    _require(Sitter, org_id, sitter_id, "sitter_id", "sitter")
+    _check_times(starts_at, ends_at)
+    booking.client_id, booking.sitter_id = int(client_id), int(sitter_id)
+    booking.starts_at, booking.ends_at = starts_at, ends_at
+    db.session.flush()
+    _move_window(booking)
+    audit.record(org_id, actor_user_id, "booking.updated", "booking", booking.id,
+                 _booking_data(booking))
+    db.session.commit()
+    return booking
+
+
+def _confirm(org_id: int, booking_id: int, actor_user_id: int | None, now: datetime) -> bool:
+    """Confirm and open the window (internal, no commit); True when this call confirmed it."""
+    confirmed = db.session.execute(
+        sa.update(Booking)
+        .where(Booking.id == booking_id, Booking.org_id == org_id, Booking.status == "pending")
+        .values(status="confirmed")
+        .returning(Booking.id)
+    ).first() is not None
+    booking = get_booking(org_id, booking_id)
+    db.session.refresh(booking)
+    if booking.status == "cancelled":
+        raise DomainError("This booking was cancelled; it cannot be confirmed.")
+    thread_id = find_or_create_thread(org_id, booking.client_id, now)
+    db.session.execute(
+        insert(AssignmentWindow)
+        .values(org_id=org_id, thread_id=thread_id, booking_id=booking.id,
+                sitter_id=booking.sitter_id, starts_at=booking.starts_at,
+                ends_at=booking.ends_at)
+        .on_conflict_do_nothing(index_elements=["booking_id"])  # I7
+    )
+    if confirmed:
+        audit.record(org_id, actor_user_id, "booking.confirmed", "booking", booking.id,
+                     {"thread_id": thread_id, "sitter_id": booking.sitter_id}, now=now)
+    return confirmed
+
+
+def confirm_booking(org_id: int, booking_id: int, actor_user_id: int | None = None,
+                    now: datetime | None = None) -> Booking:
+    """Confirm a booking: the client's one thread gets the booking's window (twice is once)."""
+    try:
+        _confirm(org_id, booking_id, actor_user_id, now or utcnow())
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return get_booking(org_id, booking_id)
+
+
+def cancel_booking(org_id: int, booking_id: int, actor_user_id: int | None = None,
+                   now: datetime | None = None) -> Booking:
+    """Cancel a booking: a started window ends now, one not yet started is deleted."""
+    now = now or utcnow()
+    booking = get_booking(org_id, booking_id, lock=True)
+    if booking.status == "cancelled":
+        db.session.commit()
+        return booking
+    booking.status = "cancelled"
+    window = sa.and_(AssignmentWindow.booking_id == booking.id,
+                     AssignmentWindow.org_id == org_id)
+    db.session.execute(
+        sa.delete(AssignmentWindow).where(window, AssignmentWindow.starts_at >= now))
+    db.session.execute(
+        sa.update(AssignmentWindow)
+        .where(window, AssignmentWindow.starts_at < now, AssignmentWindow.ends_at > now)
+        .values(ends_at=now))
+    audit.record(org_id, actor_user_id, "booking.cancelled", "booking", booking.id,
+                 {"window_ended_at": now.isoformat()}, now=now)
+    db.session.commit()
+    return booking
+
+
+@dataclass(frozen=True)
+class ExternalBooking:
+    booking: Booking
+    created: bool
+    changed: bool
+
+
+def upsert_external_booking(org_id: int, external_ref: str, client_phone: str,
+                            client_name: str | None, sitter_id, starts_at: datetime,
+                            ends_at: datetime, confirm: bool, now: datetime | None = None
+                            ) -> ExternalBooking:
+    """Create or update the booking with this reference from the booking system (retries: no-op)."""
+    now = now or utcnow()
+    try:
+        result = _upsert_external(org_id, external_ref, client_phone, client_name, sitter_id,
+                                  starts_at, ends_at, confirm, now)
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return result
+
+
+def _upsert_external(org_id, external_ref, client_phone, client_name, sitter_id, starts_at,
+                     ends_at, confirm, now) -> ExternalBooking:
+    if not isinstance(external_ref, str) or not external_ref.strip():
+        raise DomainError("external_ref is missing.", "external_ref")
+    sitter = _require(Sitter, org_id, sitter_id, "sitter_id", "sitter")
+    _check_times(starts_at, ends_at)
+    region = db.session.scalar(
+        sa.select(Organization.default_region).where(Organization.id == org_id))
+    e164 = normalize_phone(client_phone if isinstance(client_phone, str) else None,
+                           region or "US")
+    client_id, _ = find_or_create_client_by_phone(org_id, e164)
+    if isinstance(client_name, str) and client_name.strip():
+        db.session.execute(
+            sa.update(Client)
+            .where(Client.id == client_id, Client.is_guest.is_(True),
+                   Client.name == guest_name(e164))
+            .values(name=client_name.strip(), is_guest=False))
+    values = {"client_id": client_id, "sitter_id": sitter.id, "starts_at": starts_at,
+              "ends_at": ends_at}
+    statement = insert(Booking).values(org_id=org_id, external_ref=external_ref.strip(),
+                                       status="pending", **values)
+    changed = sa.or_(*(getattr(Booking, k).is_distinct_from(statement.excluded[k])
+                       for k in values))
+    row = db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["org_id", "external_ref"],
+            set_={k: statement.excluded[k] for k in values}, where=changed)
+        .returning(Booking.id, sa.literal_column("xmax = 0"))
+    ).first()
+    ref = external_ref.strip()
+    booking_id = row[0] if row else db.session.scalar(
+        sa.select(Booking.id).where(Booking.org_id == org_id, Booking.external_ref == ref))
+    booking = get_booking(org_id, booking_id)
+    db.session.refresh(booking)
+    created = bool(row and row[1])
+    if row is not None:
+        if not created:
+            _move_window(booking)
+        audit.record(org_id, None, "booking.created" if created else "booking.updated",
+                     "booking", booking.id, {**_booking_data(booking), "source": "webhook"},
+                     now=now)
+    confirmed = _confirm(org_id, booking.id, None, now) if confirm else False
+    db.session.refresh(booking)
+    return ExternalBooking(booking, created, row is not None or confirmed)
