@@ -21,7 +21,9 @@ TENANT_LINKS = [
     ("thread", "default_number_id", "message_number"),
     ("message", "thread_id", "thread"),
     ("message", "number_id", "message_number"),
+    ("message", "sent_by_user_id", "app_user"),
     ("thread_event", "thread_id", "thread"),
+    ("thread_event", "actor_user_id", "app_user"),
     ("booking", "client_id", "client"),
     ("booking", "sitter_id", "sitter"),
     ("assignment_window", "thread_id", "thread"),
@@ -29,6 +31,7 @@ TENANT_LINKS = [
     ("assignment_window", "sitter_id", "sitter"),
     ("message_number", "assigned_sitter_id", "sitter"),
     ("sitter", "user_id", "app_user"),
+    ("audit_event", "actor_user_id", "app_user"),
 ]
 
 
