@@ -1,5 +1,94 @@
-"""Webhooks from the SMS provider and the booking system (signed, so exempt from CSRF)."""
+"""Webhooks from the SMS provider, signed (so CSRF-exempt): inbound SMS, status callbacks."""
 
-from flask import Blueprint
+import re
+
+from flask import Blueprint, current_app, request
+from twilio.request_validator import RequestValidator
+
+from pawline.errors import InvalidPhone
+from pawline.inbound import UnknownNumber, apply_status_callback, receive_sms
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+SID_PATTERN = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{8,62}$")
+
+
+class BadField(ValueError):
+    """A webhook field is missing or malformed; the message is the one-line reason."""
+
+
+@bp.before_request
+def _require_signature():
+    if not _signed_by_twilio():
+        current_app.logger.warning("Twilio webhook refused: bad or missing signature (%s)",
+                                   request.path)
+        return _text("Bad or missing X-Twilio-Signature.", 403)
+    return None
+
+
+@bp.post("/twilio/sms")
+def twilio_sms():
+    """Store an inbound SMS (a retried MessageSid is answered 200 and changes nothing)."""
+    try:
+        fields = _inbound_fields(request.form)
+        receive_sms(**fields, provider="twilio")
+    except BadField as error:
+        return _text(str(error), 400)
+    except InvalidPhone as error:
+        return _text(f"Malformed {(error.field or 'phone').title()}: {error.message}", 400)
+    except UnknownNumber as error:
+        current_app.logger.warning("Inbound SMS to a number in no pool: %s", error.message)
+        return _text(error.message, 404)
+    return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
+
+
+@bp.post("/twilio/status")
+def twilio_status():
+    """Apply a delivery status to an outbound message; unknown SIDs are ignored."""
+    form = request.form
+    apply_status_callback(form.get("MessageSid", "").strip(), form.get("MessageStatus", ""),
+                          error_code=form.get("ErrorCode") or None,
+                          error_message=form.get("ErrorMessage") or None, provider="twilio")
+    return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
+
+
+def _signed_by_twilio() -> bool:
+    """True when X-Twilio-Signature signs this URL and the whole form with our auth token."""
+    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:  # with no token anyone could sign with the empty key
+        return False
+    return RequestValidator(token).validate(_signed_url(), request.form, signature)
+
+
+def _signed_url() -> str:
+    """The URL Twilio called: behind a proxy, PUBLIC_BASE_URL says its scheme and host."""
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if not base:
+        return request.url
+    query = request.query_string.decode()
+    return f"{base}{request.script_root}{request.path}" + (f"?{query}" if query else "")
+
+
+def _inbound_fields(form) -> dict:
+    """The arguments of receive_sms read from Twilio's form, or BadField saying which is wrong."""
+    values = {}
+    for name in ("MessageSid", "From", "To"):
+        values[name] = form.get(name, "").strip()
+        if not values[name]:
+            raise BadField(f"Missing {name}.")
+    if not SID_PATTERN.match(values["MessageSid"]):
+        raise BadField("Malformed MessageSid.")
+    try:
+        num_media = int(form.get("NumMedia") or 0)
+    except ValueError:
+        raise BadField("Malformed NumMedia.") from None
+    if num_media < 0:
+        raise BadField("Malformed NumMedia.")
+    return {"to_raw": values["To"], "from_raw": values["From"], "body": form.get("Body", ""),
+            "provider_sid": values["MessageSid"], "num_media": num_media}
+
+
+def _text(reason: str, status: int):
+    return reason + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
