@@ -1,0 +1,83 @@
+"""The migrations build exactly the schema the models describe, and unwind cleanly."""
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from pawline.db import db
+from tests.conftest import make_app
+
+
+@pytest.fixture
+def fresh_app(make_database):
+    """An app on a new, empty database (not the suite's migrated one)."""
+    app = make_app(make_database())
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def tables() -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+
+
+def trigger_installed() -> bool:
+    with db.engine.connect() as conn:
+        return bool(conn.scalar(sa.text(
+            "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_event_append_only'")))
+
+
+def differences() -> list:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "compare_server_default": True})
+        return compare_metadata(context, db.metadata)
+
+
+def test_upgrade_on_an_empty_database_builds_every_table(fresh_app):
+    with fresh_app.app_context():
+        assert tables() == set()
+
+        upgrade()
+
+        assert tables() == set(db.metadata.tables)
+        assert trigger_installed()
+
+
+def test_models_and_migrations_agree(fresh_app):
+    with fresh_app.app_context():
+        upgrade()
+
+        assert differences() == []
+
+
+def test_the_comparison_sees_a_schema_drift(fresh_app):
+    with fresh_app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP INDEX ix_thread_inbox"))
+            conn.execute(sa.text("ALTER TABLE thread ALTER COLUMN unread_count DROP DEFAULT"))
+
+        found = {(d[0] if isinstance(d, tuple) else d[0][0]) for d in differences()}
+
+        assert {"add_index", "modify_default"} <= found
+
+
+def test_downgrade_to_base_leaves_nothing_and_upgrade_works_again(fresh_app):
+    with fresh_app.app_context():
+        upgrade()
+
+        downgrade(revision="base")
+        assert tables() == set()
+        assert not trigger_installed()
+        with db.engine.connect() as conn:
+            assert conn.scalar(sa.text(
+                "SELECT count(*) FROM pg_proc WHERE proname = 'audit_event_refuse_change'")) == 0
+
+        upgrade()
+        assert tables() == set(db.metadata.tables)
+        assert trigger_installed()
+        assert differences() == []
