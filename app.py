@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from blueprints import (
         audit,
         auth,
+        booking_webhook,
         bookings,
         cli,
         clients,
@@ -92,9 +93,10 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
-                   simulator, webhooks, cli):
+                   simulator, webhooks, booking_webhook, cli):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
+    csrf.exempt(booking_webhook.bp)
 
 
 def _init_templates(app: Flask) -> None:
