@@ -104,6 +104,9 @@ def _init_templates(app: Flask) -> None:
 
     formatting.register(app)
     app.jinja_env.globals["HTMX_SCRIPT"] = "htmx-2.0.11.min.js"
+    # The macros are globals too, so a block rendered alone (an htmx fragment) still has them.
+    macros = app.jinja_env.get_template("macros.html").module
+    app.jinja_env.globals.update(field=macros.field, csrf=macros.csrf, when=macros.when)
 
     @app.context_processor
     def organization():

@@ -1,14 +1,275 @@
-"""Inbox."""
+"""The inbox: the thread list, a thread, sending, and close / snooze / reopen."""
 
-from flask import Blueprint
+import uuid
+from datetime import datetime
 
-from blueprints.common import render, staff_only
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Optional
 
-bp = Blueprint("inbox", __name__, url_prefix="/inbox")
-staff_only(bp)
+from blueprints.common import get_or_404, render, wants_fragment
+from blueprints.formatting import org_zone
+from pawline import inbox, outbound, threads
+from pawline.bookings import windows_for_thread
+from pawline.clock import utcnow
+from pawline.db import db
+from pawline.errors import DomainError
+from pawline.models import Client, ClientContact, Thread
+from pawline.providers import provider_from_config
+from pawline.routing import NoSendingNumber, plan_route
+from pawline.sitters import sitter_can_see_thread
+
+bp = Blueprint("inbox", __name__)
+STAFF = ("owner", "staff")
 
 
-@bp.route("")
+class ReplyForm(FlaskForm):
+    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
+    client_token = HiddenField()
+
+
+class NewMessageForm(FlaskForm):
+    phone = TelField("Phone number", validators=[DataRequired("Enter a phone number.")])
+    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
+    client_token = HiddenField()
+
+
+class SnoozeForm(FlaskForm):
+    until = RadioField("Snooze until", default="1h", choices=[
+        SelectChoice("1h", "1 hour"), SelectChoice("tomorrow", "Tomorrow 9 AM"),
+        SelectChoice("custom", "Pick a time")])
+    custom_until = DateTimeLocalField("Time", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+
+@bp.before_request
+@login_required
+def signed_in():
+    """Everything here needs a signed-in user; sitters are checked per thread."""
+
+
+def _staff_only():
+    if current_user.role not in STAFF:
+        abort(404)
+
+
+def _thread(thread_id: int) -> Thread:
+    """The thread if this user may see it: staff any of the org's, a sitter only while booked."""
+    thread = get_or_404(Thread, thread_id)
+    if current_user.role not in STAFF and not sitter_can_see_thread(
+            current_user.org_id, current_user.id, thread.id, utcnow()):
+        abort(404)
+    return thread
+
+
+def _list_args() -> dict:
+    return {"tab": request.args.get("tab", "open"), "q": request.args.get("q", "").strip()}
+
+
+def _thread_list(cursor: str | None = None) -> dict:
+    args = _list_args()
+    threads.wake_snoozed(g.org.id)
+    page = inbox.list_threads(g.org.id, args["tab"], args["q"], cursor, g.org.default_region)
+    return {"page": page, "tabs": inbox.TABS, "loaded_at": utcnow().isoformat(), **args}
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+@bp.route("/inbox")
 def index():
-    """The Inbox page."""
-    return render("inbox/index.html")
+    """The thread list (full page, or only the list for a tab or search swap)."""
+    _staff_only()
+    new_form = NewMessageForm(client_token=_new_token())
+    return render("inbox/index.html", "thread_list", new_form=new_form, **_thread_list())
+
+
+@bp.route("/inbox/more")
+def more():
+    """The next page of the list (keyset cursor)."""
+    _staff_only()
+    context = _thread_list(request.args.get("cursor"))
+    return render("inbox/index.html", "thread_rows", new_form=NewMessageForm(), **context)
+
+
+@bp.route("/inbox/poll")
+def poll():
+    """Live refresh: 204 when nothing in this list changed since `since`, else the list."""
+    _staff_only()
+    args = _list_args()
+    try:
+        since = datetime.fromisoformat(request.args.get("since", ""))
+    except ValueError:
+        since = None
+    if since is not None and not inbox.changed_since(
+            g.org.id, args["tab"], args["q"], since, g.org.default_region):
+        return "", 204
+    return render("inbox/index.html", "thread_list", new_form=NewMessageForm(), **_thread_list())
+
+
+def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | None = None,
+                  before_id: int | None = None) -> dict:
+    """Everything the conversation pane shows."""
+    client = get_or_404(Client, thread.client_id)
+    contacts = db.session.scalars(sa.select(ClientContact).where(
+        ClientContact.org_id == g.org.id, ClientContact.client_id == client.id)
+        .order_by(ClientContact.id)).all()
+    try:
+        route, route_error = plan_route(g.org.id, thread.id), None
+    except NoSendingNumber as refused:
+        route, route_error = None, refused
+    return {
+        "thread": thread, "client": client, "contacts": contacts,
+        "timeline": inbox.timeline(g.org.id, thread.id, before_id),
+        "windows": windows_for_thread(g.org.id, thread.id),
+        "route": route, "route_error": route_error, "now": utcnow(),
+        "form": form or ReplyForm(formdata=None, client_token=_new_token()),
+        "form_error": error, "snooze_form": SnoozeForm(formdata=None),
+        "can_manage": current_user.role in STAFF, "can_retry": outbound.can_retry,
+    }
+
+
+@bp.route("/threads/<int:thread_id>")
+def show(thread_id: int):
+    """One thread: its whole timeline, the send box, and the actions."""
+    thread = _thread(thread_id)
+    threads.mark_read(g.org.id, thread.id)
+    context = _conversation(thread, before_id=request.args.get("before", type=int))
+    if current_user.role in STAFF:
+        context.update(_thread_list(), new_form=NewMessageForm(client_token=_new_token()))
+    return render("inbox/thread.html", "conversation", **context)
+
+
+@bp.route("/threads/<int:thread_id>/poll")
+def poll_thread(thread_id: int):
+    """Live refresh of a thread: 204 when no message came after `after`, else the timeline."""
+    thread = _thread(thread_id)
+    after = request.args.get("after", 0, type=int)
+    if not inbox.messages_after(g.org.id, thread.id, after):
+        return "", 204
+    threads.mark_read(g.org.id, thread.id)
+    return render("inbox/thread.html", "timeline", **_conversation(thread))
+
+
+def _after_change(thread: Thread, status: int = 200, **context):
+    """A changed thread: a redirect for a plain form, else its pane (the page, on an error)."""
+    if status == 200 and not wants_fragment():
+        return redirect(url_for("inbox.show", thread_id=thread.id))
+    page = {}
+    if not wants_fragment() and current_user.role in STAFF:
+        page = {**_thread_list(), "new_form": NewMessageForm(client_token=_new_token())}
+    body, code = render("inbox/thread.html", "conversation", status,
+                        **_conversation(thread, **context), **page)
+    response = make_response(body, code)
+    response.headers["HX-Trigger"] = "threadsChanged"
+    return response
+
+
+def _deliver(message_id: int) -> None:
+    outbound.deliver(message_id, provider_from_config(current_app.config), _status_callback())
+
+
+def _status_callback() -> str | None:
+    if current_app.config["SMS_PROVIDER"] != "twilio":
+        return None
+    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+    return base + url_for("webhooks.twilio_status")
+
+
+@bp.route("/threads/<int:thread_id>/messages", methods=["POST"])
+def send(thread_id: int):
+    """Send a reply from the number routing chooses now."""
+    thread = _thread(thread_id)
+    form = ReplyForm()
+    if not form.validate():
+        return _after_change(thread, 400, form=form)
+    try:
+        queued = outbound.queue_message(
+            g.org.id, thread.id, form.body.data, current_user.id,
+            current_app.config["SMS_PROVIDER"], form.client_token.data or None)
+    except DomainError as refused:
+        return _after_change(thread, 400, form=form, error=refused.message)
+    if queued.created:
+        _deliver(queued.message_id)
+    return _after_change(thread)
+
+
+@bp.route("/threads/<int:thread_id>/messages/<int:message_id>/retry", methods=["POST"])
+def retry(thread_id: int, message_id: int):
+    """Send a failed message again."""
+    thread = _thread(thread_id)
+    try:
+        outbound.retry_message(g.org.id, message_id, provider_from_config(current_app.config),
+                               _status_callback())
+    except DomainError as refused:
+        return _after_change(thread, 400, error=refused.message)
+    return _after_change(thread)
+
+
+@bp.route("/threads", methods=["POST"])
+def message_anyone():
+    """Text any phone number: its client and thread are found or created."""
+    _staff_only()
+    form = NewMessageForm()
+    if form.validate():
+        try:
+            queued = outbound.message_anyone(
+                g.org.id, g.org.default_region, form.phone.data, form.body.data,
+                current_user.id, current_app.config["SMS_PROVIDER"],
+                form.client_token.data or None)
+        except DomainError as refused:
+            getattr(form, refused.field or "phone", form.phone).errors.append(refused.message)
+        else:
+            if queued.created:
+                _deliver(queued.message_id)
+            target = url_for("inbox.show", thread_id=queued.thread_id)
+            if wants_fragment():
+                response = make_response("", 204)
+                response.headers["HX-Location"] = target
+                return response
+            return redirect(target)
+    return render("inbox/index.html", "new_message", 400, new_form=form, open_new=True,
+                  **_thread_list())
+
+
+@bp.route("/threads/<int:thread_id>/close", methods=["POST"])
+def close(thread_id: int):
+    """Close the thread; the client's next message reopens it."""
+    _staff_only()
+    thread = _thread(thread_id)
+    threads.close_thread(g.org.id, thread.id, current_user.id)
+    return _after_change(thread)
+
+
+@bp.route("/threads/<int:thread_id>/reopen", methods=["POST"])
+def reopen(thread_id: int):
+    """Put the thread back under Open."""
+    _staff_only()
+    thread = _thread(thread_id)
+    threads.reopen_thread(g.org.id, thread.id, current_user.id)
+    return _after_change(thread)
+
+
+@bp.route("/threads/<int:thread_id>/snooze", methods=["POST"])
+def snooze(thread_id: int):
+    """Snooze for an hour, until tomorrow morning, or until a chosen time."""
+    _staff_only()
+    thread = _thread(thread_id)
+    form = SnoozeForm()
+    try:
+        until = threads.snooze_until(form.until.data, request.form.get("custom_until"),
+                                     org_zone(), utcnow())
+        threads.snooze_thread(g.org.id, thread.id, until, current_user.id)
+    except DomainError as refused:
+        return _after_change(thread, 400, error=refused.message)
+    return _after_change(thread)

@@ -4,13 +4,15 @@ Each function runs inside the caller's transaction and does not commit; under an
 concurrent callers the result is the same rows as one caller.
 """
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from pawline.clock import utcnow
 from pawline.db import db
+from pawline.errors import DomainError, NotFound
 from pawline.models import Client, ClientContact, Thread, ThreadEvent
 
 
@@ -74,3 +76,85 @@ def add_event(org_id: int, thread_id: int, kind: str, detail: str = "",
     """Append a line (closed, reopened, snoozed, merged...) to a thread's timeline."""
     db.session.add(ThreadEvent(org_id=org_id, thread_id=thread_id, kind=kind, detail=detail,
                                actor_user_id=actor_user_id, created_at=now or utcnow()))
+
+
+def _set_status(org_id: int, thread_id: int, status: str, snoozed_until, kind: str, detail: str,
+                actor_user_id: int | None, now: datetime | None) -> None:
+    now = now or utcnow()
+    changed = db.session.execute(
+        sa.update(Thread)
+        .where(Thread.id == thread_id, Thread.org_id == org_id)
+        .values(status=status, snoozed_until=snoozed_until)
+        .returning(Thread.id)
+    ).first()
+    if changed is None:
+        raise NotFound("No such conversation.")
+    add_event(org_id, thread_id, kind, detail, actor_user_id, now)
+    db.session.commit()
+
+
+def close_thread(org_id: int, thread_id: int, actor_user_id: int | None,
+                 now: datetime | None = None) -> None:
+    """Hide the thread from Open until the client writes again (I3: it stays their thread)."""
+    _set_status(org_id, thread_id, "closed", None, "closed", "Closed", actor_user_id, now)
+
+
+def reopen_thread(org_id: int, thread_id: int, actor_user_id: int | None,
+                  now: datetime | None = None) -> None:
+    """Put the thread back under Open."""
+    _set_status(org_id, thread_id, "open", None, "reopened", "Reopened", actor_user_id, now)
+
+
+def snooze_thread(org_id: int, thread_id: int, until: datetime, actor_user_id: int | None,
+                  now: datetime | None = None) -> None:
+    """Hide the thread until `until` or the client's next message, whichever comes first."""
+    now = now or utcnow()
+    if until <= now:
+        raise DomainError("Snooze until a time in the future.", "until")
+    _set_status(org_id, thread_id, "snoozed", until, "snoozed",
+                f"Snoozed until {until.isoformat()}", actor_user_id, now)
+
+
+def wake_snoozed(org_id: int, now: datetime | None = None) -> int:
+    """Reopen the organization's threads whose snooze has ended; answer how many woke."""
+    now = now or utcnow()
+    woke = db.session.execute(
+        sa.text("""
+            WITH woke AS (
+                UPDATE thread SET status = 'open', snoozed_until = NULL
+                WHERE org_id = :org AND status = 'snoozed' AND snoozed_until <= :now
+                RETURNING id, org_id
+            )
+            INSERT INTO thread_event (org_id, thread_id, kind, detail, created_at)
+            SELECT org_id, id, 'reopened', 'Snooze ended', :now FROM woke
+        """),
+        {"org": org_id, "now": now},
+    ).rowcount
+    if woke:
+        db.session.commit()
+    return woke
+
+
+def mark_read(org_id: int, thread_id: int) -> None:
+    """Staff opened the thread: nothing in it is unread any more."""
+    db.session.execute(
+        sa.update(Thread)
+        .where(Thread.id == thread_id, Thread.org_id == org_id, Thread.unread_count > 0)
+        .values(unread_count=0)
+    )
+    db.session.commit()
+
+
+def snooze_until(choice: str, custom: str | None, zone: ZoneInfo, now: datetime) -> datetime:
+    """When a snooze ends: '1h', 'tomorrow' (9 AM local), or a local date-time (or 'custom')."""
+    if choice == "1h":
+        return now + timedelta(hours=1)
+    if choice == "tomorrow":
+        tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+        return datetime.combine(tomorrow, time(9, 0), zone)
+    value = custom if choice == "custom" else choice
+    try:
+        until = datetime.fromisoformat(value or "")
+    except ValueError:
+        raise DomainError("Pick the time the snooze ends.", "until") from None
+    return until if until.tzinfo else until.replace(tzinfo=zone)

@@ -1,0 +1,128 @@
+"""Read models of the inbox: the thread list (keyset-paginated) and a thread's timeline."""
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from pawline.db import db
+from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent
+from pawline.phones import try_normalize
+
+TABS = ("open", "snoozed", "closed", "all")
+PAGE_SIZE = 30
+TIMELINE_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    rows: list
+    next_cursor: str | None
+
+
+def encode_cursor(at: datetime, thread_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{thread_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (activity time, id) a page continues after; None for a missing or garbled cursor."""
+    if not cursor:
+        return None
+    try:
+        at, thread_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(at), int(thread_id)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _search(query: str, org_id: int, region: str):
+    """A WHERE clause for what staff typed: a phone in any format, digits, or a name."""
+    e164 = try_normalize(query, region)
+    by_phone = sa.select(ClientContact.client_id).where(ClientContact.org_id == org_id)
+    if e164:
+        return Thread.client_id.in_(by_phone.where(ClientContact.e164 == e164))
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= 4 and len(digits) >= len(query.replace(" ", "")) // 2:
+        return Thread.client_id.in_(by_phone.where(ClientContact.e164.contains(digits)))
+    return sa.func.lower(Client.name).contains(query.lower(), autoescape=True)
+
+
+def _filtered(org_id: int, tab: str, query: str, region: str):
+    statement = (
+        sa.select(Thread.id, Thread.status, Thread.last_activity_at, Thread.last_message_at,
+                  Thread.last_message_preview, Thread.last_message_direction,
+                  Thread.unread_count, Thread.snoozed_until, Client.name.label("client_name"),
+                  Client.is_guest)
+        .join(Client, Client.id == Thread.client_id)
+        .where(Thread.org_id == org_id)
+    )
+    if tab != "all":
+        statement = statement.where(Thread.status == tab)
+    if query.strip():
+        statement = statement.where(_search(query.strip(), org_id, region))
+    return statement
+
+
+def list_threads(org_id: int, tab: str = "open", query: str = "", cursor: str | None = None,
+                 region: str = "US", limit: int = PAGE_SIZE) -> ThreadPage:
+    """Threads newest activity first; `cursor` continues after the last row of a page."""
+    statement = _filtered(org_id, tab if tab in TABS else "open", query, region)
+    after = decode_cursor(cursor)
+    if after:
+        statement = statement.where(
+            sa.tuple_(Thread.last_activity_at, Thread.id) < sa.tuple_(*after))
+    rows = db.session.execute(
+        statement.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].last_activity_at, rows[-1].id) if more else None
+    return ThreadPage(rows, next_cursor)
+
+
+def changed_since(org_id: int, tab: str, query: str, since: datetime, region: str = "US") -> bool:
+    """Whether any thread of this list had activity after `since` (the live refresh's poll)."""
+    statement = _filtered(org_id, tab if tab in TABS else "open", query, region)
+    return db.session.scalar(
+        sa.select(sa.exists(statement.where(Thread.last_activity_at > since).subquery())))
+
+
+@dataclass(frozen=True)
+class Timeline:
+    items: list  # Message and ThreadEvent rows, oldest first
+    earlier_before: int | None  # a message id to load earlier items before, if any
+
+
+def timeline(org_id: int, thread_id: int, before_id: int | None = None,
+             limit: int = TIMELINE_PAGE) -> Timeline:
+    """The newest `limit` messages (before `before_id`) with the events of the same span."""
+    statement = (sa.select(Message)
+                 .where(Message.org_id == org_id, Message.thread_id == thread_id))
+    if before_id:
+        statement = statement.where(Message.id < before_id)
+    messages = db.session.scalars(statement.order_by(Message.id.desc()).limit(limit + 1)).all()
+    more = len(messages) > limit
+    messages = list(reversed(messages[:limit]))
+    events = sa.select(ThreadEvent).where(ThreadEvent.org_id == org_id,
+                                          ThreadEvent.thread_id == thread_id)
+    if more:
+        events = events.where(ThreadEvent.created_at >= messages[0].created_at)
+    if before_id and messages:
+        upper = db.session.scalar(sa.select(Message.created_at).where(Message.id == before_id))
+        events = events.where(ThreadEvent.created_at < upper)
+    elif before_id:
+        return Timeline([], None)
+    items = sorted([*messages, *db.session.scalars(events).all()],
+                   key=lambda item: (item.created_at, isinstance(item, ThreadEvent)))
+    return Timeline(items, messages[0].id if more else None)
+
+
+def messages_after(org_id: int, thread_id: int, after_id: int) -> list[Message]:
+    """Messages newer than `after_id`, oldest first (the thread view's poll)."""
+    return list(db.session.scalars(
+        sa.select(Message)
+        .where(Message.org_id == org_id, Message.thread_id == thread_id, Message.id > after_id)
+        .order_by(Message.id)
+    ))
