@@ -150,3 +150,97 @@ def test_a_malformed_form_time_is_an_error_on_its_field(text):
     with pytest.raises(DomainError) as error:
         bookings.parse_local_time(text, ZoneInfo("UTC"), "ends_at")
     assert error.value.field == "ends_at"
+
+
+# ---- pages -------------------------------------------------------------------------------
+
+def _org_with_people(app):
+    with app.app_context():
+        org, sitter_id, client_id = setup_org()
+    return org, sitter_id, client_id
+
+
+def test_a_booking_form_is_read_in_the_organizations_zone(app, client, auth):
+    org, sitter_id, client_id = _org_with_people(app)  # America/New_York by default
+    auth.sign_in(org.staff_email)
+
+    response = client.post("/bookings", data={
+        "client_id": client_id, "sitter_id": sitter_id,
+        "starts_at": "2026-07-01T09:00", "ends_at": "2026-07-01T17:30"})
+
+    assert response.status_code == 302
+    with app.app_context():
+        booking = db.session.scalar(sa.select(Booking).where(Booking.org_id == org.id))
+        assert booking.starts_at == datetime(2026, 7, 1, 13, 0, tzinfo=UTC)
+        assert booking.ends_at == datetime(2026, 7, 1, 21, 30, tzinfo=UTC)
+        booking_id = booking.id
+    edit_page = client.get(f"/bookings/{booking_id}").get_data(as_text=True)
+    assert 'value="2026-07-01T09:00"' in edit_page
+
+
+def test_a_malformed_time_shows_on_its_field(app, client, auth):
+    org, sitter_id, client_id = _org_with_people(app)
+    auth.sign_in(org.staff_email)
+    response = client.post("/bookings", data={
+        "client_id": client_id, "sitter_id": sitter_id,
+        "starts_at": "soon", "ends_at": "2026-07-01T17:30"})
+    assert response.status_code == 422
+    assert "is not a date and time" in response.get_data(as_text=True)
+
+
+def test_confirm_edit_and_cancel_through_the_pages(app, client, auth):
+    org, sitter_id, client_id = _org_with_people(app)
+    now = datetime.now(UTC)
+    with app.app_context():
+        booking_id = bookings.create_booking(org.id, client_id, sitter_id, now + HOUR,
+                                             now + 2 * HOUR).id
+    auth.sign_in(org.owner_email)
+
+    listing = client.get("/bookings").get_data(as_text=True)
+    assert "Ada" in listing and "pending" in listing
+    assert client.post(f"/bookings/{booking_id}/confirm").status_code == 302
+    with app.app_context():
+        assert window(booking_id) is not None
+    assert client.post(f"/bookings/{booking_id}/cancel").status_code == 302
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).status == "cancelled"
+        assert window(booking_id) is None
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/bookings"), ("post", "/bookings"), ("get", "/bookings/{id}"),
+    ("post", "/bookings/{id}/confirm"), ("post", "/bookings/{id}/cancel"),
+])
+def test_sitters_get_404_on_the_bookings_pages(app, client, auth, method, path):
+    org, sitter_id, client_id = _org_with_people(app)
+    with app.app_context():
+        booking_id = bookings.create_booking(org.id, client_id, sitter_id, NOW, NOW + HOUR).id
+    auth.sign_in(org.sitter_email)
+    assert getattr(client, method)(path.format(id=booking_id)).status_code == 404
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/bookings/{id}"), ("post", "/bookings/{id}"),
+    ("post", "/bookings/{id}/confirm"), ("post", "/bookings/{id}/cancel"),
+])
+def test_another_organizations_booking_is_404(app, client, auth, method, path):
+    org, sitter_id, client_id = _org_with_people(app)
+    with app.app_context():
+        other = factories.org()
+        booking_id = bookings.create_booking(org.id, client_id, sitter_id, NOW, NOW + HOUR).id
+    auth.sign_in(other.owner_email)
+    assert getattr(client, method)(path.format(id=booking_id)).status_code == 404
+    with app.app_context():
+        assert db.session.get(Booking, booking_id).status == "pending"
+
+
+def test_a_booking_cannot_name_another_organizations_client(app, client, auth):
+    org, sitter_id, _ = _org_with_people(app)
+    with app.app_context():
+        _, _, foreign_client = setup_org()
+    auth.sign_in(org.staff_email)
+    response = client.post("/bookings", data={
+        "client_id": foreign_client, "sitter_id": sitter_id,
+        "starts_at": "2026-07-01T09:00", "ends_at": "2026-07-01T17:30"})
+    assert response.status_code == 422
+    assert "No such client" in response.get_data(as_text=True)

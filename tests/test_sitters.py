@@ -204,3 +204,95 @@ def test_another_organization_never_sees_the_thread(ctx):
     _, _, thread_id = _covered_thread(org, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
     assert sitters.visible_thread_ids(other.id, org.sitter_user_id, NOW) == set()
     assert not sitters.sitter_can_see_thread(other.id, other.sitter_user_id, thread_id, NOW)
+
+
+# ---- pages -------------------------------------------------------------------------------
+
+def test_staff_adds_a_sitter_and_sees_it_listed(app, client, auth):
+    with app.app_context():
+        org = factories.org()
+    auth.sign_in(org.staff_email)
+
+    response = client.post("/sitters", data={"name": "Sam Sitter", "phone": "415 555 0134"})
+    assert response.status_code == 302
+    page = client.get("/sitters").get_data(as_text=True)
+
+    assert "Sam Sitter" in page and "(415) 555-0134" in page
+    assert "Sitters receive a dedicated masked number when activated." in page
+
+
+def test_a_bad_phone_is_shown_on_the_form(app, client, auth):
+    with app.app_context():
+        org = factories.org()
+    auth.sign_in(org.owner_email)
+    response = client.post("/sitters", data={"name": "Sam", "phone": "nope"})
+    assert response.status_code == 422
+    assert "is not a phone number" in response.get_data(as_text=True)
+
+
+def test_activating_without_a_free_number_says_so(app, client, auth):
+    with app.app_context():
+        org = factories.org()
+        sitter_id = make_sitter(org.id)
+    auth.sign_in(org.owner_email)
+    response = client.post(f"/sitters/{sitter_id}/activate", follow_redirects=True)
+    assert "No masked number available: add one to the pool." in response.get_data(as_text=True)
+
+
+def test_activate_then_deactivate_through_the_pages(app, client, auth):
+    with app.app_context():
+        org = factories.org()
+        number_id = factories.number(org.id, "+14155550199", "sitter")
+        sitter_id = make_sitter(org.id)
+    auth.sign_in(org.staff_email)
+
+    activated = client.post(f"/sitters/{sitter_id}/activate", follow_redirects=True)
+    assert "(415) 555-0199" in activated.get_data(as_text=True)
+    deactivated = client.post(f"/sitters/{sitter_id}/deactivate", follow_redirects=True)
+    assert "quarantine" in deactivated.get_data(as_text=True)
+
+    with app.app_context():
+        assert db.session.get(MessageNumber, number_id).status == "quarantined"
+
+
+def test_editing_a_sitter_changes_name_and_phone(app, client, auth):
+    with app.app_context():
+        org = factories.org()
+        sitter_id = make_sitter(org.id)
+    auth.sign_in(org.staff_email)
+    assert client.get(f"/sitters/{sitter_id}").status_code == 200
+    response = client.post(f"/sitters/{sitter_id}", data={"name": "Kim", "phone": "4155550177"})
+    assert response.status_code == 302
+    with app.app_context():
+        sitter = db.session.get(Sitter, sitter_id)
+        assert (sitter.name, sitter.phone_e164) == ("Kim", "+14155550177")
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/sitters"), ("post", "/sitters"), ("get", "/sitters/{id}"),
+    ("post", "/sitters/{id}/activate"), ("post", "/sitters/{id}/deactivate"),
+])
+def test_sitters_get_404_on_the_sitters_pages(app, client, auth, method, path):
+    with app.app_context():
+        org = factories.org()
+        sitter_id = make_sitter(org.id)
+    auth.sign_in(org.sitter_email)
+    response = getattr(client, method)(path.format(id=sitter_id), data={"name": "x"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/sitters/{id}"), ("post", "/sitters/{id}"),
+    ("post", "/sitters/{id}/activate"), ("post", "/sitters/{id}/deactivate"),
+])
+def test_another_organizations_sitter_is_404(app, client, auth, method, path):
+    with app.app_context():
+        mine, theirs = factories.org(), factories.org()
+        factories.number(theirs.id, factories.phone(), "pool")
+        sitter_id = make_sitter(theirs.id)
+    auth.sign_in(mine.owner_email)
+    response = getattr(client, method)(path.format(id=sitter_id),
+                                       data={"name": "x", "phone": "4155550100"})
+    assert response.status_code == 404
+    with app.app_context():
+        assert not db.session.get(Sitter, sitter_id).active
