@@ -1,0 +1,372 @@
+"""Clients and their phones: search, create, edit contacts, merge a guest into a known client.
+
+Every write names the constraint it may break (I1, I2) and turns it into a sentence naming the
+client that already holds the phone; the constraint decides, never a look beforehand.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.exc import IntegrityError
+
+from pawline import audit
+from pawline.clock import utcnow
+from pawline.db import constraint_name, db
+from pawline.errors import DomainError, DuplicateRecord, NotFound
+from pawline.models import (
+    AssignmentWindow,
+    Booking,
+    Client,
+    ClientContact,
+    Message,
+    Organization,
+    Thread,
+    ThreadEvent,
+)
+from pawline.phones import display_phone, normalize_phone, try_normalize
+from pawline.threads import add_event
+
+LABELS = ("mobile", "home", "work", "other")
+NAME_MAX = 120
+PREVIEW_LENGTH = 160
+ORG_PHONE_TAKEN = "uq_client_contact_org_id_e164"  # I1
+CLIENT_PHONE_TAKEN = "uq_client_contact_client_id_e164"  # I2
+
+
+class DuplicatePhone(DuplicateRecord):
+    """The phone already belongs to a client of the organization; the message names it."""
+
+    field = "phone"
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    id: int
+    name: str
+    is_guest: bool
+    sort_name: str
+    phones: list[str]
+    thread_id: int | None
+
+    @property
+    def cursor(self) -> tuple[str, int]:
+        return (self.sort_name, self.id)
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    rows: list[ClientRow]
+    after: tuple[str, int] | None  # the cursor of the next page, None on the last page
+
+
+# --- search ---------------------------------------------------------------------------------
+
+def _escape_like(text: str) -> str:
+    return re.sub(r"([\\%_])", r"\\\1", text)
+
+
+def _phone_filter(org_id: int, query: str, region: str):
+    """A WHERE clause for a phone typed in any format, or None when the query is not a phone."""
+    digits = re.sub(r"\D", "", query)
+    e164 = try_normalize(query, region) if digits else None
+    owners = sa.select(ClientContact.client_id).where(ClientContact.org_id == org_id)
+    if e164:
+        return Client.id.in_(owners.where(ClientContact.e164 == e164))
+    others = re.sub(r"[\d\s()+.\-]", "", query)
+    if len(digits) >= 3 and not others:  # mostly digits, not a full number: a partial match
+        return Client.id.in_(owners.where(ClientContact.e164.contains(digits, autoescape=True)))
+    return None
+
+
+def _name_filter(query: str):
+    """Case-insensitive prefix of the whole name (served by ix_client_org_id_name) or of a word."""
+    prefix = _escape_like(query.lower())
+    lowered = sa.func.lower(Client.name)
+    return sa.or_(lowered.like(prefix + "%", escape="\\"),
+                  lowered.like("% " + prefix + "%", escape="\\"))
+
+
+def search_clients(org_id: int, query: str = "", after: tuple[str, int] | None = None,
+                   limit: int = 50) -> ClientPage:
+    """One page of the organization's clients matching a name prefix or a phone, by name."""
+    query = (query or "").strip()
+    sort_name = sa.func.lower(Client.name)
+    phones = (
+        sa.select(sa.func.coalesce(
+            sa.func.array_agg(aggregate_order_by(ClientContact.e164, ClientContact.id)),
+            sa.literal([], sa.ARRAY(sa.Text))))
+        .where(ClientContact.client_id == Client.id, ClientContact.org_id == Client.org_id)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(Client.id, Client.name, Client.is_guest, sort_name.label("sort_name"),
+                  phones.label("phones"), Thread.id.label("thread_id"))
+        .outerjoin(Thread, sa.and_(Thread.client_id == Client.id, Thread.org_id == Client.org_id))
+        .where(Client.org_id == org_id)
+        .order_by(sort_name, Client.id)
+        .limit(limit + 1)
+    )
+    if query:
+        region = sa.select(Organization.default_region).where(Organization.id == org_id)
+        phone = _phone_filter(org_id, query, db.session.scalar(region) or "US")
+        stmt = stmt.where(phone if phone is not None else _name_filter(query))
+    if after is not None:
+        stmt = stmt.where(sa.tuple_(sort_name, Client.id) > sa.tuple_(after[0], after[1]))
+    rows = [ClientRow(r.id, r.name, r.is_guest, r.sort_name, list(r.phones), r.thread_id)
+            for r in db.session.execute(stmt)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ClientPage(rows, rows[-1].cursor if more else None)
+
+
+def get_client(org_id: int, client_id: int) -> Client:
+    """The client of this organization, or NotFound."""
+    found = db.session.scalar(
+        sa.select(Client).where(Client.id == client_id, Client.org_id == org_id))
+    if found is None:
+        raise NotFound("That client does not exist.")
+    return found
+
+
+def client_contacts(org_id: int, client_id: int) -> list[ClientContact]:
+    """The client's phones, oldest first."""
+    return list(db.session.scalars(
+        sa.select(ClientContact)
+        .where(ClientContact.org_id == org_id, ClientContact.client_id == client_id)
+        .order_by(ClientContact.id)))
+
+
+def client_thread_id(org_id: int, client_id: int) -> int | None:
+    """The id of the client's one thread (I3), if it has one."""
+    return db.session.scalar(
+        sa.select(Thread.id).where(Thread.org_id == org_id, Thread.client_id == client_id))
+
+
+# --- create and edit ------------------------------------------------------------------------
+
+def _clean_name(name: str | None) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise DomainError("Enter a name.", field="name")
+    if len(cleaned) > NAME_MAX:
+        raise DomainError(f"Keep the name under {NAME_MAX} characters.", field="name")
+    return cleaned
+
+
+def _clean_label(label: str | None) -> str:
+    if label not in LABELS:
+        raise DomainError(f"Choose one of: {', '.join(LABELS)}.", field="label")
+    return label
+
+
+def _region(org_id: int) -> str:
+    region = db.session.scalar(
+        sa.select(Organization.default_region).where(Organization.id == org_id))
+    if region is None:
+        raise NotFound("That organization does not exist.")
+    return region
+
+
+def _phone_owner_error(org_id: int, e164: str) -> DuplicatePhone:
+    owner = db.session.scalar(
+        sa.select(Client.name).join(
+            ClientContact, sa.and_(ClientContact.client_id == Client.id,
+                                   ClientContact.org_id == Client.org_id))
+        .where(ClientContact.org_id == org_id, ClientContact.e164 == e164))
+    return DuplicatePhone(f"{display_phone(e164)} already belongs to {owner or 'another client'}.")
+
+
+def _insert_contact(org_id: int, client_id: int, e164: str, label: str) -> ClientContact:
+    """Insert a contact in a savepoint; I1 and I2 violations become sentences (no commit)."""
+    contact = ClientContact(org_id=org_id, client_id=client_id, e164=e164, label=label)
+    try:
+        with db.session.begin_nested():
+            db.session.add(contact)
+    except IntegrityError as error:
+        name = constraint_name(error)
+        if name == CLIENT_PHONE_TAKEN:
+            raise DuplicatePhone(f"{display_phone(e164)} is already listed for this client.") \
+                from None
+        if name == ORG_PHONE_TAKEN:
+            raise _phone_owner_error(org_id, e164) from None
+        raise
+    return contact
+
+
+def create_client(org_id: int, name: str, phone_raw: str | None = None,
+                  label: str = "mobile") -> int:
+    """Create a client, with a first phone when given; answers the new client's id."""
+    name = _clean_name(name)
+    label = _clean_label(label)
+    e164 = normalize_phone(phone_raw, _region(org_id)) if (phone_raw or "").strip() else None
+    try:
+        # One savepoint for both rows: a taken phone leaves no client behind.
+        with db.session.begin_nested():
+            client = Client(org_id=org_id, name=name)
+            db.session.add(client)
+            db.session.flush()
+            if e164:
+                _insert_contact(org_id, client.id, e164, label)
+    except DuplicatePhone:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return client.id
+
+
+def rename_client(org_id: int, client_id: int, name: str) -> None:
+    """Give the client a new name (a guest who is named stops being a guest)."""
+    name = _clean_name(name)
+    updated = db.session.execute(
+        sa.update(Client).where(Client.id == client_id, Client.org_id == org_id)
+        .values(name=name, is_guest=False))
+    if updated.rowcount == 0:
+        raise NotFound("That client does not exist.")
+    db.session.commit()
+
+
+def add_contact(org_id: int, client_id: int, phone_raw: str | None,
+                label: str = "mobile") -> int:
+    """List another phone for the client; a phone held by anyone in the org is refused."""
+    label = _clean_label(label)
+    get_client(org_id, client_id)
+    e164 = normalize_phone(phone_raw, _region(org_id))
+    try:
+        contact = _insert_contact(org_id, client_id, e164, label)
+    except DuplicatePhone:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return contact.id
+
+
+def remove_contact(org_id: int, client_id: int, contact_id: int) -> None:
+    """Remove one of the client's phones (a client may end with none)."""
+    deleted = db.session.execute(
+        sa.delete(ClientContact).where(ClientContact.id == contact_id,
+                                       ClientContact.client_id == client_id,
+                                       ClientContact.org_id == org_id))
+    if deleted.rowcount == 0:
+        raise NotFound("That phone is not listed for this client.")
+    db.session.commit()
+
+
+def set_contact_label(org_id: int, client_id: int, contact_id: int, label: str) -> None:
+    """Call one of the client's phones mobile, home, work or other."""
+    label = _clean_label(label)
+    updated = db.session.execute(
+        sa.update(ClientContact).where(ClientContact.id == contact_id,
+                                       ClientContact.client_id == client_id,
+                                       ClientContact.org_id == org_id)
+        .values(label=label))
+    if updated.rowcount == 0:
+        raise NotFound("That phone is not listed for this client.")
+    db.session.commit()
+
+
+# --- merge ----------------------------------------------------------------------------------
+
+def _lock_pair(org_id: int, guest_id: int, into_id: int) -> tuple[Client, Client]:
+    """Lock both client rows in id order (no deadlock between crossing merges)."""
+    if guest_id == into_id:
+        raise DomainError("A client cannot be merged into itself.", field="into_client_id")
+    locked = {c.id: c for c in db.session.scalars(
+        sa.select(Client).where(Client.org_id == org_id, Client.id.in_((guest_id, into_id)))
+        .order_by(Client.id).with_for_update()
+        .execution_options(populate_existing=True))}
+    if guest_id not in locked or into_id not in locked:
+        raise NotFound("That client does not exist.")
+    return locked[guest_id], locked[into_id]
+
+
+def _move_contacts(org_id: int, guest_id: int, into_id: int) -> list[str]:
+    """Give the guest's phones to the survivor, skipping any it already lists."""
+    kept = sa.select(ClientContact.e164).where(ClientContact.client_id == into_id)
+    db.session.execute(sa.delete(ClientContact).where(
+        ClientContact.org_id == org_id, ClientContact.client_id == guest_id,
+        ClientContact.e164.in_(kept)))
+    moved = db.session.scalars(
+        sa.update(ClientContact)
+        .where(ClientContact.org_id == org_id, ClientContact.client_id == guest_id)
+        .values(client_id=into_id).returning(ClientContact.e164))
+    return sorted(moved)
+
+
+def _refresh_summary(org_id: int, thread_id: int, extra_unread: int) -> None:
+    """Recompute a thread's last message, activity and preview from its messages."""
+    last = db.session.execute(
+        sa.select(Message.created_at, Message.body, Message.direction)
+        .where(Message.org_id == org_id, Message.thread_id == thread_id)
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)).first()
+    values = {"unread_count": Thread.unread_count + extra_unread}
+    if last is not None:
+        values.update(last_message_at=last.created_at,
+                      last_activity_at=sa.func.greatest(Thread.last_activity_at, last.created_at),
+                      last_message_preview=sa.func.left(last.body, PREVIEW_LENGTH),
+                      last_message_direction=last.direction)
+    db.session.execute(sa.update(Thread).where(Thread.id == thread_id).values(**values))
+
+
+def _fold_thread(org_id: int, guest_thread: Thread, into_thread: Thread) -> int:
+    """Move a thread's messages, events and windows into another, then delete it."""
+    moved = 0
+    for model in (Message, ThreadEvent, AssignmentWindow):
+        result = db.session.execute(
+            sa.update(model).where(model.org_id == org_id, model.thread_id == guest_thread.id)
+            .values(thread_id=into_thread.id))
+        if model is Message:
+            moved = result.rowcount
+    if into_thread.default_number_id is None and guest_thread.default_number_id is not None:
+        into_thread.default_number_id = guest_thread.default_number_id
+    if guest_thread.status == "open" and guest_thread.unread_count:
+        into_thread.status, into_thread.snoozed_until = "open", None  # new words wake it up
+    unread = guest_thread.unread_count
+    db.session.delete(guest_thread)
+    db.session.flush()
+    _refresh_summary(org_id, into_thread.id, unread)
+    return moved
+
+
+def _merge_threads(org_id: int, guest_id: int, into_id: int) -> tuple[int | None, int]:
+    """Leave the survivor with one thread (I3) holding both histories; answers (id, moved)."""
+    threads = {t.client_id: t for t in db.session.scalars(
+        sa.select(Thread).where(Thread.org_id == org_id,
+                                Thread.client_id.in_((guest_id, into_id)))
+        .with_for_update())}
+    guest_thread, into_thread = threads.get(guest_id), threads.get(into_id)
+    if guest_thread is None:
+        return (into_thread.id if into_thread else None), 0
+    if into_thread is None:
+        guest_thread.client_id = into_id
+        db.session.flush()
+        moved = db.session.scalar(sa.select(sa.func.count()).select_from(Message)
+                                  .where(Message.thread_id == guest_thread.id))
+        return guest_thread.id, moved
+    return into_thread.id, _fold_thread(org_id, guest_thread, into_thread)
+
+
+def merge_client(org_id: int, guest_id: int, into_id: int, actor_user_id: int | None,
+                 now: datetime | None = None) -> int:
+    """Fold a client (typically a guest) into another: phones, thread, bookings, in one commit."""
+    now = now or utcnow()
+    guest, into = _lock_pair(org_id, guest_id, into_id)
+    guest_name, into_name = guest.name, into.name
+    contacts = _move_contacts(org_id, guest_id, into_id)
+    thread_id, moved_messages = _merge_threads(org_id, guest_id, into_id)
+    db.session.execute(sa.update(Booking).where(Booking.org_id == org_id,
+                                                Booking.client_id == guest_id)
+                       .values(client_id=into_id))
+    db.session.delete(guest)
+    db.session.flush()
+    if thread_id is not None:
+        add_event(org_id, thread_id, "merged", f"Merged {guest_name} into {into_name}",
+                  actor_user_id=actor_user_id, now=now)
+    audit.record(org_id, actor_user_id, "client.merged", "client", into_id, {
+        "guest_id": guest_id, "guest_name": guest_name, "into_id": into_id,
+        "into_name": into_name, "moved_contacts": contacts, "moved_messages": moved_messages,
+        "thread_id": thread_id}, now=now)
+    db.session.commit()
+    return into_id
