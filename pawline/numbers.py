@@ -219,18 +219,30 @@ class NumberRow:
         return self.release_at is not None and self.days_left == 0
 
 
-def list_numbers(org_id: int, now: datetime | None = None) -> list[NumberRow]:
-    """The organization's numbers with their sitter, in one query: front desk first."""
-    now = now or utcnow()
-    order = sa.case({"front_desk": 0, "sitter": 1, "pool": 2}, value=MessageNumber.number_class)
-    rows = db.session.execute(
+def _panel_query(org_id: int) -> sa.Select:
+    return (
         sa.select(MessageNumber, Sitter.name)
         .outerjoin(Sitter, sa.and_(Sitter.id == MessageNumber.assigned_sitter_id,
                                    Sitter.org_id == MessageNumber.org_id))
         .where(MessageNumber.org_id == org_id)
-        .order_by(order, MessageNumber.e164)
-    ).all()
+    )
+
+
+def list_numbers(org_id: int, now: datetime | None = None) -> list[NumberRow]:
+    """The organization's numbers with their sitter, in one query: front desk first."""
+    now = now or utcnow()
+    order = sa.case({"front_desk": 0, "sitter": 1, "pool": 2}, value=MessageNumber.number_class)
+    rows = db.session.execute(_panel_query(org_id).order_by(order, MessageNumber.e164)).all()
     return [_row(number, sitter_name, now) for number, sitter_name in rows]
+
+
+def number_row(org_id: int, number_id: int, now: datetime | None = None) -> NumberRow:
+    """One line of the panel; another organization's id: NotFound."""
+    found = db.session.execute(
+        _panel_query(org_id).where(MessageNumber.id == number_id)).one_or_none()
+    if found is None:
+        raise NotFound("That number does not exist.")
+    return _row(found[0], found[1], now or utcnow())
 
 
 def _row(number: MessageNumber, sitter_name: str | None, now: datetime) -> NumberRow:
