@@ -93,8 +93,10 @@ def _phone(raw: str, region: str, field: str) -> str:
 
 def _bump_thread(thread_id: int, body: str, now: datetime) -> str:
     """Reopen the thread and count the message, in one statement; answers its previous status."""
+    # FOR NO KEY UPDATE, not FOR UPDATE: concurrent message inserts hold FOR KEY SHARE on this
+    # row (their foreign key), and FOR UPDATE would wait on them while they wait on us.
     old = (sa.select(Thread.id, Thread.status).where(Thread.id == thread_id)
-           .with_for_update().subquery("old"))
+           .with_for_update(key_share=True).subquery("old"))
     return db.session.scalar(
         sa.update(Thread)
         .where(Thread.id == old.c.id)
