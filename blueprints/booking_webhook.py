@@ -29,7 +29,8 @@ def _refuse(status: int, reason: str):
 def _signed_by(org: Organization | None, body: bytes, signature: str) -> bool:
     secret = org.webhook_secret if org else "no organization"  # same work either way
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower()) and org is not None
+    given = signature.strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(expected.encode(), given) and org is not None
 
 
 @bp.route("/bookings", methods=["POST"])
