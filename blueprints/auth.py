@@ -26,10 +26,13 @@ def home_for(user) -> str:
 
 def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths, so `next` cannot send a user elsewhere."""
-    if not target:
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    # Browsers read "\" as "/" and drop tabs and newlines, so "/\evil.example" is off-site.
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
+    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/")

@@ -17,6 +17,11 @@ def normalize_database_url(url: str) -> str:
     raise ConfigError(f"DATABASE_URL must be a PostgreSQL URL, not {url.split(':', 1)[0]}://")
 
 
+def _flag(value: str) -> bool:
+    """An on/off setting as people write it: 1, true, yes or on (any case) mean on."""
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def _instance_secret(instance_path: Path) -> str:
     """A random key kept in the instance folder, so demo sessions survive a restart."""
     path = instance_path / "secret_key"
@@ -31,10 +36,10 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
     """Build the app's settings; production (a DATABASE_URL) must bring its own SECRET_KEY."""
     database_url = env.get("DATABASE_URL")
     production = bool(database_url)
-    secret_key = env.get("SECRET_KEY")
+    secret_key = (env.get("SECRET_KEY") or "").strip()
     if production and not secret_key:
         raise ConfigError("SECRET_KEY must be set when DATABASE_URL is (a production database).")
-    secure = env.get("SESSION_COOKIE_SECURE", "1" if production else "0") == "1"
+    secure = _flag(env.get("SESSION_COOKIE_SECURE", "1" if production else "0"))
     return {
         "SECRET_KEY": secret_key or _instance_secret(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url) if database_url else None,
