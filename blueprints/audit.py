@@ -1,8 +1,10 @@
-"""Audit."""
+"""Audit: the organization's append-only trail, newest first, filtered, paged by id."""
 
-from flask import Blueprint
+from flask import Blueprint, request
+from flask_login import current_user
 
 from blueprints.common import render, staff_only
+from pawline import audit_log
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 staff_only(bp)
@@ -10,5 +12,14 @@ staff_only(bp)
 
 @bp.route("")
 def index():
-    """The Audit page."""
-    return render("audit/index.html")
+    """The Audit page; with ?before=<id> only the next, older rows (for htmx)."""
+    filters = {
+        "action": request.args.get("action", "").strip() or None,
+        "actor_id": request.args.get("actor", type=int),
+        "entity_type": request.args.get("entity", "").strip() or None,
+    }
+    before = request.args.get("before", type=int)
+    page = audit_log.audit_page(current_user.org_id, before=before, **filters)
+    block = "rows" if before else "results"
+    return render("audit/index.html", block=block, page=page, filters=filters,
+                  choices=audit_log.filter_choices(current_user.org_id))
