@@ -10,13 +10,14 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
-from pawline.models import AssignmentWindow, MessageNumber, Sitter, Thread
+from pawline.models import AssignmentWindow, MessageNumber, Organization, Sitter, Thread
 from pawline.phones import display_phone
 
 RULES = {
@@ -94,7 +95,10 @@ def plan_route(org_id: int, thread_id: int, now: datetime | None = None) -> Rout
             steps.append(f"{w.name}'s window is active, but their number is quarantined.")
     if usable:
         chosen = usable[0]
-        reason = f"{chosen.name} covers this client until {chosen.ends_at:%b %d %H:%M} UTC."
+        zone = ZoneInfo(db.session.scalar(
+            sa.select(Organization.timezone).where(Organization.id == org_id)))
+        until = chosen.ends_at.astimezone(zone)
+        reason = f"{chosen.name} covers this client until {until:%b %d, %I:%M %p}."
         if len(usable) > 1:
             others = ", ".join(w.name for w in usable[1:])
             reason += f" Several windows are active ({others} too): the one that started last."
