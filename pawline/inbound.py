@@ -5,6 +5,7 @@ decides whether this delivery is new (I6), and a duplicate changes nothing at al
 """
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -145,3 +146,17 @@ def apply_status_callback(provider_sid: str, status: str, error_code: str | None
 def _rank(column) -> sa.ColumnElement[int]:
     """The SQL rank of a stored status (received and unknowns rank 0)."""
     return sa.case(STATUS_RANK, value=column, else_=0)
+
+
+def receiving_numbers(org_id: int) -> list[MessageNumber]:
+    """The organization's numbers a phone can text (any status), front desk first."""
+    order = sa.case({"front_desk": 0, "sitter": 1, "pool": 2}, value=MessageNumber.number_class)
+    return list(db.session.scalars(
+        sa.select(MessageNumber).where(MessageNumber.org_id == org_id)
+        .order_by(order, MessageNumber.e164)
+    ))
+
+
+def simulator_sid() -> str:
+    """A fresh provider id for a message typed into the phone simulator."""
+    return "SIM" + uuid.uuid4().hex
