@@ -14,6 +14,7 @@ from blueprints.common import staff_only as _staff_only
 from pawline import numbers
 from pawline.errors import DomainError, NotFound
 from pawline.models import MessageNumber
+from pawline.phones import display_phone
 
 bp = Blueprint("numbers", __name__, url_prefix="/numbers")
 _staff_only(bp)
@@ -111,7 +112,7 @@ def add():
         try:
             number = numbers.add_number(current_user.org_id, form.e164.data,
                                         form.number_class.data)
-            return _done(f"Added {number.e164}.")
+            return _done(f"Added {display_phone(number.e164)}.")
         except DomainError as error:
             _explain(form, error)
     return _form_error("add_form", 422, add_form=form)
@@ -128,7 +129,7 @@ def quarantine(number_id: int):
             numbers.quarantine_number(
                 current_user.org_id, number_id, current_user.id, form.duration.data or "",
                 form.custom_release_date.data, form.reason.data or "")
-            return _done(f"{row.e164} is quarantined.")
+            return _done(f"{display_phone(row.e164)} is quarantined.")
         except NotFound:
             abort(404)
         except DomainError as error:
@@ -147,7 +148,7 @@ def restore(number_id: int):
         try:
             numbers.restore_number(current_user.org_id, number_id, current_user.id,
                                    form.force_restore.data, form.restore_reason.data or "")
-            return _done(f"{row.e164} is active again, in the pool.")
+            return _done(f"{display_phone(row.e164)} is active again, in the pool.")
         except NotFound:
             abort(404)
         except DomainError as error:
@@ -170,7 +171,7 @@ def front_desk(number_id: int):
             return redirect(url_for("numbers.index"))
         body, status = _panel(status=422, error=error.message)
         return body, status, {"HX-Retarget": "#numbers-panel", "HX-Reswap": "outerHTML"}
-    return _done(f"{number.e164} is now the front desk.")
+    return _done(f"{display_phone(number.e164)} is now the front desk.")
 
 
 def _row_or_404(number_id: int) -> numbers.NumberRow:
