@@ -37,6 +37,8 @@ class InboundResult:
     org_id: int
     duplicate: bool
     flagged: bool
+    from_e164: str = ""
+    to_e164: str = ""
 
 
 def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
@@ -61,12 +63,14 @@ def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
     )
     if message_id is None:
         session.rollback()  # a retried webhook: undo the find-or-creates too (they found anyway)
-        return InboundResult(None, thread_id, client_id, number.org_id, True, False)
+        return InboundResult(None, thread_id, client_id, number.org_id, True, False,
+                             from_e164, number.e164)
     previous = _bump_thread(thread_id, body or "", now)
     if previous in ("closed", "snoozed"):
         add_event(number.org_id, thread_id, "reopened", "Reopened by an inbound message", now=now)
     session.commit()
-    return InboundResult(message_id, thread_id, client_id, number.org_id, False, flag is not None)
+    return InboundResult(message_id, thread_id, client_id, number.org_id, False, flag is not None,
+                         from_e164, number.e164)
 
 
 def _number_for(to_raw: str) -> tuple[MessageNumber, str]:
