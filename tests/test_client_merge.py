@@ -1,6 +1,7 @@
 """Merging a guest into a known client: one thread (I3) with the whole history, nothing lost."""
 
 import itertools
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -223,3 +224,56 @@ def test_the_merge_route_refuses_itself_and_a_missing_choice_with_400(app, clien
     assert itself.status_code == 400 and "cannot be merged into itself" in itself.text
     empty = client.post(f"/clients/{guest}/merge", data={})
     assert empty.status_code == 400 and "Choose the client to keep." in empty.text
+
+
+# --- races ------------------------------------------------------------------------------------
+
+def run_together(app, calls):
+    """Each call in its own thread, app context, session and connection; answers outcomes."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def work(i, call):
+        with app.app_context():
+            try:
+                barrier.wait()
+                outcomes[i] = call()
+            except Exception as error:  # the test asserts on which error
+                outcomes[i] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.concurrency
+def test_two_crossing_merges_at_once_leave_one_client_with_one_thread(app):
+    with app.app_context():
+        org = factories.org()
+        a, _ = find_or_create_client_by_phone(org.id, "+14155550181")
+        b, _ = find_or_create_client_by_phone(org.id, "+14155550182")
+        for client_id, sender in ((a, "+14155550181"), (b, "+14155550182")):
+            thread = find_or_create_thread(org.id, client_id, now=T0)
+            inbound(org.id, thread, f"from {sender}", T0, sender)
+        db.session.commit()
+
+    outcomes = run_together(app, [
+        lambda: clients.merge_client(org.id, a, b, None),
+        lambda: clients.merge_client(org.id, b, a, None),
+    ])
+
+    assert sorted(type(o).__name__ for o in outcomes) == ["NotFound", "int"]
+    with app.app_context():
+        survivor = next(o for o in outcomes if isinstance(o, int))
+        assert db.session.scalars(sa.select(Client.id).where(Client.org_id == org.id)).all() \
+            == [survivor]
+        (thread,) = db.session.scalars(sa.select(Thread).where(Thread.org_id == org.id)).all()
+        assert thread.client_id == survivor
+        assert count(Message, thread_id=thread.id) == 2
+        assert len(clients.client_contacts(org.id, survivor)) == 2
+        assert_doctor_holds()

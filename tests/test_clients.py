@@ -342,3 +342,4 @@ def test_the_clients_page_issues_the_same_statements_for_3_or_40_clients(
             db.session.commit()
     assert page_cost() == few
     assert few <= 6
+    assert not any("OFFSET" in statement.upper() for statement in statements)
