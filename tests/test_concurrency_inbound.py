@@ -9,12 +9,28 @@ from pawline.db import db
 from pawline.doctor import run_checks
 from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent
 from tests import factories
+from tests.conftest import make_app
 from tests.twilio_signing import message_sid, post_signed, sms_params
 
 pytestmark = pytest.mark.concurrency
 
 SMS = "/webhooks/twilio/sms"
 POOL = "+14155550100"
+POOL_SIZE = 16
+
+
+@pytest.fixture(scope="module")
+def racing_app(database_url):
+    """An app whose pool caps the connections in flight, so a busy shared server is not exhausted.
+
+    Every request still runs in its own thread with its own session and connection; at most
+    POOL_SIZE transactions are open at once, and they race on the same rows.
+    """
+    app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={
+        "pool_size": POOL_SIZE, "max_overflow": 0, "pool_timeout": 90})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -60,63 +76,64 @@ def assert_invariants_hold(app) -> None:
     assert broken == []
 
 
-def test_fifty_webhooks_from_one_new_phone_make_one_client_and_one_thread(app, org):
+def test_fifty_webhooks_from_one_new_phone_make_one_client_and_one_thread(racing_app, org):
     phone = factories.phone()
     forms = [sms_params(POOL, phone, f"message {i}") for i in range(50)]
 
-    statuses = post_all_at_once(app, forms)
+    statuses = post_all_at_once(racing_app, forms)
 
     assert statuses == [200] * 50
-    assert counts(app) == {"client_contact": 1, "client": 1, "thread": 1, "message": 50}
-    with app.app_context():
+    assert counts(racing_app) == {"client_contact": 1, "client": 1, "thread": 1, "message": 50}
+    with racing_app.app_context():
         assert db.session.scalar(sa.select(Thread.unread_count)) == 50
-    assert_invariants_hold(app)
+    assert_invariants_hold(racing_app)
 
 
-def test_twenty_concurrent_retries_of_one_message_sid_store_one_message(app, org):
+def test_twenty_concurrent_retries_of_one_message_sid_store_one_message(racing_app, org):
     form = sms_params(POOL, factories.phone(), "once", sid=message_sid())
 
-    statuses = post_all_at_once(app, [dict(form) for _ in range(20)])
+    statuses = post_all_at_once(racing_app, [dict(form) for _ in range(20)])
 
     assert statuses == [200] * 20
-    assert counts(app) == {"client_contact": 1, "client": 1, "thread": 1, "message": 1}
-    with app.app_context():
+    assert counts(racing_app) == {"client_contact": 1, "client": 1, "thread": 1, "message": 1}
+    with racing_app.app_context():
         assert db.session.scalar(sa.select(Thread.unread_count)) == 1
-    assert_invariants_hold(app)
+    assert_invariants_hold(racing_app)
 
 
-def test_many_phones_at_once_some_repeated_make_one_client_per_phone(app, org):
+def test_many_phones_at_once_some_repeated_make_one_client_per_phone(racing_app, org):
     phones = [factories.phone() for _ in range(12)]
     senders = phones + phones[:6] + phones[:3]  # 12 phones, 21 messages
     forms = [sms_params(POOL, phone, "hi") for phone in senders]
     retried = forms[0]
     forms.append(dict(retried))  # and one retry of an already-sent MessageSid
 
-    statuses = post_all_at_once(app, forms)
+    statuses = post_all_at_once(racing_app, forms)
 
     assert statuses == [200] * len(forms)
-    assert counts(app) == {"client_contact": 12, "client": 12, "thread": 12, "message": 21}
-    with app.app_context():
+    assert counts(racing_app) == {"client_contact": 12, "client": 12, "thread": 12, "message": 21}
+    with racing_app.app_context():
         unread = dict(db.session.execute(
             sa.select(ClientContact.e164, Thread.unread_count)
             .join(Thread, Thread.client_id == ClientContact.client_id)).all())
     assert unread == {phone: senders.count(phone) for phone in phones}
-    assert_invariants_hold(app)
+    assert_invariants_hold(racing_app)
 
 
-def test_ten_messages_at_once_reopen_a_closed_thread_with_one_event(app, org):
+def test_ten_messages_at_once_reopen_a_closed_thread_with_one_event(racing_app, org):
     phone = factories.phone()
-    assert post_all_at_once(app, [sms_params(POOL, phone, "first")]) == [200]
-    with app.app_context():
+    assert post_all_at_once(racing_app, [sms_params(POOL, phone, "first")]) == [200]
+    with racing_app.app_context():
         db.session.execute(sa.update(Thread).values(status="closed"))
         db.session.commit()
 
-    statuses = post_all_at_once(app, [sms_params(POOL, phone, f"again {i}") for i in range(10)])
+    forms = [sms_params(POOL, phone, f"again {i}") for i in range(10)]
+    statuses = post_all_at_once(racing_app, forms)
 
     assert statuses == [200] * 10
-    with app.app_context():
+    with racing_app.app_context():
         thread = db.session.scalar(sa.select(Thread))
         reopened = db.session.scalar(sa.select(sa.func.count()).select_from(ThreadEvent)
                                      .where(ThreadEvent.kind == "reopened"))
     assert (thread.status, thread.unread_count, reopened) == ("open", 11, 1)
-    assert_invariants_hold(app)
+    assert_invariants_hold(racing_app)
