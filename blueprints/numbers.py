@@ -57,6 +57,8 @@ def owner_only(view):
 
     @wraps(view)
     def guarded(*args, **kwargs):
+        if "number_id" in kwargs:  # another organization's id is 404 for everyone, staff too
+            get_or_404(MessageNumber, kwargs["number_id"])
         if current_user.role != "owner":
             abort(403, "Only an owner can change numbers.")
         return view(*args, **kwargs)
@@ -160,7 +162,6 @@ def restore(number_id: int):
 @owner_only
 def front_desk(number_id: int):
     """Make a number the organization's front desk."""
-    get_or_404(MessageNumber, number_id)
     try:
         number = numbers.set_front_desk(current_user.org_id, number_id, current_user.id)
     except NotFound:

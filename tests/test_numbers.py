@@ -87,12 +87,13 @@ def test_staff_get_403_on_owner_actions(app, client, auth, org, action):
     assert client.post("/numbers", data={"e164": factories.phone()}).status_code == 403
 
 
+@pytest.mark.parametrize("role", ["owner", "staff"])
 @pytest.mark.parametrize("action", ["quarantine", "restore", "front-desk"])
-def test_another_organizations_number_is_404(app, client, auth, org, action):
+def test_another_organizations_number_is_404(app, client, auth, org, action, role):
     with app.app_context():
         other = factories.org()
     theirs = make_number(app, other.id)
-    auth.sign_in(org.owner_email)
+    auth.sign_in(org.owner_email if role == "owner" else org.staff_email)
     response = client.post(f"/numbers/{theirs}/{action}",
                            data={"duration": "7", "force_restore": "1", "restore_reason": "x"})
     assert response.status_code == 404
