@@ -138,6 +138,8 @@ def test_production_cookie_is_sent_secure_under_its_host_prefix(database_url, tm
     app = make_app(database_url, WTF_CSRF_ENABLED=True, **cookie_settings)
 
     response = app.test_client().get("/sign-in")  # stores the CSRF token in the session
+    with app.app_context():
+        db.engine.dispose()
 
     cookie = set_cookie(response, "__Host-pawline")
     for attribute in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
