@@ -1,0 +1,73 @@
+"""Every organization sees only itself: each id-bearing route answers 404 for another org's id."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from pawline import bookings, sitters
+from pawline.clock import utcnow
+from pawline.db import db
+from pawline.inbound import receive_sms
+from pawline.models import ClientContact, Message, MessageNumber, Thread
+from pawline.outbound import queue_message
+from tests import factories
+
+
+@pytest.fixture
+def other_org_ids(app):
+    """One record of every kind, all in organization B."""
+    with app.app_context():
+        org = factories.org()
+        factories.number(org.id, "+14155550101", "pool")
+        result = receive_sms("+14155550101", "+14155552671", "private", "SMtenancy")
+        queued = queue_message(org.id, result.thread_id, "reply", None, "console")
+        sitter = sitters.create_sitter(org.id, "Sam", "+14155553001")
+        now = utcnow()
+        booking = bookings.create_booking(org.id, result.client_id, sitter.id, now,
+                                          now + timedelta(days=1))
+        return {
+            "thread_id": result.thread_id, "client_id": result.client_id,
+            "message_id": queued.message_id, "sitter_id": sitter.id, "booking_id": booking.id,
+            "contact_id": db.session.scalar(sa.select(ClientContact.id)),
+            "number_id": db.session.scalar(sa.select(MessageNumber.id)),
+        }
+
+
+def id_routes(app):
+    """(method, rule) for every route whose URL carries an id."""
+    for rule in app.url_map.iter_rules():
+        if rule.arguments and rule.endpoint != "static":
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, rule
+
+
+def test_every_id_route_is_covered(app, other_org_ids):
+    names = {arg for _, rule in id_routes(app) for arg in rule.arguments}
+    assert names <= set(other_org_ids), names - set(other_org_ids)
+    assert len(list(id_routes(app))) >= 15
+
+
+@pytest.mark.parametrize("role", ["owner", "staff"])
+def test_another_organizations_ids_answer_404(app, client, auth, other_org_ids, role):
+    with app.app_context():
+        mine = factories.org()
+    auth.sign_in(getattr(mine, f"{role}_email"))
+    answers = {}
+    for method, rule in id_routes(app):
+        url = rule.build({arg: other_org_ids[arg] for arg in rule.arguments})[1]
+        response = client.open(url, method=method, data={"body": "x", "name": "x"})
+        answers[f"{method} {url}"] = response.status_code
+    assert {k: v for k, v in answers.items() if v != 404} == {}
+    with app.app_context():  # and nothing of B changed
+        assert db.session.scalar(sa.select(Thread.status)) == "open"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 2
+
+
+def test_the_tenancy_hook_scopes_orm_queries_to_the_signed_in_org(ctx, other_org_ids):
+    from pawline.tenancy import scope_session
+
+    mine = factories.org()
+    scope_session(db.session, mine.id)
+    assert db.session.scalars(sa.select(Thread)).all() == []
+    assert db.session.get(Thread, other_org_ids["thread_id"]) is None
