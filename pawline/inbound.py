@@ -11,6 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 
 from pawline.clock import utcnow
 from pawline.db import db
@@ -41,10 +42,30 @@ class InboundResult:
     to_e164: str = ""
 
 
+# A concurrent merge can delete the client this message was about to join (a foreign-key
+# violation), and lock waits can deadlock: both leave nothing written, so the message is tried
+# again from the start rather than lost.
+RETRIED_SQLSTATES = {"23503", "40P01", "40001"}
+ATTEMPTS = 3
+
+
 def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
                 provider: str = "twilio", num_media: int = 0,
                 now: datetime | None = None) -> InboundResult:
     """Store an inbound SMS in its client's one thread, reopening it; a retry changes nothing."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _receive(to_raw, from_raw, body, provider_sid, provider, num_media, now)
+        except DBAPIError as error:
+            db.session.rollback()
+            transient = getattr(error.orig, "sqlstate", None) in RETRIED_SQLSTATES
+            if attempt == ATTEMPTS or not transient:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider: str,
+             num_media: int, now: datetime | None) -> InboundResult:
     now = now or utcnow()
     session = db.session
     number, region = _number_for(to_raw)
