@@ -190,3 +190,28 @@ def test_a_retry_of_a_failed_message_sends_it(app, client, auth, world):
     client.post(f"/threads/{world.thread_id}/messages/{message_id}/retry", headers=HX)
     with app.app_context():
         assert db.session.get(Message, message_id).status == "sent"
+
+
+def test_a_sitter_inside_an_active_window_reads_and_replies_from_their_number(
+        app, client, auth, world):
+    from pawline import bookings, sitters
+
+    with app.app_context():
+        factories.number(world.id, "+14155550110", "sitter")
+        sam = sitters.create_sitter(world.id, "Sam", "+14155553001", world.sitter_email)
+        sitters.activate_sitter(world.id, sam.id, None)
+        thread = db.session.get(Thread, world.thread_id)
+        now = utcnow()
+        booking = bookings.create_booking(world.id, thread.client_id, sam.id,
+                                          now - timedelta(hours=1), now + timedelta(hours=1))
+        bookings.confirm_booking(world.id, booking.id)
+    auth.sign_in(world.sitter_email)
+    page = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    assert "Is Rex okay?" in page and "Close" not in page and "thread-list" not in page
+    assert client.post(f"/threads/{world.thread_id}/messages",
+                       data={"body": "Rex ate well"}).status_code == 302
+    with app.app_context():
+        reply = db.session.scalar(sa.select(Message).where(Message.direction == "outbound"))
+        assert (reply.from_e164, reply.routing_trace["rule"]) == ("+14155550110", 1)
+    assert client.post(f"/threads/{world.thread_id}/close").status_code == 404
+    assert client.get("/inbox").status_code == 404
