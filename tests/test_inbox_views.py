@@ -215,3 +215,37 @@ def test_a_sitter_inside_an_active_window_reads_and_replies_from_their_number(
         assert (reply.from_e164, reply.routing_trace["rule"]) == ("+14155550110", 1)
     assert client.post(f"/threads/{world.thread_id}/close").status_code == 404
     assert client.get("/inbox").status_code == 404
+
+
+@pytest.fixture
+def statements():
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(sa.engine.Engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(sa.engine.Engine, "before_cursor_execute", count)
+
+
+def test_the_inbox_and_a_thread_cost_the_same_statements_for_3_or_40_threads(
+        app, client, auth, world, statements):
+    auth.sign_in(world.staff_email)
+
+    def cost(url: str) -> int:
+        statements.clear()
+        assert client.get(url).status_code == 200
+        return len(statements)
+
+    with app.app_context():
+        for n in range(2):
+            receive_sms("+14155550101", factories.phone(), "hi", f"SMfew{n}")
+    few = (cost("/inbox"), cost(f"/threads/{world.thread_id}"))
+    with app.app_context():
+        for n in range(37):
+            receive_sms("+14155550101", factories.phone(), "hi", f"SMmany{n}")
+            receive_sms("+14155550101", "+14155552671", f"again {n}", f"SMsame{n}")
+    assert (cost("/inbox"), cost(f"/threads/{world.thread_id}")) == few
