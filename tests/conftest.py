@@ -130,6 +130,19 @@ def ctx(app):
 
 
 @pytest.fixture
+def statements():
+    """Every SQL statement sent to PostgreSQL while the fixture is alive (N+1 checks)."""
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+    yield seen
+    sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

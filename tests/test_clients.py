@@ -2,7 +2,6 @@
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from pawline import clients
 from pawline.db import db
@@ -307,19 +306,6 @@ def test_sitters_get_404_on_client_pages(client, auth, app, path):
 
 
 # --- query count ------------------------------------------------------------------------------
-
-@pytest.fixture
-def statements():
-    """Every SQL statement sent to PostgreSQL while the fixture is alive."""
-    seen = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(sa.engine.Engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(sa.engine.Engine, "before_cursor_execute", count)
-
 
 def test_the_clients_page_issues_the_same_statements_for_3_or_40_clients(
         app, client, staff, statements):

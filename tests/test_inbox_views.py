@@ -217,20 +217,6 @@ def test_a_sitter_inside_an_active_window_reads_and_replies_from_their_number(
     assert client.get("/inbox").status_code == 404
 
 
-@pytest.fixture
-def statements():
-    from sqlalchemy import event
-
-    seen = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(sa.engine.Engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(sa.engine.Engine, "before_cursor_execute", count)
-
-
 def test_the_inbox_and_a_thread_cost_the_same_statements_for_3_or_40_threads(
         app, client, auth, world, statements):
     auth.sign_in(world.staff_email)
