@@ -1,7 +1,6 @@
 """Merging a guest into a known client: one thread (I3) with the whole history, nothing lost."""
 
 import itertools
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,6 +23,7 @@ from pawline.models import (
 )
 from pawline.threads import add_event, find_or_create_client_by_phone, find_or_create_thread
 from tests import factories
+from tests.concurrency import race
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 BUSINESS = "+14155550100"
@@ -228,29 +228,6 @@ def test_the_merge_route_refuses_itself_and_a_missing_choice_with_400(app, clien
 
 # --- races ------------------------------------------------------------------------------------
 
-def run_together(app, calls):
-    """Each call in its own thread, app context, session and connection; answers outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def work(i, call):
-        with app.app_context():
-            try:
-                barrier.wait()
-                outcomes[i] = call()
-            except Exception as error:  # the test asserts on which error
-                outcomes[i] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
-
-
 @pytest.mark.concurrency
 def test_two_crossing_merges_at_once_leave_one_client_with_one_thread(app):
     with app.app_context():
@@ -262,7 +239,7 @@ def test_two_crossing_merges_at_once_leave_one_client_with_one_thread(app):
             inbound(org.id, thread, f"from {sender}", T0, sender)
         db.session.commit()
 
-    outcomes = run_together(app, [
+    outcomes = race(app, [
         lambda: clients.merge_client(org.id, a, b, None),
         lambda: clients.merge_client(org.id, b, a, None),
     ])

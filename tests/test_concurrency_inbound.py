@@ -1,7 +1,5 @@
 """Concurrent signed webhooks, real threads and real connections: the same rows as one at a time."""
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
@@ -9,6 +7,7 @@ from pawline.db import db
 from pawline.doctor import run_checks
 from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent
 from tests import factories
+from tests.concurrency import race_ok
 from tests.conftest import make_app
 from tests.twilio_signing import message_sid, post_signed, sms_params
 
@@ -43,23 +42,8 @@ def org(app):
 
 def post_all_at_once(app, forms: list[dict]) -> list[int]:
     """Post every form from its own thread, released together; answers the status codes."""
-    barrier = threading.Barrier(len(forms))
-    statuses: list[int | BaseException] = [0] * len(forms)
-
-    def post(i: int) -> None:
-        web = app.test_client()
-        try:
-            barrier.wait(timeout=30)
-            statuses[i] = post_signed(web, SMS, forms[i]).status_code
-        except BaseException as error:  # noqa: BLE001 - reported by the assert below
-            statuses[i] = error
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(forms))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return statuses
+    return [response.status_code for response in race_ok(None, [
+        lambda form=form: post_signed(app.test_client(), SMS, form) for form in forms])]
 
 
 def counts(app) -> dict:

@@ -1,57 +1,42 @@
 """Concurrent "message anyone" calls race real connections: one client, one thread."""
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
 from pawline.db import db
 from pawline.doctor import run_checks
 from pawline.models import Client, ClientContact, Message, Thread
+from pawline.threads import find_or_create_thread
 from tests import factories
+from tests.concurrency import race_ok
 
 pytestmark = pytest.mark.concurrency
 
 
-def race(n: int, action):
-    barrier = threading.Barrier(n)
-    errors = []
-
-    def run(i):
-        try:
-            barrier.wait()
-            action(i)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    assert not errors, errors
+def signed_in_clients(app, email: str, n: int) -> list:
+    """`n` test clients, each with its own signed-in session."""
+    clients = [app.test_client() for _ in range(n)]
+    for client in clients:
+        client.post("/sign-in", data={"email": email, "password": factories.PASSWORD})
+    return clients
 
 
 def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def test_concurrent_message_anyone_to_one_new_phone_gives_one_client_and_thread(app, auth):
+def test_concurrent_message_anyone_to_one_new_phone_gives_one_client_and_thread(app):
     with app.app_context():
         org = factories.org()
         factories.number(org.id, "+14155550101", "pool")
-    clients = []
-    for _ in range(12):
-        client = app.test_client()
-        client.post("/sign-in", data={"email": org.staff_email, "password": factories.PASSWORD})
-        clients.append(client)
+    clients = signed_in_clients(app, org.staff_email, 12)
 
-    def send(i):
-        response = clients[i].post("/threads", data={"phone": "(415) 555-0177",
-                                                     "body": f"hello {i}"})
+    def send(client):
+        response = client.post("/threads", data={"phone": "(415) 555-0177",
+                                                 "body": f"hello {id(client)}"})
         assert response.status_code == 302, response.get_data(as_text=True)
 
-    race(len(clients), send)
+    race_ok(None, [lambda c=c: send(c) for c in clients])
     with app.app_context():
         assert (count(Client), count(ClientContact), count(Thread)) == (1, 1, 1)
         assert count(Message) == 12
@@ -62,22 +47,16 @@ def test_one_form_submitted_many_times_at_once_is_stored_and_sent_once(app):
     with app.app_context():
         org = factories.org()
         factories.number(org.id, "+14155550101", "pool")
-        thread_id = factories.client(org.id, "Ada", "+14155552671")
-        from pawline.threads import find_or_create_thread
-        thread_id = find_or_create_thread(org.id, thread_id)
+        thread_id = find_or_create_thread(org.id, factories.client(org.id, "Ada", "+14155552671"))
         db.session.commit()
-    clients = []
-    for _ in range(8):
-        client = app.test_client()
-        client.post("/sign-in", data={"email": org.staff_email, "password": factories.PASSWORD})
-        clients.append(client)
+    clients = signed_in_clients(app, org.staff_email, 8)
 
-    def send(i):
-        response = clients[i].post(f"/threads/{thread_id}/messages",
+    def send(client):
+        response = client.post(f"/threads/{thread_id}/messages",
                                    data={"body": "On my way", "client_token": "same-form"})
         assert response.status_code == 302
 
-    race(len(clients), send)
+    race_ok(None, [lambda c=c: send(c) for c in clients])
     with app.app_context():
         messages = db.session.scalars(sa.select(Message)).all()
         assert len(messages) == 1 and messages[0].status == "sent"

@@ -1,4 +1,3 @@
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,33 +7,10 @@ from pawline import bookings, doctor, sitters
 from pawline.db import db
 from pawline.models import AssignmentWindow, MessageNumber, Thread
 from tests import factories
+from tests.concurrency import race_ok
 
 pytestmark = pytest.mark.concurrency
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-
-
-def run_together(app, calls):
-    """Run each call in its own thread and app context (own session, own connection)."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [None] * len(calls), []
-
-    def work(i, call):
-        with app.app_context():
-            try:
-                barrier.wait()
-                results[i] = call()
-            except Exception as error:  # collected, the test asserts there are none
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=work, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
-    return results
 
 
 def assert_doctor_holds(app):
@@ -51,7 +27,7 @@ def test_ten_sitters_activated_at_once_share_a_pool_of_four_without_sharing(app)
         ids = [sitters.create_sitter(org.id, f"Sitter {i}", factories.phone()).id
                for i in range(10)]
 
-    results = run_together(app, [
+    results = race_ok(app, [
         (lambda s=s: sitters.activate_sitter(org.id, s, None, now=NOW)) for s in ids])
 
     given = [r.number for r in results if r.number]
@@ -71,7 +47,7 @@ def test_one_sitter_activated_five_times_at_once_holds_one_number(app):
             factories.number(org.id, factories.phone(), "pool")
         sitter_id = sitters.create_sitter(org.id, "Sam", factories.phone()).id
 
-    results = run_together(app, [
+    results = race_ok(app, [
         lambda: sitters.activate_sitter(org.id, sitter_id, None, now=NOW)] * 5)
 
     assert len({r.number for r in results}) == 1
@@ -87,7 +63,7 @@ def test_concurrent_confirmations_of_one_booking_make_one_window(app):
         booking_id = bookings.create_booking(org.id, client_id, sitter_id, NOW,
                                              NOW + timedelta(hours=2)).id
 
-    run_together(app, [lambda: bookings.confirm_booking(org.id, booking_id, now=NOW)] * 8)
+    race_ok(app, [lambda: bookings.confirm_booking(org.id, booking_id, now=NOW)] * 8)
 
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentWindow)
@@ -105,7 +81,7 @@ def test_five_bookings_of_one_client_confirmed_at_once_make_one_thread(app):
                                     NOW + timedelta(days=d, hours=2)).id
             for d in range(5)]
 
-    run_together(app, [(lambda b=b: bookings.confirm_booking(org.id, b, now=NOW))
+    race_ok(app, [(lambda b=b: bookings.confirm_booking(org.id, b, now=NOW))
                        for b in booking_ids])
 
     with app.app_context():
@@ -128,7 +104,7 @@ def test_one_booking_webhook_delivered_six_times_at_once_makes_one_of_everything
             confirm=True, now=NOW)
         return result.booking.id, result.created
 
-    results = run_together(app, [deliver] * 6)
+    results = race_ok(app, [deliver] * 6)
 
     assert len({booking_id for booking_id, _ in results}) == 1
     assert sum(created for _, created in results) == 1
