@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from blueprints.common import get_or_404, render, staff_only
-from pawline import bookings
+from pawline import accounts, bookings
 from pawline.clock import utcnow
 from pawline.errors import DomainError
 from pawline.models import Booking
@@ -23,7 +23,7 @@ class BookingForm(FlaskForm):
 
 
 def _form(booking: Booking | None = None) -> BookingForm:
-    zone = bookings.org_zone(current_user.org_id)
+    zone = accounts.org_zone(current_user.org_id)
     data = None
     if booking is not None:
         data = {"client_id": str(booking.client_id), "sitter_id": str(booking.sitter_id),
@@ -38,7 +38,7 @@ def _form(booking: Booking | None = None) -> BookingForm:
 
 def _save(form: BookingForm, booking_id: int | None = None) -> Booking:
     """Read the form's times in the organization's zone, then create or update."""
-    zone = bookings.org_zone(current_user.org_id)
+    zone = accounts.org_zone(current_user.org_id)
     starts = bookings.parse_local_time(form.starts_at.data, zone, "starts_at")
     ends = bookings.parse_local_time(form.ends_at.data, zone, "ends_at")
     org_id, who = current_user.org_id, form.client_id.data

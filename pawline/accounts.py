@@ -2,6 +2,7 @@
 
 import re
 import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -66,6 +67,24 @@ def org_by_slug(slug: str) -> Organization:
     if org is None:
         raise NotFound(f"No organization has the slug {slug!r}.")
     return org
+
+
+def org_zone(org_id: int) -> ZoneInfo:
+    """The organization's time zone: forms are read and times shown in it (UTC if unknown)."""
+    name = db.session.scalar(sa.select(Organization.timezone).where(Organization.id == org_id))
+    try:
+        return ZoneInfo(name or "UTC")
+    except ZoneInfoNotFoundError:
+        return ZoneInfo("UTC")
+
+
+def org_region(org_id: int) -> str:
+    """The region phone numbers without a country code are read in."""
+    region = db.session.scalar(
+        sa.select(Organization.default_region).where(Organization.id == org_id))
+    if region is None:
+        raise NotFound("That organization does not exist.")
+    return region
 
 
 def create_user(org_id: int, email: str, password: str, role: str, name: str = "") -> User:

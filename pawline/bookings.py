@@ -8,16 +8,17 @@ that has not started yet is deleted (it never covered anyone).
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from pawline import audit
+from pawline.accounts import org_region
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
-from pawline.models import AssignmentWindow, Booking, Client, Organization, Sitter
+from pawline.models import AssignmentWindow, Booking, Client, Sitter
 from pawline.phones import normalize_phone
 from pawline.threads import find_or_create_client_by_phone, find_or_create_thread, guest_name
 
@@ -39,15 +40,6 @@ class WindowRow:
 
 
 # ---- times ---------------------------------------------------------------------------------
-
-def org_zone(org_id: int) -> ZoneInfo:
-    """The organization's time zone (forms are read and shown in it)."""
-    name = db.session.scalar(sa.select(Organization.timezone).where(Organization.id == org_id))
-    try:
-        return ZoneInfo(name or "UTC")
-    except ZoneInfoNotFoundError:
-        return ZoneInfo("UTC")
-
 
 def parse_local_time(text: str | None, zone: ZoneInfo, field: str) -> datetime:
     """A form's `datetime-local` value (YYYY-MM-DDTHH:MM) read in `zone`, answered in UTC."""
@@ -302,10 +294,8 @@ def _upsert_external(org_id, external_ref, client_phone, client_name, sitter_id,
         raise DomainError("external_ref is missing.", "external_ref")
     sitter = _require(Sitter, org_id, sitter_id, "sitter_id", "sitter")
     _check_times(starts_at, ends_at)
-    region = db.session.scalar(
-        sa.select(Organization.default_region).where(Organization.id == org_id))
     e164 = normalize_phone(client_phone if isinstance(client_phone, str) else None,
-                           region or "US")
+                           org_region(org_id))
     client_id, _ = find_or_create_client_by_phone(org_id, e164)
     if isinstance(client_name, str) and client_name.strip():
         db.session.execute(

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 
 from pawline import audit
+from pawline.accounts import org_region
 from pawline.clock import utcnow
 from pawline.db import constraint_name, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
@@ -162,14 +163,6 @@ def _clean_label(label: str | None) -> str:
     return label
 
 
-def _region(org_id: int) -> str:
-    region = db.session.scalar(
-        sa.select(Organization.default_region).where(Organization.id == org_id))
-    if region is None:
-        raise NotFound("That organization does not exist.")
-    return region
-
-
 def _phone_owner_error(org_id: int, e164: str) -> DuplicatePhone:
     owner = db.session.scalar(
         sa.select(Client.name).join(
@@ -201,7 +194,7 @@ def create_client(org_id: int, name: str, phone_raw: str | None = None,
     """Create a client, with a first phone when given; answers the new client's id."""
     name = _clean_name(name)
     label = _clean_label(label)
-    e164 = normalize_phone(phone_raw, _region(org_id)) if (phone_raw or "").strip() else None
+    e164 = normalize_phone(phone_raw, org_region(org_id)) if (phone_raw or "").strip() else None
     try:
         # One savepoint for both rows: a taken phone leaves no client behind.
         with db.session.begin_nested():
@@ -233,7 +226,7 @@ def add_contact(org_id: int, client_id: int, phone_raw: str | None,
     """List another phone for the client; a phone held by anyone in the org is refused."""
     label = _clean_label(label)
     get_client(org_id, client_id)
-    e164 = normalize_phone(phone_raw, _region(org_id))
+    e164 = normalize_phone(phone_raw, org_region(org_id))
     try:
         contact = _insert_contact(org_id, client_id, e164, label)
     except DuplicatePhone:

@@ -3,12 +3,12 @@
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from pawline import audit
+from pawline.accounts import org_zone
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, constraint_name, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
@@ -79,11 +79,6 @@ def quarantine(org_id: int, number_id: int, actor_user_id: int | None, release_a
     return number
 
 
-def _org_zone(org_id: int) -> ZoneInfo:
-    name = db.session.scalar(sa.select(Organization.timezone).where(Organization.id == org_id))
-    return ZoneInfo(name or "UTC")
-
-
 def release_time(org_id: int, duration: str, custom_release_date: str | None,
                  now: datetime) -> tuple[datetime, str, str | None]:
     """When a quarantine ends: (release_at, duration label, custom date) from the form's values.
@@ -101,7 +96,7 @@ def release_time(org_id: int, duration: str, custom_release_date: str | None,
         except ValueError:
             raise DomainError("Enter the release date as YYYY-MM-DD.",
                               "custom_release_date") from None
-        release_at = datetime.combine(day, time.min, tzinfo=_org_zone(org_id))
+        release_at = datetime.combine(day, time.min, tzinfo=org_zone(org_id))
         if release_at <= now:
             raise DomainError("The release date must be in the future (tomorrow or later).",
                               "custom_release_date")

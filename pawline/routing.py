@@ -10,14 +10,14 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from pawline.accounts import org_zone
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
-from pawline.models import AssignmentWindow, MessageNumber, Organization, Sitter, Thread
+from pawline.models import AssignmentWindow, MessageNumber, Sitter, Thread
 from pawline.phones import display_phone
 
 RULES = {
@@ -95,9 +95,7 @@ def plan_route(org_id: int, thread_id: int, now: datetime | None = None) -> Rout
             steps.append(f"{w.name}'s window is active, but their number is quarantined.")
     if usable:
         chosen = usable[0]
-        zone = ZoneInfo(db.session.scalar(
-            sa.select(Organization.timezone).where(Organization.id == org_id)))
-        until = chosen.ends_at.astimezone(zone)
+        until = chosen.ends_at.astimezone(org_zone(org_id))
         reason = f"{chosen.name} covers this client until {until:%b %d, %I:%M %p}."
         if len(usable) > 1:
             others = ", ".join(w.name for w in usable[1:])

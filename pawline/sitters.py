@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from pawline import accounts, audit, numbers
+from pawline.accounts import org_region
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, constraint_name, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
@@ -19,7 +20,6 @@ from pawline.models import (
     Booking,
     Client,
     MessageNumber,
-    Organization,
     Sitter,
     Thread,
     User,
@@ -108,12 +108,6 @@ def get_sitter(org_id: int, sitter_id: int, lock: bool = False) -> Sitter:
     return sitter
 
 
-def _region(org_id: int) -> str:
-    region = db.session.scalar(
-        sa.select(Organization.default_region).where(Organization.id == org_id))
-    return region or "US"
-
-
 def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
@@ -141,7 +135,7 @@ def create_sitter(org_id: int, name: str, phone_raw: str, email: str | None = No
     """Create an inactive sitter; with an email, link (or create) its sitter sign-in."""
     try:
         sitter = Sitter(org_id=org_id, name=_clean_name(name),
-                        phone_e164=normalize_phone(phone_raw, _region(org_id)), active=False)
+                        phone_e164=normalize_phone(phone_raw, org_region(org_id)), active=False)
         if email and email.strip():
             sitter.user_id = _sign_in_for(org_id, email, password)
         add_or_explain(sitter, {"uq_sitter_user_id": DuplicateRecord(
@@ -161,7 +155,7 @@ def update_sitter(org_id: int, sitter_id: int, name: str, phone_raw: str,
     """Change a sitter's name and personal phone."""
     sitter = get_sitter(org_id, sitter_id, lock=True)
     sitter.name = _clean_name(name)
-    sitter.phone_e164 = normalize_phone(phone_raw, _region(org_id))
+    sitter.phone_e164 = normalize_phone(phone_raw, org_region(org_id))
     audit.record(org_id, actor_user_id, "sitter.updated", "sitter", sitter.id,
                  {"name": sitter.name, "phone": sitter.phone_e164})
     db.session.commit()

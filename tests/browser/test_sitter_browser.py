@@ -5,15 +5,9 @@ from playwright.sync_api import expect
 
 from pawline import bookings, sitters
 from tests import factories
+from tests.browser.test_sign_in import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, live_url, email):
-    page.goto(f"{live_url}/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_sitter_signs_in_and_sees_its_number(live_app, live_url, page):
