@@ -7,10 +7,12 @@ from flask import Flask, g, request
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from pawline.config import from_environment
 from pawline.db import db
 from pawline.embedded import embedded_database_url
+from pawline.errors import NotFound
 from pawline.tenancy import scope_session
 
 migrate = Migrate()
@@ -43,6 +45,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_login(app)
     _register_blueprints(app)
     _init_templates(app)
+
+    @app.errorhandler(NotFound)
+    def not_found(_error):
+        """Another organization's ids and missing rows look the same: 404."""
+        return app.handle_http_exception(HTTPNotFound())
 
     @app.after_request
     def security_headers(response):

@@ -8,7 +8,7 @@ from wtforms import SelectField, StringField
 from blueprints.common import get_or_404, render, staff_only
 from pawline import accounts, bookings
 from pawline.clock import utcnow
-from pawline.errors import DomainError
+from pawline.errors import DomainError, Refused
 from pawline.models import Booking
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
@@ -49,7 +49,7 @@ def _save(form: BookingForm, booking_id: int | None = None) -> Booking:
                                    actor_user_id=current_user.id)
 
 
-def _form_error(form, error: DomainError) -> None:
+def _form_error(form, error: Refused) -> None:
     field = getattr(form, error.field or "", None) or form.client_id
     field.errors = [*field.errors, error.message]
 
@@ -73,7 +73,7 @@ def create():
         return _index(form, 400)
     try:
         _save(form)
-    except DomainError as error:
+    except Refused as error:  # a client or sitter not of this organization is a field error too
         _form_error(form, error)
         return _index(form, 422)
     flash("Booking added. Confirm it to let the sitter cover the client.", "success")
@@ -88,7 +88,7 @@ def edit(booking_id: int):
     if form.validate_on_submit():
         try:
             _save(form, booking_id)
-        except DomainError as error:
+        except Refused as error:  # as in create: the chosen client or sitter is a form field
             _form_error(form, error)
             return render("bookings/edit.html", status=422, form=form, booking=booking)
         flash("Booking saved.", "success")

@@ -7,7 +7,7 @@ from flask_migrate import upgrade
 from pawline import accounts, demo, numbers
 from pawline.db import db
 from pawline.doctor import run_checks
-from pawline.errors import DomainError
+from pawline.errors import Refused
 
 bp = Blueprint("cli", __name__, cli_group=None)
 
@@ -16,7 +16,7 @@ def _fail_on_domain_error(action):
     """Run `action`; a refused request prints its one-line reason and exits 1."""
     try:
         return action()
-    except DomainError as error:
+    except Refused as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
 

@@ -1,15 +1,14 @@
 """Clients: search, create, edit phones, merge a guest into a known client."""
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.exceptions import NotFound as HTTPNotFound
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.common import render, staff_only, wants_fragment
 from pawline import clients
-from pawline.errors import DomainError, NotFound
+from pawline.errors import DomainError
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 staff_only(bp)
@@ -39,12 +38,6 @@ class LabelForm(FlaskForm):
 class MergeForm(FlaskForm):
     into_client_id = IntegerField("Client to keep",
                                   validators=[DataRequired("Choose the client to keep.")])
-
-
-@bp.errorhandler(NotFound)
-def not_found(_error):
-    """Another organization's ids and deleted rows look the same: 404."""
-    return current_app.handle_http_exception(HTTPNotFound())
 
 
 def _show_error(form: FlaskForm, error: DomainError, default: str) -> None:
@@ -125,8 +118,6 @@ def rename(client_id: int):
     if form.validate_on_submit():
         try:
             clients.rename_client(current_user.org_id, client_id, form.name.data)
-        except NotFound:
-            raise
         except DomainError as error:
             _show_error(form, error, "name")
         else:
@@ -142,8 +133,6 @@ def add_contact(client_id: int):
     if form.validate_on_submit():
         try:
             clients.add_contact(current_user.org_id, client_id, form.phone.data, form.label.data)
-        except NotFound:
-            raise
         except DomainError as error:
             _show_error(form, error, "phone")
         else:
@@ -178,8 +167,6 @@ def merge(client_id: int):
         try:
             into_id = clients.merge_client(current_user.org_id, client_id,
                                            form.into_client_id.data, current_user.id)
-        except NotFound:
-            raise
         except DomainError as error:
             _show_error(form, error, "into_client_id")
         else:

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from blueprints.common import get_or_404, render, wants_fragment
 from blueprints.common import staff_only as _staff_only
 from pawline import numbers
-from pawline.errors import DomainError, NotFound
+from pawline.errors import DomainError
 from pawline.models import MessageNumber
 from pawline.phones import display_phone
 
@@ -132,8 +132,6 @@ def quarantine(number_id: int):
                 current_user.org_id, number_id, current_user.id, form.duration.data or "",
                 form.custom_release_date.data, form.reason.data or "")
             return _done(f"{display_phone(row.e164)} is quarantined.")
-        except NotFound:
-            abort(404)
         except DomainError as error:
             _explain(form, error)
     return _form_error("quarantine_form", 422, row=row, failed_id=number_id,
@@ -151,8 +149,6 @@ def restore(number_id: int):
             numbers.restore_number(current_user.org_id, number_id, current_user.id,
                                    form.force_restore.data, form.restore_reason.data or "")
             return _done(f"{display_phone(row.e164)} is active again, in the pool.")
-        except NotFound:
-            abort(404)
         except DomainError as error:
             _explain(form, error)
     return _form_error("restore_form", 400, row=row, failed_id=number_id, rform=form)
@@ -164,8 +160,6 @@ def front_desk(number_id: int):
     """Make a number the organization's front desk."""
     try:
         number = numbers.set_front_desk(current_user.org_id, number_id, current_user.id)
-    except NotFound:
-        abort(404)
     except DomainError as error:
         if not wants_fragment():
             flash(error.message, "error")
@@ -176,7 +170,4 @@ def front_desk(number_id: int):
 
 
 def _row_or_404(number_id: int) -> numbers.NumberRow:
-    try:
-        return numbers.number_row(current_user.org_id, number_id)
-    except NotFound:
-        abort(404)
+    return numbers.number_row(current_user.org_id, number_id)  # NotFound answers 404

@@ -1,8 +1,8 @@
 """Named domain errors. Each carries one human sentence the view or CLI shows as it is."""
 
 
-class DomainError(Exception):
-    """A request the domain refuses, with a message fit for the person who asked."""
+class Refused(Exception):
+    """A request the domain will not carry out, with a message fit for the person who asked."""
 
     field: str | None = None
 
@@ -13,8 +13,12 @@ class DomainError(Exception):
             self.field = field
 
 
-class NotFound(DomainError):
-    """The record does not exist in this organization."""
+class DomainError(Refused):
+    """A request the domain refuses; the web layer shows it as a form error."""
+
+
+class NotFound(Refused):
+    """The record does not exist in this organization; the web layer answers 404, always."""
 
 
 class InvalidPhone(DomainError):
