@@ -73,14 +73,15 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
     client_id, _ = find_or_create_client_by_phone(number.org_id, from_e164)
     thread_id = find_or_create_thread(number.org_id, client_id, now=now)
     flag = QUARANTINE_FLAG if number.status == "quarantined" else None
+    messages = Message.__table__  # Core statements: this is the hot path of every inbound SMS
     message_id = session.scalar(
-        insert(Message)
+        insert(messages)
         .values(org_id=number.org_id, thread_id=thread_id, direction="inbound", body=body or "",
                 from_e164=from_e164, to_e164=number.e164, number_id=number.id,
                 status="received", provider=provider, provider_sid=provider_sid,
                 num_media=num_media, flag=flag, created_at=now, status_updated_at=now)
         .on_conflict_do_nothing(index_elements=["provider", "provider_sid"])
-        .returning(Message.id)
+        .returning(messages.c.id)
     )
     if message_id is None:
         session.rollback()  # a retried webhook: undo the find-or-creates too (they found anyway)
@@ -94,19 +95,21 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
                          from_e164, number.e164)
 
 
-def _number_for(to_raw: str) -> tuple[MessageNumber, str]:
+def _number_for(to_raw: str) -> tuple[sa.Row, str]:
     """The pool number `To` names (any status) and its organization's phone region."""
     text = (to_raw or "").strip()
     # Our own numbers are looked up as stored; only a non-E.164 `To` goes through parsing.
     to_e164 = text if re.fullmatch(E164_PATTERN, text) else _phone(text, "US", "to")
+    numbers = MessageNumber.__table__
     row = db.session.execute(
-        sa.select(MessageNumber, Organization.default_region)
-        .join(Organization, Organization.id == MessageNumber.org_id)
-        .where(MessageNumber.e164 == to_e164)
+        sa.select(numbers.c.id, numbers.c.org_id, numbers.c.e164, numbers.c.status,
+                  Organization.__table__.c.default_region)
+        .join(Organization.__table__, Organization.__table__.c.id == numbers.c.org_id)
+        .where(numbers.c.e164 == to_e164)
     ).first()
     if row is None:
         raise UnknownNumber(f"{to_e164} is not one of our numbers.")
-    return row[0], row[1]
+    return row, row.default_region
 
 
 def _phone(raw: str, region: str, field: str) -> str:
@@ -121,19 +124,19 @@ def _bump_thread(thread_id: int, body: str, now: datetime) -> str:
     """Reopen the thread and count the message, in one statement; answers its previous status."""
     # FOR NO KEY UPDATE, not FOR UPDATE: concurrent message inserts hold FOR KEY SHARE on this
     # row (their foreign key), and FOR UPDATE would wait on them while they wait on us.
-    old = (sa.select(Thread.id, Thread.status).where(Thread.id == thread_id)
+    threads = Thread.__table__
+    old = (sa.select(threads.c.id, threads.c.status).where(threads.c.id == thread_id)
            .with_for_update(key_share=True).subquery("old"))
     return db.session.scalar(
-        sa.update(Thread)
-        .where(Thread.id == old.c.id)
+        sa.update(threads)
+        .where(threads.c.id == old.c.id)
         .values(status="open", snoozed_until=None,
-                last_message_at=sa.func.greatest(Thread.last_message_at, now),
-                last_activity_at=sa.func.greatest(Thread.last_activity_at, now),
+                last_message_at=sa.func.greatest(threads.c.last_message_at, now),
+                last_activity_at=sa.func.greatest(threads.c.last_activity_at, now),
                 last_message_preview=sa.func.left(body, PREVIEW_LENGTH),
                 last_message_direction="inbound",
-                unread_count=Thread.unread_count + 1)
+                unread_count=threads.c.unread_count + 1)
         .returning(old.c.status)
-        .execution_options(synchronize_session=False)
     )
 
 

@@ -28,47 +28,47 @@ def find_or_create_client_by_phone(org_id: int, e164: str) -> tuple[int, bool]:
     this transaction and the winner's client is answered.
     """
     session = db.session
-    existing = session.scalar(
-        sa.select(ClientContact.client_id).where(
-            ClientContact.org_id == org_id, ClientContact.e164 == e164)
-    )
+    contacts, clients = ClientContact.__table__, Client.__table__  # Core: every inbound SMS
+    owner = sa.select(contacts.c.client_id).where(contacts.c.org_id == org_id,
+                                                  contacts.c.e164 == e164)
+    existing = session.scalar(owner)
     if existing is not None:
         return existing, False
     client_id = session.scalar(
-        insert(Client).values(org_id=org_id, name=guest_name(e164), is_guest=True)
-        .returning(Client.id)
+        insert(clients).values(org_id=org_id, name=guest_name(e164), is_guest=True)
+        .returning(clients.c.id)
     )
     won = session.scalar(
-        insert(ClientContact)
+        insert(contacts)
         .values(org_id=org_id, client_id=client_id, e164=e164, label="mobile")
         .on_conflict_do_nothing(index_elements=["org_id", "e164"])
-        .returning(ClientContact.client_id)
+        .returning(contacts.c.client_id)
     )
     if won is not None:
         return won, True
-    session.execute(sa.delete(Client).where(Client.id == client_id))
-    winner = session.scalar(
-        sa.select(ClientContact.client_id).where(
-            ClientContact.org_id == org_id, ClientContact.e164 == e164)
-    )
-    return winner, False
+    session.execute(sa.delete(clients).where(clients.c.id == client_id))
+    return session.scalar(owner), False
 
 
 def find_or_create_thread(org_id: int, client_id: int, now: datetime | None = None) -> int:
-    """The client's one thread (I3), created open if it has none; answers its id."""
-    session = db.session
-    created = session.scalar(
-        insert(Thread)
+    """The client's one thread (I3), created open if it has none; answers its id.
+
+    One statement: insert, or else read the thread already committed. Only when a concurrent
+    insert commits during the statement does it answer nothing, and a second read finds it.
+    """
+    threads = Thread.__table__
+    existing = sa.select(threads.c.id).where(threads.c.org_id == org_id,
+                                             threads.c.client_id == client_id)
+    inserted = (
+        insert(threads)
         .values(org_id=org_id, client_id=client_id, status="open",
                 last_activity_at=now or utcnow())
         .on_conflict_do_nothing(index_elements=["org_id", "client_id"])
-        .returning(Thread.id)
+        .returning(threads.c.id)
+        .cte("inserted")
     )
-    if created is not None:
-        return created
-    return session.scalar(
-        sa.select(Thread.id).where(Thread.org_id == org_id, Thread.client_id == client_id)
-    )
+    found = db.session.scalar(sa.select(inserted.c.id).union_all(existing).limit(1))
+    return found if found is not None else db.session.scalar(existing)
 
 
 def add_event(org_id: int, thread_id: int, kind: str, detail: str = "",
