@@ -1,0 +1,498 @@
+"""Inbound ingestion under concurrency: the app under gunicorn, its ceiling, the seeds' way.
+
+Every figure that compares two things measures both in the same run, alternating, because the
+machine is shared and absolute times drift.
+"""
+
+import http.client
+import os
+import random
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-auth-token"
+POOL = "+14155550100"
+PATH = "/webhooks/twilio/sms"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The messages to post: phones (most new), bursts from a few, then retried sids."""
+
+    existing: list[str]
+    requests: list[dict]  # Twilio form fields, in posting order
+    messages: int
+    phones: int
+    retries: int
+
+
+def make_plan(messages: int, phones: int, retries: int, seed: int = 7) -> Plan:
+    rng = random.Random(seed)
+    numbers = [f"+1628{5550000 + n:07d}" for n in range(phones)]
+    # Every phone sends once; the rest follow a long tail, so a few phones send many at once.
+    senders = list(numbers) + rng.choices(
+        numbers, weights=[1 / (rank + 1) for rank in range(phones)], k=messages - phones)
+    rng.shuffle(senders)
+    forms = [{"MessageSid": f"SM{i:032x}", "AccountSid": "AC" + "0" * 32, "From": phone,
+              "To": POOL, "Body": f"Message {i} from {phone}", "NumMedia": "0"}
+             for i, phone in enumerate(senders)]
+    repeated = [dict(f) for f in rng.sample(forms, retries)]
+    half = len(forms) // 2  # retries arrive among the second half, some racing their original
+    tail = forms[half:] + repeated
+    rng.shuffle(tail)
+    existing = rng.sample(numbers, phones // 10)
+    return Plan(existing, forms[:half] + tail, messages, phones, retries)
+
+
+# ---- databases --------------------------------------------------------------------------------
+
+def create_database(server_url: str, name: str) -> str:
+    """A new empty database on the server; answers its psycopg URL."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urllib.parse.urlsplit(server_url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_app(db_url: str):
+    from app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": db_url.replace("postgresql://",
+                                                                 "postgresql+psycopg://", 1),
+                       "SECRET_KEY": "bench", "TESTING": True})
+
+
+def migrate(db_url: str) -> None:
+    """Bring a new database to the migrations' head."""
+    from flask_migrate import upgrade
+
+    from pawline.db import db
+
+    with bench_app(db_url).app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def prepare_app_database(db_url: str, existing: list[str]) -> None:
+    """Migrate, then seed one organization with its pool number and the existing clients."""
+    from pawline import accounts, numbers
+    from pawline.db import db
+
+    migrate(db_url)
+    with bench_app(db_url).app_context():
+        org = accounts.register_org("Bench Pets", "owner@bench.example", "bench-password",
+                                    slug="bench")
+        numbers.add_number(org.id, POOL, "pool")
+        db.session.execute(db.text("""
+            WITH phones AS (SELECT unnest(CAST(:phones AS text[])) AS e164),
+            clients AS (
+                INSERT INTO client (org_id, name) SELECT :org, 'Client ' || e164 FROM phones
+                RETURNING id, name)
+            INSERT INTO client_contact (org_id, client_id, e164)
+            SELECT :org, id, substr(name, 8) FROM clients
+        """), {"phones": existing, "org": org.id})
+        db.session.commit()
+        db.engine.dispose()
+
+
+def counts(db_url: str) -> dict:
+    """Row counts and duplicate checks after a run, plus the doctor's verdict."""
+    from sqlalchemy import create_engine
+
+    from pawline.doctor import run_checks
+
+    with psycopg.connect(db_url) as conn:
+        got = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+               for table in ("client_contact", "client", "thread", "message")}
+        got["distinct_sids"] = conn.execute(
+            "SELECT count(DISTINCT provider_sid) FROM message").fetchone()[0]
+        got["unread_total"] = conn.execute("SELECT sum(unread_count) FROM thread").fetchone()[0]
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        results = run_checks(conn)
+    engine.dispose()
+    got["doctor"] = f"{sum(r.holds for r in results)}/{len(results)} hold"
+    got["doctor_ok"] = all(r.holds for r in results)
+    return got
+
+
+# ---- the app under gunicorn ----------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """The real app, served by gunicorn's threaded workers on loopback."""
+
+    def __init__(self, db_url: str, workers: int, threads: int):
+        self.port = free_port()
+        env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench-secret",
+               "TWILIO_AUTH_TOKEN": TOKEN, "SMS_PROVIDER": "console",
+               "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers),
+             "--threads", str(threads), "-b", f"127.0.0.1:{self.port}", "--log-level",
+             "warning", "app:create_app()"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start: " + self.process.stderr.read().decode())
+
+    def worker_rss_kib(self) -> list[int]:
+        """Resident memory of each worker process (children of the gunicorn master)."""
+        found = []
+        for child in Path(f"/proc/{self.process.pid}/task").glob("*/children"):
+            for pid in child.read_text().split():
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        found.append(int(line.split()[1]))
+        return found
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@dataclass
+class LoadResult:
+    wall_s: float
+    latencies_ms: list[float]
+    statuses: dict
+    generator_cpu_s: float
+    rss_samples: list[list[int]]
+
+    def rate(self) -> float:
+        return len(self.latencies_ms) / self.wall_s
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def post_all(port: int, forms: list[dict], concurrency: int, sample_rss=None,
+             sample_every: int = 0) -> LoadResult:
+    """Post signed webhooks from `concurrency` keep-alive connections; time each request."""
+    url = f"http://127.0.0.1:{port}{PATH}"
+    validator = RequestValidator(TOKEN)
+    bodies = [(urllib.parse.urlencode(f), validator.compute_signature(url, f)) for f in forms]
+    latencies: list[float] = []
+    statuses: dict = {}
+    samples: list[list[int]] = []
+    lock = threading.Lock()
+    cursor = iter(range(len(bodies)))
+    done = [0]
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            with lock:
+                i = next(cursor, None)
+            if i is None:
+                break
+            body, sig = bodies[i]
+            started = time.perf_counter()
+            conn.request("POST", PATH, body, {
+                "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig})
+            response = conn.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+                done[0] += 1
+                if sample_rss and sample_every and done[0] % sample_every == 0:
+                    samples.append(sample_rss())
+        conn.close()
+
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return LoadResult(wall, latencies, statuses, cpu, samples)
+
+
+# ---- the ceiling: the same statements straight through psycopg ------------------------------
+
+NUMBER_SQL = ("SELECT n.id, n.org_id, n.e164, n.status FROM message_number n "
+              "JOIN organization o ON o.id = n.org_id WHERE n.e164 = %(to)s")
+CONTACT_SQL = "SELECT client_id FROM client_contact WHERE org_id = %(org)s AND e164 = %(from)s"
+
+
+def _ceiling_one(conn, form: dict) -> None:
+    """What pawline.inbound.receive_sms executes for one message, without Flask or the ORM."""
+    with conn.transaction():
+        number = conn.execute(NUMBER_SQL, {"to": form["To"]}).fetchone()
+        org = number[1]
+        params = {"org": org, "from": form["From"]}
+        row = conn.execute(CONTACT_SQL, params).fetchone()
+        if row is None:
+            client = conn.execute("INSERT INTO client (org_id, name, is_guest) "
+                                  "VALUES (%(org)s, 'Guest (' || %(from)s || ')', true) "
+                                  "RETURNING id", params).fetchone()[0]
+            won = conn.execute(
+                "INSERT INTO client_contact (org_id, client_id, e164, label) "
+                "VALUES (%(org)s, %(client)s, %(from)s, 'mobile') "
+                "ON CONFLICT (org_id, e164) DO NOTHING RETURNING client_id",
+                {**params, "client": client}).fetchone()
+            if won is None:
+                conn.execute("DELETE FROM client WHERE id = %s", (client,))
+                row = conn.execute(CONTACT_SQL, params).fetchone()
+            else:
+                row = won
+        client_id = row[0]
+        thread = conn.execute(
+            "INSERT INTO thread (org_id, client_id, status, last_activity_at) "
+            "VALUES (%s, %s, 'open', now()) ON CONFLICT (org_id, client_id) DO NOTHING "
+            "RETURNING id", (org, client_id)).fetchone()
+        if thread is None:
+            thread = conn.execute("SELECT id FROM thread WHERE org_id = %s AND client_id = %s",
+                                  (org, client_id)).fetchone()
+        inserted = conn.execute(
+            "INSERT INTO message (org_id, thread_id, direction, body, from_e164, to_e164, "
+            "number_id, status, provider, provider_sid, num_media, created_at, "
+            "status_updated_at) VALUES (%s, %s, 'inbound', %s, %s, %s, %s, 'received', "
+            "'twilio', %s, 0, now(), now()) ON CONFLICT (provider, provider_sid) DO NOTHING "
+            "RETURNING id",
+            (org, thread[0], form["Body"], form["From"], number[2], number[0],
+             form["MessageSid"])).fetchone()
+        if inserted is None:
+            raise _Duplicate
+        conn.execute(
+            "UPDATE thread t SET status = 'open', snoozed_until = NULL, "
+            "last_message_at = greatest(t.last_message_at, now()), "
+            "last_activity_at = greatest(t.last_activity_at, now()), "
+            "last_message_preview = left(%s, 160), last_message_direction = 'inbound', "
+            "unread_count = t.unread_count + 1 "
+            "FROM (SELECT id, status FROM thread WHERE id = %s FOR NO KEY UPDATE) old "
+            "WHERE t.id = old.id RETURNING old.status", (form["Body"], thread[0]))
+
+
+class _Duplicate(Exception):
+    """A retried sid: the transaction rolls back, as the app's does."""
+
+
+def ceiling(db_url: str, forms: list[dict], concurrency: int) -> float:
+    """Messages per second for the same statements, same concurrency, straight to PostgreSQL."""
+    cursor = iter(forms)
+    lock = threading.Lock()
+
+    def worker():
+        with psycopg.connect(db_url) as conn:
+            while True:
+                with lock:
+                    form = next(cursor, None)
+                if form is None:
+                    return
+                for _attempt in range(3):
+                    try:
+                        _ceiling_one(conn, form)
+                        break
+                    except _Duplicate:
+                        break
+                    except psycopg.errors.DeadlockDetected:
+                        continue
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(forms) / (time.perf_counter() - started)
+
+
+# ---- the seeds' way: look, then create, with no unique constraints -------------------------
+
+SEEDS_SCHEMA = """
+    CREATE TABLE seed_client (id bigserial PRIMARY KEY, org_id bigint, name text);
+    CREATE TABLE seed_contact (id bigserial PRIMARY KEY, org_id bigint, client_id bigint,
+                               e164 text);
+    CREATE INDEX ON seed_contact (org_id, e164);  -- an index, as seed 000's "before": not unique
+    CREATE TABLE seed_thread (id bigserial PRIMARY KEY, org_id bigint, client_id bigint);
+    CREATE INDEX ON seed_thread (org_id, client_id);
+    CREATE TABLE seed_message (id bigserial PRIMARY KEY, thread_id bigint, sid text, body text);
+    CREATE INDEX ON seed_message (sid);
+"""
+
+
+def _seeds_one(conn, form: dict) -> None:
+    """Seed 000's "before" and seed 004's code-level checks: look, and create when not found."""
+    with conn.transaction():
+        row = conn.execute("SELECT client_id FROM seed_contact WHERE org_id = 1 AND e164 = %s",
+                           (form["From"],)).fetchone()
+        if row is None:
+            client = conn.execute("INSERT INTO seed_client (org_id, name) VALUES (1, %s) "
+                                  "RETURNING id", (form["From"],)).fetchone()[0]
+            conn.execute("INSERT INTO seed_contact (org_id, client_id, e164) VALUES (1, %s, %s)",
+                         (client, form["From"]))
+        else:
+            client = row[0]
+        thread = conn.execute("SELECT id FROM seed_thread WHERE org_id = 1 AND client_id = %s",
+                              (client,)).fetchone()
+        if thread is None:
+            thread = conn.execute("INSERT INTO seed_thread (org_id, client_id) VALUES (1, %s) "
+                                  "RETURNING id", (client,)).fetchone()
+        if conn.execute("SELECT 1 FROM seed_message WHERE sid = %s",
+                        (form["MessageSid"],)).fetchone() is None:
+            conn.execute("INSERT INTO seed_message (thread_id, sid, body) VALUES (%s, %s, %s)",
+                         (thread[0], form["MessageSid"], form["Body"]))
+
+
+def seeds_way(db_url: str, forms: list[dict], concurrency: int) -> dict:
+    """Run the same load the seeds' way in a scratch schema; count what it duplicated."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS seeds_way CASCADE")
+        conn.execute("CREATE SCHEMA seeds_way")
+        conn.execute("SET search_path = seeds_way")
+        conn.execute(SEEDS_SCHEMA)
+    cursor = iter(forms)
+    lock = threading.Lock()
+
+    def worker():
+        with psycopg.connect(db_url, options="-c search_path=seeds_way") as conn:
+            while True:
+                with lock:
+                    form = next(cursor, None)
+                if form is None:
+                    return
+                _seeds_one(conn, form)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    with psycopg.connect(db_url, options="-c search_path=seeds_way") as conn:
+        def scalar(sql):
+            return conn.execute(sql).fetchone()[0]
+
+        phones = scalar("SELECT count(DISTINCT e164) FROM seed_contact")
+        result = {
+            "rate": len(forms) / wall,
+            "clients": scalar("SELECT count(*) FROM seed_client"),
+            "duplicate_clients": scalar("SELECT count(*) FROM seed_client") - phones,
+            "duplicate_threads": scalar("SELECT count(*) FROM seed_thread")
+            - scalar("SELECT count(DISTINCT client_id) FROM seed_contact"),
+            "duplicate_messages": scalar("SELECT count(*) FROM seed_message")
+            - scalar("SELECT count(DISTINCT sid) FROM seed_message"),
+            "phones_split": scalar("SELECT count(*) FROM (SELECT e164 FROM seed_contact "
+                                   "GROUP BY e164 HAVING count(*) > 1) d"),
+        }
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA seeds_way CASCADE")
+    return result
+
+
+# ---- the whole ingestion benchmark ----------------------------------------------------------
+
+def run(server_url: str, messages: int = 10_000, phones: int = 2_000, retries: int = 1_000,
+        concurrency: int = 32, rounds: int = 2, workers: int = 3, threads: int = 8,
+        memory_requests: int = 20_000) -> dict:
+    """Ingestion, ceiling and the seeds' way, alternating over `rounds`; then worker memory."""
+    plan = make_plan(messages, phones, retries)
+    app_runs, ceiling_rates, checks = [], [], []
+    for n in range(rounds):
+        name = f"bench_ingest_{os.getpid()}_{n}"
+        db_url = create_database(server_url, name)
+        prepare_app_database(db_url, plan.existing)
+        server = Gunicorn(db_url, workers, threads)
+        try:
+            app_runs.append(post_all(server.port, plan.requests, concurrency))
+        finally:
+            server.stop()
+        checks.append(counts(db_url))
+        drop_database(server_url, name)
+
+        name = f"bench_ceiling_{os.getpid()}_{n}"
+        db_url = create_database(server_url, name)
+        prepare_app_database(db_url, plan.existing)
+        ceiling_rates.append(ceiling(db_url, plan.requests, concurrency))
+        if n == 0:
+            seeds = seeds_way(db_url, plan.requests, concurrency)
+        drop_database(server_url, name)
+
+    memory = worker_memory(server_url, memory_requests, concurrency, workers, threads)
+    best = max(app_runs, key=LoadResult.rate)
+    app_rate = statistics.median(r.rate() for r in app_runs)
+    ceiling_rate = statistics.median(ceiling_rates)
+    expected = {"client_contact": phones, "client": phones, "thread": phones,
+                "message": messages, "distinct_sids": messages, "unread_total": messages}
+    return {
+        "plan": plan, "app_rates": [r.rate() for r in app_runs], "app_rate": app_rate,
+        "ceiling_rates": ceiling_rates, "ceiling_rate": ceiling_rate,
+        "ratio": app_rate / ceiling_rate,
+        "p50": statistics.median(r.percentile(50) for r in app_runs),
+        "p95": statistics.median(r.percentile(95) for r in app_runs),
+        "p99": statistics.median(r.percentile(99) for r in app_runs),
+        "statuses": best.statuses,
+        "generator_cpu_share": statistics.median(r.generator_cpu_s / r.wall_s
+                                                 for r in app_runs),
+        "checks": checks, "expected": expected,
+        "exact": all({k: c[k] for k in expected} == expected and c["doctor_ok"]
+                     for c in checks),
+        "seeds_way": seeds, "memory": memory,
+    }
+
+
+def worker_memory(server_url: str, requests: int, concurrency: int, workers: int,
+                  threads: int) -> dict:
+    """Worker RSS sampled every tenth of `requests` new messages through one gunicorn."""
+    plan = make_plan(requests, max(requests // 5, 1), 0, seed=11)
+    name = f"bench_memory_{os.getpid()}"
+    db_url = create_database(server_url, name)
+    prepare_app_database(db_url, plan.existing)
+    server = Gunicorn(db_url, workers, threads)
+    try:
+        result = post_all(server.port, plan.requests, concurrency,
+                          sample_rss=server.worker_rss_kib,
+                          sample_every=max(requests // 10, 1))
+    finally:
+        server.stop()
+    drop_database(server_url, name)
+    totals = [sum(s) for s in result.rss_samples]
+    peaks = [max(s) for s in result.rss_samples if s]
+    return {
+        "requests": requests, "samples_kib": totals,
+        "peak_worker_kib": max(peaks) if peaks else 0,
+        "first_kib": totals[0] if totals else 0, "last_kib": totals[-1] if totals else 0,
+        "growth_after_warmup": (totals[-1] - totals[1]) / totals[1] if len(totals) > 2 else 0.0,
+    }
