@@ -25,6 +25,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-auth-token"
 POOL = "+14155550100"
+WARM_UP_POOL = "+14155550199"  # another organization's number, to warm workers up before timing
 PATH = "/webhooks/twilio/sms"
 
 
@@ -102,6 +103,9 @@ def prepare_app_database(db_url: str, existing: list[str]) -> None:
         org = accounts.register_org("Bench Pets", "owner@bench.example", "bench-password",
                                     slug="bench")
         numbers.add_number(org.id, POOL, "pool")
+        warm_up = accounts.register_org("Warm-up", "owner@warmup.example", "bench-password",
+                                        slug="warm-up")
+        numbers.add_number(warm_up.id, WARM_UP_POOL, "pool")
         db.session.execute(db.text("""
             WITH phones AS (SELECT unnest(CAST(:phones AS text[])) AS e164),
             clients AS (
@@ -120,12 +124,16 @@ def counts(db_url: str) -> dict:
 
     from pawline.doctor import run_checks
 
+    bench = "(SELECT id FROM organization WHERE slug = 'bench')"
     with psycopg.connect(db_url) as conn:
-        got = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-               for table in ("client_contact", "client", "thread", "message")}
+        got = {table: conn.execute(
+            f"SELECT count(*) FROM {table} WHERE org_id = {bench}").fetchone()[0]
+            for table in ("client_contact", "client", "thread", "message")}
         got["distinct_sids"] = conn.execute(
-            "SELECT count(DISTINCT provider_sid) FROM message").fetchone()[0]
-        got["unread_total"] = conn.execute("SELECT sum(unread_count) FROM thread").fetchone()[0]
+            f"SELECT count(DISTINCT provider_sid) FROM message WHERE org_id = {bench}"
+        ).fetchone()[0]
+        got["unread_total"] = conn.execute(
+            f"SELECT sum(unread_count) FROM thread WHERE org_id = {bench}").fetchone()[0]
     engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.connect() as conn:
         results = run_checks(conn)
@@ -144,17 +152,20 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """The real app, served by gunicorn's threaded workers on loopback."""
+    """The real app under gunicorn on loopback: sync workers, or gthread when threads > 1."""
 
     def __init__(self, db_url: str, workers: int, threads: int):
+        # threads == 1: sync workers, which close each connection after its request, so the
+        # kernel spreads connections over the workers; gthread keeps a client's connection on
+        # one worker, and with keep-alive one busy worker can hold most of the load.
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench-secret",
                "TWILIO_AUTH_TOKEN": TOKEN, "SMS_PROVIDER": "console",
                "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers),
-             "--threads", str(threads), "-b", f"127.0.0.1:{self.port}", "--log-level",
-             "warning", "app:create_app()"],
+            [sys.executable, "-m", "gunicorn", "-k", "sync" if threads == 1 else "gthread",
+             "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{self.port}",
+             "--log-level", "warning", "app:create_app()"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -200,6 +211,14 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
+def warm_up(port: int, concurrency: int, count: int = 300) -> None:
+    """Each worker's first requests load phone metadata and compile SQL: do them untimed."""
+    forms = [{"MessageSid": f"SMwarm{i:028x}", "AccountSid": "AC" + "0" * 32,
+              "From": f"+1628{5900000 + i:07d}", "To": WARM_UP_POOL, "Body": "warm-up",
+              "NumMedia": "0"} for i in range(count)]
+    post_all(port, forms, concurrency)
+
+
 def post_all(port: int, forms: list[dict], concurrency: int, sample_rss=None,
              sample_every: int = 0) -> LoadResult:
     """Post signed webhooks from `concurrency` keep-alive connections; time each request."""
@@ -222,8 +241,11 @@ def post_all(port: int, forms: list[dict], concurrency: int, sample_rss=None,
                 break
             body, sig = bodies[i]
             started = time.perf_counter()
+            # A connection a request, as webhooks arrive from many senders: a kept-alive
+            # connection would pin this client to one gunicorn worker.
             conn.request("POST", PATH, body, {
-                "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig})
+                "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig,
+                "Connection": "close"})
             response = conn.getresponse()
             response.read()
             elapsed = (time.perf_counter() - started) * 1000
@@ -425,7 +447,7 @@ def seeds_way(db_url: str, forms: list[dict], concurrency: int) -> dict:
 # ---- the whole ingestion benchmark ----------------------------------------------------------
 
 def run(server_url: str, messages: int = 10_000, phones: int = 2_000, retries: int = 1_000,
-        concurrency: int = 32, rounds: int = 2, workers: int = 3, threads: int = 8,
+        concurrency: int = 32, rounds: int = 2, workers: int = 3, threads: int = 1,
         memory_requests: int = 20_000) -> dict:
     """Ingestion, ceiling and the seeds' way, alternating over `rounds`; then worker memory."""
     plan = make_plan(messages, phones, retries)
@@ -436,6 +458,7 @@ def run(server_url: str, messages: int = 10_000, phones: int = 2_000, retries: i
         prepare_app_database(db_url, plan.existing)
         server = Gunicorn(db_url, workers, threads)
         try:
+            warm_up(server.port, concurrency)
             app_runs.append(post_all(server.port, plan.requests, concurrency))
         finally:
             server.stop()
