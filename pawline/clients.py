@@ -4,7 +4,6 @@ Every write names the constraint it may break (I1, I2) and turns it into a sente
 client that already holds the phone; the constraint decides, never a look beforehand.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,11 +22,11 @@ from pawline.models import (
     Client,
     ClientContact,
     Message,
-    Organization,
     Thread,
     ThreadEvent,
 )
-from pawline.phones import display_phone, normalize_phone, try_normalize
+from pawline.phones import display_phone, normalize_phone
+from pawline.search import client_filter
 from pawline.threads import add_event
 
 LABELS = ("mobile", "home", "work", "other")
@@ -65,34 +64,9 @@ class ClientPage:
 
 # --- search ---------------------------------------------------------------------------------
 
-def _escape_like(text: str) -> str:
-    return re.sub(r"([\\%_])", r"\\\1", text)
-
-
-def _phone_filter(org_id: int, query: str, region: str):
-    """A WHERE clause for a phone typed in any format, or None when the query is not a phone."""
-    digits = re.sub(r"\D", "", query)
-    e164 = try_normalize(query, region) if digits else None
-    owners = sa.select(ClientContact.client_id).where(ClientContact.org_id == org_id)
-    if e164:
-        return Client.id.in_(owners.where(ClientContact.e164 == e164))
-    others = re.sub(r"[\d\s()+.\-]", "", query)
-    if len(digits) >= 3 and not others:  # mostly digits, not a full number: a partial match
-        return Client.id.in_(owners.where(ClientContact.e164.contains(digits, autoescape=True)))
-    return None
-
-
-def _name_filter(query: str):
-    """Case-insensitive prefix of the whole name (served by ix_client_org_id_name) or of a word."""
-    prefix = _escape_like(query.lower())
-    lowered = sa.func.lower(Client.name)
-    return sa.or_(lowered.like(prefix + "%", escape="\\"),
-                  lowered.like("% " + prefix + "%", escape="\\"))
-
-
 def search_clients(org_id: int, query: str = "", after: tuple[str, int] | None = None,
                    limit: int = 50) -> ClientPage:
-    """One page of the organization's clients matching a name prefix or a phone, by name."""
+    """One page of the organization's clients matching words of a name or a phone, by name."""
     query = (query or "").strip()
     sort_name = sa.func.lower(Client.name)
     phones = (
@@ -111,9 +85,7 @@ def search_clients(org_id: int, query: str = "", after: tuple[str, int] | None =
         .limit(limit + 1)
     )
     if query:
-        region = sa.select(Organization.default_region).where(Organization.id == org_id)
-        phone = _phone_filter(org_id, query, db.session.scalar(region) or "US")
-        stmt = stmt.where(phone if phone is not None else _name_filter(query))
+        stmt = stmt.where(client_filter(org_id, query, org_region(org_id)))
     if after is not None:
         stmt = stmt.where(sa.tuple_(sort_name, Client.id) > sa.tuple_(after[0], after[1]))
     rows = [ClientRow(r.id, r.name, r.is_guest, r.sort_name, list(r.phones), r.thread_id)

@@ -1,15 +1,14 @@
 """Read models of the inbox: the thread list (keyset-paginated) and a thread's timeline."""
 
 import base64
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from pawline.db import db
-from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent
-from pawline.phones import try_normalize
+from pawline.models import Client, Message, Thread, ThreadEvent
+from pawline.search import client_filter
 
 TABS = ("open", "snoozed", "closed", "all")
 PAGE_SIZE = 30
@@ -37,18 +36,6 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
 
 
-def _search(query: str, org_id: int, region: str):
-    """A WHERE clause for what staff typed: a phone in any format, digits, or a name."""
-    e164 = try_normalize(query, region)
-    by_phone = sa.select(ClientContact.client_id).where(ClientContact.org_id == org_id)
-    if e164:
-        return Thread.client_id.in_(by_phone.where(ClientContact.e164 == e164))
-    digits = re.sub(r"\D", "", query)
-    if len(digits) >= 4 and len(digits) >= len(query.replace(" ", "")) // 2:
-        return Thread.client_id.in_(by_phone.where(ClientContact.e164.contains(digits)))
-    return sa.func.lower(Client.name).contains(query.lower(), autoescape=True)
-
-
 def _filtered(org_id: int, tab: str, query: str, region: str):
     statement = (
         sa.select(Thread.id, Thread.status, Thread.last_activity_at, Thread.last_message_at,
@@ -61,7 +48,7 @@ def _filtered(org_id: int, tab: str, query: str, region: str):
     if tab != "all":
         statement = statement.where(Thread.status == tab)
     if query.strip():
-        statement = statement.where(_search(query.strip(), org_id, region))
+        statement = statement.where(client_filter(org_id, query.strip(), region))
     return statement
 
 

@@ -94,6 +94,9 @@ class Client(TenantScoped, db.Model):
         sa.UniqueConstraint("id", "org_id"),
         sa.CheckConstraint("length(btrim(name)) > 0", name="name_present"),
         sa.Index("ix_client_org_id_name", "org_id", sa.text("lower(name)"), "id"),
+        # the words of a name, for search by word prefix (pawline.search)
+        sa.Index("ix_client_name_words", sa.text("to_tsvector('simple'::regconfig, name)"),
+                 postgresql_using="gin"),
     )
 
     id: Mapped[int] = _pk()
@@ -191,6 +194,9 @@ class Thread(TenantScoped, db.Model):
         # The inbox reads these backwards: newest activity first, keyset on (activity, id).
         sa.Index("ix_thread_inbox", "org_id", "status", "last_activity_at", "id"),
         sa.Index("ix_thread_activity", "org_id", "last_activity_at", "id"),
+        # every list view first wakes the threads whose snooze ended (threads.wake_snoozed)
+        sa.Index("ix_thread_snoozed", "org_id", "snoozed_until",
+                 postgresql_where=sa.text("status = 'snoozed'")),
     )
 
     id: Mapped[int] = _pk()
