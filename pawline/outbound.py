@@ -43,26 +43,23 @@ def _clean_body(body: str | None) -> str:
 
 
 def _recipient(org_id: int, thread: Thread) -> str:
-    """The client's phone: the one they last wrote from, else their first listed."""
-    last_inbound = db.session.scalar(
-        sa.select(Message.from_e164)
-        .join(ClientContact, sa.and_(ClientContact.org_id == org_id,
-                                     ClientContact.client_id == thread.client_id,
-                                     ClientContact.e164 == Message.from_e164))
-        .where(Message.thread_id == thread.id, Message.direction == "inbound")
-        .order_by(Message.id.desc()).limit(1)
-    )
-    if last_inbound:
-        return last_inbound
-    first = db.session.scalar(
+    """The client's phone: the one they last wrote from if it is still theirs, else their first.
+
+    Two index reads: their phones, then the thread's last inbound message (ix_message_thread_id_id
+    backwards). One query joining the two made the planner sort a 10,000-message thread.
+    """
+    phones = db.session.scalars(
         sa.select(ClientContact.e164)
         .where(ClientContact.org_id == org_id, ClientContact.client_id == thread.client_id)
-        .order_by(ClientContact.id).limit(1)
-    )
-    if first is None:
+        .order_by(ClientContact.id)).all()
+    if not phones:
         raise DomainError("This client has no phone number: add one on their client page.",
                           "body")
-    return first
+    last_from = db.session.scalar(
+        sa.select(Message.from_e164)
+        .where(Message.thread_id == thread.id, Message.direction == "inbound")
+        .order_by(Message.id.desc()).limit(1))
+    return last_from if last_from in phones else phones[0]
 
 
 def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | None,

@@ -12,7 +12,7 @@ from twilio.http.response import Response
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
-from pawline.models import Client, Message, Thread
+from pawline.models import Client, ClientContact, Message, Thread
 from pawline.outbound import deliver, message_anyone, queue_message, retry_message
 from pawline.providers import ConsoleProvider, ProviderError, Sent, TwilioProvider
 from pawline.routing import NoSendingNumber
@@ -119,16 +119,30 @@ def test_a_client_without_a_phone_cannot_be_texted(org):
         queue_message(org.id, thread_id, "Hello", None, "twilio")
 
 
+def _wrote_from(org_id: int, thread_id: int, e164: str, sid: str) -> None:
+    db.session.add(Message(org_id=org_id, thread_id=thread_id, direction="inbound", body="hi",
+                           from_e164=e164, to_e164="+14155550101", status="received",
+                           provider="twilio", provider_sid=sid))
+
+
 def test_a_reply_goes_to_the_phone_the_client_last_wrote_from(org, thread_id):
     client_id = db.session.get(Thread, thread_id).client_id
-    from pawline.models import ClientContact
     db.session.add(ClientContact(org_id=org.id, client_id=client_id, e164="+14155559999"))
-    db.session.add(Message(org_id=org.id, thread_id=thread_id, direction="inbound", body="hi",
-                           from_e164="+14155559999", to_e164="+14155550101", status="received",
-                           provider="twilio", provider_sid="SMin1"))
+    _wrote_from(org.id, thread_id, "+14155552671", "SMin1")
+    _wrote_from(org.id, thread_id, "+14155559999", "SMin2")
     db.session.commit()
     queued = queue_message(org.id, thread_id, "Hello", None, "twilio")
     assert db.session.get(Message, queued.message_id).to_e164 == "+14155559999"
+
+
+def test_a_reply_goes_to_the_first_phone_when_the_last_one_written_from_is_no_longer_theirs(
+        org, thread_id):
+    client_id = db.session.get(Thread, thread_id).client_id
+    db.session.add(ClientContact(org_id=org.id, client_id=client_id, e164="+14155559999"))
+    _wrote_from(org.id, thread_id, "+14155558888", "SMin1")  # a phone since removed
+    db.session.commit()
+    queued = queue_message(org.id, thread_id, "Hello", None, "twilio")
+    assert db.session.get(Message, queued.message_id).to_e164 == "+14155552671"
 
 
 def test_message_anyone_finds_or_creates_the_client_and_thread(org):
