@@ -136,7 +136,7 @@ def counts(db_url: str) -> dict:
             f"SELECT sum(unread_count) FROM thread WHERE org_id = {bench}").fetchone()[0]
     engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.connect() as conn:
-        results = run_checks(conn)
+        results = run_checks(conn, full=True)
     engine.dispose()
     got["doctor"] = f"{sum(r.holds for r in results)}/{len(results)} hold"
     got["doctor_ok"] = all(r.holds for r in results)

@@ -221,6 +221,12 @@ def test_doctor_fails_and_shows_the_violation(app, runner, org):
     result = runner.invoke(args=["doctor"])
 
     assert result.exit_code == 1
+    assert "FAIL I8  the unique index uq_message_number_e164 exists and is valid" in result.output
+    assert "no number is in two pools" not in result.output  # the data checks: --full
+
+    result = runner.invoke(args=["doctor", "--full"])
+
+    assert result.exit_code == 1
     assert "FAIL I8  no number is in two pools" in result.output
     assert "violation: ('+14155550188', 2)" in result.output
 

@@ -56,7 +56,7 @@ def counts(app) -> dict:
 def assert_invariants_hold(app) -> None:
     with app.app_context(), db.engine.connect() as connection:
         broken = [(r.check.invariant, r.check.claim, r.violations)
-                  for r in run_checks(connection) if not r.holds]
+                  for r in run_checks(connection, full=True) if not r.holds]
     assert broken == []
 
 

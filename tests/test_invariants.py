@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pawline.db import constraint_name, db
-from pawline.doctor import TENANT_LINKS, UNIQUE_INDEXES, run_checks
+from pawline.doctor import TENANT_LINKS, UNIQUE_INDEXES, foreign_key_name, run_checks
 from pawline.models import (
     AssignmentWindow,
     AuditEvent,
@@ -415,16 +415,17 @@ def test_check_constraints_accept_their_allowed_neighbours(ours):
 
 # --- The doctor's proof queries ---------------------------------------------------------------
 
-def failing(claim_part: str | None = None) -> list:
-    results = run_checks(db.session.connection())
+def failing(claim_part: str | None = None, full: bool = True) -> list:
+    results = run_checks(db.session.connection(), full=full)
     return [r for r in results if not r.holds
             and (claim_part is None or claim_part in r.check.claim)]
 
 
-def test_doctor_finds_every_invariant_holding_on_clean_data(ours, theirs):
+@pytest.mark.parametrize("full", [False, True], ids=["catalog", "full"])
+def test_doctor_finds_every_invariant_holding_on_clean_data(ours, theirs, full):
     insert(ClientContact, org_id=ours.org_id, client_id=ours.client_id, e164=factories.phone())
 
-    results = run_checks(db.session.connection())
+    results = run_checks(db.session.connection(), full=full)
 
     assert [r.check.claim for r in results if not r.holds] == []
     assert {r.check.invariant for r in results} == {f"I{n}" for n in range(1, 10)}
@@ -471,6 +472,28 @@ def test_doctor_reports_a_cross_tenant_row_once_the_foreign_key_is_gone(ours, th
     assert result.violations == [(row_id,)]
 
 
+@pytest.mark.parametrize(("child", "column", "parent"), TENANT_LINKS,
+                         ids=[f"{c}.{col}" for c, col, _ in TENANT_LINKS])
+def test_the_catalog_doctor_reports_a_dropped_tenant_foreign_key(ours, child, column, parent):
+    name = foreign_key_name(child, column, parent)
+    db.session.execute(sa.text(f"ALTER TABLE {child} DROP CONSTRAINT {name}"))
+
+    assert [(r.check.invariant, r.violations) for r in failing(name, full=False)] == [
+        ("I4", [(name,)])]
+
+
+def test_rows_slipped_past_a_disabled_foreign_key_are_found_by_the_full_doctor(ours, theirs):
+    """Triggers off (a bulk load, a restore) let a cross-tenant row in; both doctors see it."""
+    name = foreign_key_name("thread", "client_id", "client")
+    db.session.execute(sa.text("ALTER TABLE thread DISABLE TRIGGER ALL"))
+    row_id = insert(Thread, org_id=ours.org_id, client_id=theirs.client_id)
+
+    assert [r.violations for r in failing(name, full=False)] == [[(name,)]]
+    db.session.execute(sa.text("ALTER TABLE thread ENABLE TRIGGER ALL"))
+    assert failing(full=False) == []  # enforced again, but the row is still there:
+    assert [r.violations for r in failing("every thread.client_id ")] == [[(row_id,)]]
+
+
 def test_doctor_reports_a_number_held_by_an_inactive_sitter(ours):
     insert(MessageNumber, org_id=ours.org_id, e164=factories.phone(), number_class="sitter",
            assigned_sitter_id=ours.sitter_id)
@@ -480,7 +503,9 @@ def test_doctor_reports_a_number_held_by_an_inactive_sitter(ours):
     assert failing() == []
 
 
-def test_doctor_reports_the_missing_audit_trigger(ours):
-    db.session.execute(sa.text("DROP TRIGGER audit_event_append_only ON audit_event"))
+@pytest.mark.parametrize("break_it", ["DROP TRIGGER audit_event_append_only ON audit_event",
+                                      "ALTER TABLE audit_event DISABLE TRIGGER USER"])
+def test_doctor_reports_the_missing_or_disabled_audit_trigger(ours, break_it):
+    db.session.execute(sa.text(break_it))
 
-    assert [r.check.invariant for r in failing()] == ["I9"]
+    assert [r.check.invariant for r in failing(full=False)] == ["I9"]
