@@ -69,10 +69,16 @@ def ingestion_rows(result: dict) -> list[tuple]:
     ]
 
 
-def inbox_rows(rows: list[dict]) -> list[tuple]:
-    return [(f"Inbox: {r['benchmark']}",
-             f"{r['small_ms']:.1f} / {r['large_ms']:.1f} ms (x{r['ratio']:.2f})",
-             f"{r['target']}; {'met' if r['ok'] else 'MISSED'}; {r['plan']}") for r in rows]
+def inbox_rows(scale: dict) -> list[tuple]:
+    small, large = scale["sizes"]["small"], scale["sizes"]["large"]
+    rows = [("Inbox: the two organizations",
+             f"{small['threads']:,} / {large['threads']:,} threads",
+             f"{small['messages']:,} / {large['messages']:,} messages, built in "
+             f"{small['build_s']:.0f} s / {large['build_s']:.0f} s")]
+    return rows + [(f"Inbox: {r['benchmark']}",
+                    f"{r['small_ms']:.1f} / {r['large_ms']:.1f} ms (x{r['ratio']:.2f})",
+                    f"{r['target']}: {'met' if r['ok'] else 'MISSED'}; {r['plan']}")
+                   for r in scale["rows"]]
 
 
 def main() -> None:
@@ -99,16 +105,8 @@ def main() -> None:
         if args.only in (None, "inbox"):
             from bench import inbox_scale
 
-            name = f"bench_inbox_{os.getpid()}"
-            db_url = ingest.create_database(server, name)
-            ingest.migrate(db_url)
-            measured = (inbox_scale.run_tiny(db_url.replace("postgresql://",
-                                                            "postgresql+psycopg://", 1))
-                        if args.tiny else
-                        inbox_scale.run(db_url.replace("postgresql://",
-                                                       "postgresql+psycopg://", 1)))
-            ingest.drop_database(server, name)
-            rows += inbox_rows(measured)
+            scale = inbox_scale.run(server, inbox_scale.TINY if args.tiny else None)
+            rows += inbox_rows(scale)
         width = max(len(r[0]) for r in rows)
         print(f"| {'benchmark':<{width}} | result | notes |")
         print(f"|{'-' * (width + 2)}|--------|-------|")
