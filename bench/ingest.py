@@ -17,10 +17,21 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from twilio.request_validator import RequestValidator
+
+from pawline.inbound import BUMP_THREAD, INSERT_MESSAGE, NUMBER_AND_REGION, PREVIEW_LENGTH
+from pawline.threads import (
+    INSERT_CONTACT,
+    INSERT_GUEST,
+    INSERT_OR_FIND_THREAD,
+    OWNER_OF_PHONE,
+    THREAD_OF_CLIENT,
+    guest_name,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-auth-token"
@@ -272,58 +283,32 @@ def post_all(port: int, forms: list[dict], concurrency: int, sample_rss=None,
 
 # ---- the ceiling: the same statements straight through psycopg ------------------------------
 
-NUMBER_SQL = ("SELECT n.id, n.org_id, n.e164, n.status FROM message_number n "
-              "JOIN organization o ON o.id = n.org_id WHERE n.e164 = %(to)s")
-CONTACT_SQL = "SELECT client_id FROM client_contact WHERE org_id = %(org)s AND e164 = %(from)s"
-
-
 def _ceiling_one(conn, form: dict) -> None:
-    """What pawline.inbound.receive_sms executes for one message, without Flask or the ORM."""
+    """The statements pawline.inbound.receive_sms runs for one message, its own SQL text, sent
+    straight through psycopg: no HTTP, no Flask, no phone parsing, no SQLAlchemy."""
+    now = datetime.now(UTC)
     with conn.transaction():
-        number = conn.execute(NUMBER_SQL, {"to": form["To"]}).fetchone()
-        org = number[1]
-        params = {"org": org, "from": form["From"]}
-        row = conn.execute(CONTACT_SQL, params).fetchone()
+        number = conn.execute(NUMBER_AND_REGION, {"e164": form["To"]}).fetchone()
+        key = {"org": number[1], "e164": form["From"]}
+        row = conn.execute(OWNER_OF_PHONE, key).fetchone()
         if row is None:
-            client = conn.execute("INSERT INTO client (org_id, name, is_guest) "
-                                  "VALUES (%(org)s, 'Guest (' || %(from)s || ')', true) "
-                                  "RETURNING id", params).fetchone()[0]
-            won = conn.execute(
-                "INSERT INTO client_contact (org_id, client_id, e164, label) "
-                "VALUES (%(org)s, %(client)s, %(from)s, 'mobile') "
-                "ON CONFLICT (org_id, e164) DO NOTHING RETURNING client_id",
-                {**params, "client": client}).fetchone()
-            if won is None:
-                conn.execute("DELETE FROM client WHERE id = %s", (client,))
-                row = conn.execute(CONTACT_SQL, params).fetchone()
-            else:
-                row = won
-        client_id = row[0]
-        thread = conn.execute(
-            "INSERT INTO thread (org_id, client_id, status, last_activity_at) "
-            "VALUES (%s, %s, 'open', now()) ON CONFLICT (org_id, client_id) DO NOTHING "
-            "RETURNING id", (org, client_id)).fetchone()
-        if thread is None:
-            thread = conn.execute("SELECT id FROM thread WHERE org_id = %s AND client_id = %s",
-                                  (org, client_id)).fetchone()
-        inserted = conn.execute(
-            "INSERT INTO message (org_id, thread_id, direction, body, from_e164, to_e164, "
-            "number_id, status, provider, provider_sid, num_media, created_at, "
-            "status_updated_at) VALUES (%s, %s, 'inbound', %s, %s, %s, %s, 'received', "
-            "'twilio', %s, 0, now(), now()) ON CONFLICT (provider, provider_sid) DO NOTHING "
-            "RETURNING id",
-            (org, thread[0], form["Body"], form["From"], number[2], number[0],
-             form["MessageSid"])).fetchone()
+            client = conn.execute(INSERT_GUEST, {**key, "name": guest_name(form["From"])}
+                                  ).fetchone()[0]
+            row = conn.execute(INSERT_CONTACT, {**key, "client": client}).fetchone()
+            if row is None:
+                conn.execute("DELETE FROM client WHERE id = %(client)s", {"client": client})
+                row = conn.execute(OWNER_OF_PHONE, key).fetchone()
+        key = {"org": number[1], "client": row[0]}
+        thread = (conn.execute(INSERT_OR_FIND_THREAD, {**key, "now": now}).fetchone()
+                  or conn.execute(THREAD_OF_CLIENT, key).fetchone())
+        inserted = conn.execute(INSERT_MESSAGE, {
+            "org": number[1], "thread": thread[0], "body": form["Body"], "from": form["From"],
+            "to": number[2], "number": number[0], "provider": "twilio",
+            "sid": form["MessageSid"], "media": 0, "flag": None, "now": now}).fetchone()
         if inserted is None:
             raise _Duplicate
-        conn.execute(
-            "UPDATE thread t SET status = 'open', snoozed_until = NULL, "
-            "last_message_at = greatest(t.last_message_at, now()), "
-            "last_activity_at = greatest(t.last_activity_at, now()), "
-            "last_message_preview = left(%s, 160), last_message_direction = 'inbound', "
-            "unread_count = t.unread_count + 1 "
-            "FROM (SELECT id, status FROM thread WHERE id = %s FOR NO KEY UPDATE) old "
-            "WHERE t.id = old.id RETURNING old.status", (form["Body"], thread[0]))
+        conn.execute(BUMP_THREAD, {"thread": thread[0], "body": form["Body"], "now": now,
+                                   "preview": PREVIEW_LENGTH})
 
 
 class _Duplicate(Exception):

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 
 from pawline.clock import utcnow
-from pawline.db import db
+from pawline.db import db, run_sql
 from pawline.errors import DomainError, InvalidPhone
-from pawline.models import E164_PATTERN, Message, MessageNumber, Organization, Thread
+from pawline.models import E164_PATTERN, Message, MessageNumber
 from pawline.phones import normalize_phone
 from pawline.threads import add_event, find_or_create_client_by_phone, find_or_create_thread
 
@@ -41,6 +40,29 @@ class InboundResult:
     from_e164: str = ""
     to_e164: str = ""
 
+
+# Plain SQL through run_sql: the statements of every inbound SMS, with threads' find-or-creates.
+NUMBER_AND_REGION = """
+    SELECT n.id, n.org_id, n.e164, n.status, o.default_region
+    FROM message_number n JOIN organization o ON o.id = n.org_id WHERE n.e164 = %(e164)s"""
+INSERT_MESSAGE = """
+    INSERT INTO message (org_id, thread_id, direction, body, from_e164, to_e164, number_id,
+                         status, provider, provider_sid, num_media, flag, created_at,
+                         status_updated_at)
+    VALUES (%(org)s, %(thread)s, 'inbound', %(body)s, %(from)s, %(to)s, %(number)s, 'received',
+            %(provider)s, %(sid)s, %(media)s, %(flag)s, %(now)s, %(now)s)
+    ON CONFLICT (provider, provider_sid) DO NOTHING RETURNING id"""
+# FOR NO KEY UPDATE, not FOR UPDATE: concurrent message inserts hold FOR KEY SHARE on the thread
+# row (their foreign key), and FOR UPDATE would wait on them while they wait on us.
+BUMP_THREAD = """
+    WITH old AS (SELECT id, status FROM thread WHERE id = %(thread)s FOR NO KEY UPDATE)
+    UPDATE thread SET status = 'open', snoozed_until = NULL,
+        last_message_at = greatest(last_message_at, %(now)s),
+        last_activity_at = greatest(last_activity_at, %(now)s),
+        last_message_preview = left(%(body)s, %(preview)s),
+        last_message_direction = 'inbound', unread_count = unread_count + 1
+    FROM old WHERE thread.id = old.id
+    RETURNING old.status"""
 
 # A concurrent merge can delete the client this message was about to join (a foreign-key
 # violation), and lock waits can deadlock: both leave nothing written, so the message is tried
@@ -67,46 +89,33 @@ def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
 def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider: str,
              num_media: int, now: datetime | None) -> InboundResult:
     now = now or utcnow()
-    session = db.session
     number, region = _number_for(to_raw)
     from_e164 = _phone(from_raw, region, "from")
     client_id, _ = find_or_create_client_by_phone(number.org_id, from_e164)
     thread_id = find_or_create_thread(number.org_id, client_id, now=now)
     flag = QUARANTINE_FLAG if number.status == "quarantined" else None
-    messages = Message.__table__  # Core statements: this is the hot path of every inbound SMS
-    message_id = session.scalar(
-        insert(messages)
-        .values(org_id=number.org_id, thread_id=thread_id, direction="inbound", body=body or "",
-                from_e164=from_e164, to_e164=number.e164, number_id=number.id,
-                status="received", provider=provider, provider_sid=provider_sid,
-                num_media=num_media, flag=flag, created_at=now, status_updated_at=now)
-        .on_conflict_do_nothing(index_elements=["provider", "provider_sid"])
-        .returning(messages.c.id)
-    )
-    if message_id is None:
-        session.rollback()  # a retried webhook: undo the find-or-creates too (they found anyway)
+    inserted = run_sql(INSERT_MESSAGE, {
+        "org": number.org_id, "thread": thread_id, "body": body or "", "from": from_e164,
+        "to": number.e164, "number": number.id, "provider": provider, "sid": provider_sid,
+        "media": num_media, "flag": flag, "now": now}).fetchone()
+    if inserted is None:
+        db.session.rollback()  # a retried webhook: undo the find-or-creates too (they found anyway)
         return InboundResult(None, thread_id, client_id, number.org_id, True, False,
                              from_e164, number.e164)
     previous = _bump_thread(thread_id, body or "", now)
     if previous in ("closed", "snoozed"):
         add_event(number.org_id, thread_id, "reopened", "Reopened by an inbound message", now=now)
-    session.commit()
-    return InboundResult(message_id, thread_id, client_id, number.org_id, False, flag is not None,
-                         from_e164, number.e164)
+    db.session.commit()
+    return InboundResult(inserted.id, thread_id, client_id, number.org_id, False,
+                         flag is not None, from_e164, number.e164)
 
 
-def _number_for(to_raw: str) -> tuple[sa.Row, str]:
+def _number_for(to_raw: str) -> tuple:
     """The pool number `To` names (any status) and its organization's phone region."""
     text = (to_raw or "").strip()
     # Our own numbers are looked up as stored; only a non-E.164 `To` goes through parsing.
     to_e164 = text if re.fullmatch(E164_PATTERN, text) else _phone(text, "US", "to")
-    numbers = MessageNumber.__table__
-    row = db.session.execute(
-        sa.select(numbers.c.id, numbers.c.org_id, numbers.c.e164, numbers.c.status,
-                  Organization.__table__.c.default_region)
-        .join(Organization.__table__, Organization.__table__.c.id == numbers.c.org_id)
-        .where(numbers.c.e164 == to_e164)
-    ).first()
+    row = run_sql(NUMBER_AND_REGION, {"e164": to_e164}).fetchone()
     if row is None:
         raise UnknownNumber(f"{to_e164} is not one of our numbers.")
     return row, row.default_region
@@ -122,22 +131,8 @@ def _phone(raw: str, region: str, field: str) -> str:
 
 def _bump_thread(thread_id: int, body: str, now: datetime) -> str:
     """Reopen the thread and count the message, in one statement; answers its previous status."""
-    # FOR NO KEY UPDATE, not FOR UPDATE: concurrent message inserts hold FOR KEY SHARE on this
-    # row (their foreign key), and FOR UPDATE would wait on them while they wait on us.
-    threads = Thread.__table__
-    old = (sa.select(threads.c.id, threads.c.status).where(threads.c.id == thread_id)
-           .with_for_update(key_share=True).subquery("old"))
-    return db.session.scalar(
-        sa.update(threads)
-        .where(threads.c.id == old.c.id)
-        .values(status="open", snoozed_until=None,
-                last_message_at=sa.func.greatest(threads.c.last_message_at, now),
-                last_activity_at=sa.func.greatest(threads.c.last_activity_at, now),
-                last_message_preview=sa.func.left(body, PREVIEW_LENGTH),
-                last_message_direction="inbound",
-                unread_count=threads.c.unread_count + 1)
-        .returning(old.c.status)
-    )
+    return run_sql(BUMP_THREAD, {"thread": thread_id, "body": body, "now": now,
+                                 "preview": PREVIEW_LENGTH}).fetchone().status
 
 
 # Twilio's statuses in the order a message moves; ones we don't store map onto the nearest.

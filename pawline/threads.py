@@ -8,16 +8,32 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
 from pawline.clock import utcnow
-from pawline.db import db
+from pawline.db import db, run_sql
 from pawline.errors import DomainError, NotFound
-from pawline.models import Client, ClientContact, Thread, ThreadEvent
+from pawline.models import Thread, ThreadEvent
 
 
 def guest_name(e164: str) -> str:
     return f"Guest ({e164})"
+
+
+# Plain SQL through run_sql: these run for every inbound SMS (pawline.inbound).
+OWNER_OF_PHONE = "SELECT client_id FROM client_contact WHERE org_id = %(org)s AND e164 = %(e164)s"
+INSERT_GUEST = ("INSERT INTO client (org_id, name, is_guest) VALUES (%(org)s, %(name)s, true) "
+                "RETURNING id")
+INSERT_CONTACT = """
+    INSERT INTO client_contact (org_id, client_id, e164, label)
+    VALUES (%(org)s, %(client)s, %(e164)s, 'mobile')
+    ON CONFLICT (org_id, e164) DO NOTHING RETURNING client_id"""
+THREAD_OF_CLIENT = "SELECT id FROM thread WHERE org_id = %(org)s AND client_id = %(client)s"
+INSERT_OR_FIND_THREAD = f"""
+    WITH inserted AS (
+        INSERT INTO thread (org_id, client_id, status, last_activity_at)
+        VALUES (%(org)s, %(client)s, 'open', %(now)s)
+        ON CONFLICT (org_id, client_id) DO NOTHING RETURNING id)
+    SELECT id FROM inserted UNION ALL ({THREAD_OF_CLIENT}) LIMIT 1"""
 
 
 def find_or_create_client_by_phone(org_id: int, e164: str) -> tuple[int, bool]:
@@ -27,27 +43,16 @@ def find_or_create_client_by_phone(org_id: int, e164: str) -> tuple[int, bool]:
     concurrent caller wins the contact's unique index (I1), our client row is removed again in
     this transaction and the winner's client is answered.
     """
-    session = db.session
-    contacts, clients = ClientContact.__table__, Client.__table__  # Core: every inbound SMS
-    owner = sa.select(contacts.c.client_id).where(contacts.c.org_id == org_id,
-                                                  contacts.c.e164 == e164)
-    existing = session.scalar(owner)
+    key = {"org": org_id, "e164": e164}
+    existing = run_sql(OWNER_OF_PHONE, key).fetchone()
     if existing is not None:
-        return existing, False
-    client_id = session.scalar(
-        insert(clients).values(org_id=org_id, name=guest_name(e164), is_guest=True)
-        .returning(clients.c.id)
-    )
-    won = session.scalar(
-        insert(contacts)
-        .values(org_id=org_id, client_id=client_id, e164=e164, label="mobile")
-        .on_conflict_do_nothing(index_elements=["org_id", "e164"])
-        .returning(contacts.c.client_id)
-    )
+        return existing[0], False
+    client_id = run_sql(INSERT_GUEST, {**key, "name": guest_name(e164)}).fetchone()[0]
+    won = run_sql(INSERT_CONTACT, {**key, "client": client_id}).fetchone()
     if won is not None:
-        return won, True
-    session.execute(sa.delete(clients).where(clients.c.id == client_id))
-    return session.scalar(owner), False
+        return won[0], True
+    run_sql("DELETE FROM client WHERE id = %(client)s", {"client": client_id})
+    return run_sql(OWNER_OF_PHONE, key).fetchone()[0], False
 
 
 def find_or_create_thread(org_id: int, client_id: int, now: datetime | None = None) -> int:
@@ -56,19 +61,9 @@ def find_or_create_thread(org_id: int, client_id: int, now: datetime | None = No
     One statement: insert, or else read the thread already committed. Only when a concurrent
     insert commits during the statement does it answer nothing, and a second read finds it.
     """
-    threads = Thread.__table__
-    existing = sa.select(threads.c.id).where(threads.c.org_id == org_id,
-                                             threads.c.client_id == client_id)
-    inserted = (
-        insert(threads)
-        .values(org_id=org_id, client_id=client_id, status="open",
-                last_activity_at=now or utcnow())
-        .on_conflict_do_nothing(index_elements=["org_id", "client_id"])
-        .returning(threads.c.id)
-        .cte("inserted")
-    )
-    found = db.session.scalar(sa.select(inserted.c.id).union_all(existing).limit(1))
-    return found if found is not None else db.session.scalar(existing)
+    key = {"org": org_id, "client": client_id}
+    found = run_sql(INSERT_OR_FIND_THREAD, {**key, "now": now or utcnow()}).fetchone()
+    return found[0] if found is not None else run_sql(THREAD_OF_CLIENT, key).fetchone()[0]
 
 
 def add_event(org_id: int, thread_id: int, kind: str, detail: str = "",
