@@ -1,9 +1,9 @@
 """Bookings: list, add, edit, confirm (the sitter covers the client's thread) and cancel."""
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SearchField, SelectField, StringField
 
 from blueprints.common import get_or_404, render, staff_only
 from pawline import accounts, bookings
@@ -16,6 +16,7 @@ staff_only(bp)
 
 
 class BookingForm(FlaskForm):
+    client_q = SearchField("Find a client")
     client_id = SelectField("Client", coerce=str, validate_choice=False)
     sitter_id = SelectField("Sitter", coerce=str, validate_choice=False)
     starts_at = StringField("Starts", render_kw={"type": "datetime-local"})
@@ -30,10 +31,24 @@ def _form(booking: Booking | None = None) -> BookingForm:
                 "starts_at": bookings.local_input_value(booking.starts_at, zone),
                 "ends_at": bookings.local_input_value(booking.ends_at, zone)}
     form = BookingForm(data=data)
-    clients, sitters = bookings.booking_choices(current_user.org_id)
-    form.client_id.choices = [("", "Choose a client")] + [(str(i), n) for i, n in clients]
+    _offer_clients(form)
+    sitters = bookings.sitter_choices(current_user.org_id)
     form.sitter_id.choices = [("", "Choose a sitter")] + [(str(i), n) for i, n in sitters]
     return form
+
+
+def _offer_clients(form: BookingForm) -> None:
+    """The picker's clients: those the search finds, and the one chosen."""
+    query = (form.client_q.data or "").strip()
+    clients = bookings.client_choices(current_user.org_id, query, form.client_id.data)
+    form.client_id.choices = [("", "Choose a client")] + [(str(i), n) for i, n in clients]
+    many = len(clients) >= bookings.CLIENT_CHOICES
+    if query and not clients:
+        form.client_id.description = f"No client matches “{query}”."
+    elif many:
+        form.client_id.description = (
+            f"The first {bookings.CLIENT_CHOICES} by name: "
+            + ("type more to narrow them." if query else "search to find any other."))
 
 
 def _save(form: BookingForm, booking_id: int | None = None) -> Booking:
@@ -78,6 +93,14 @@ def create():
         return _index(form, 422)
     flash("Booking added. Confirm it to let the sitter cover the client.", "success")
     return redirect(url_for("bookings.index"))
+
+
+@bp.route("/client-picker")
+def client_picker():
+    """The client picker of a booking form, for what was typed in its search box (htmx)."""
+    form = BookingForm(formdata=request.args, meta={"csrf": False})
+    _offer_clients(form)
+    return render_template("bookings/_client_picker.html", form=form)
 
 
 @bp.route("/<int:booking_id>", methods=["GET", "POST"])

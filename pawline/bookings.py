@@ -15,11 +15,12 @@ from sqlalchemy.dialects.postgresql import insert
 
 from pawline import audit
 from pawline.accounts import org_region
+from pawline.clients import search_clients
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
 from pawline.models import AssignmentWindow, Booking, Client, Sitter
-from pawline.phones import normalize_phone
+from pawline.phones import display_phone, normalize_phone
 from pawline.threads import find_or_create_client_by_phone, find_or_create_thread, guest_name
 
 
@@ -119,15 +120,30 @@ def list_bookings(org_id: int, now: datetime, past_limit: int = 50
     return [BookingRow(*row) for row in ahead], [BookingRow(*row) for row in past]
 
 
-def booking_choices(org_id: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """(clients, sitters) as (id, name) pairs for a booking form."""
-    clients = db.session.execute(
-        sa.select(Client.id, Client.name).where(Client.org_id == org_id)
-        .order_by(sa.func.lower(Client.name), Client.id))
-    sitters = db.session.execute(
+CLIENT_CHOICES = 50  # a booking form lists this many clients; a search finds any other
+
+
+def client_choices(org_id: int, query: str = "", chosen_id=None) -> list[tuple[int, str]]:
+    """(id, label) of the clients a booking form offers: the first matching `query` by name
+    (the first by name when empty), and the chosen one wherever it sorts."""
+    rows = search_clients(org_id, query, limit=CLIENT_CHOICES).rows
+    found = [(r.id, _client_label(r.name, r.phones)) for r in rows]
+    chosen = int(chosen_id) if str(chosen_id or "").isdigit() else None
+    if chosen is not None and chosen not in {i for i, _ in found}:
+        kept = search_clients(org_id, only_id=chosen).rows  # of this organization, or nothing
+        found = [(r.id, _client_label(r.name, r.phones)) for r in kept] + found
+    return found
+
+
+def _client_label(name: str, phones: list[str]) -> str:
+    return f"{name} · {display_phone(phones[0])}" if phones else name
+
+
+def sitter_choices(org_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the organization's sitters, active first, for a booking form."""
+    return [tuple(r) for r in db.session.execute(
         sa.select(Sitter.id, Sitter.name).where(Sitter.org_id == org_id)
-        .order_by(Sitter.active.desc(), sa.func.lower(Sitter.name), Sitter.id))
-    return [tuple(r) for r in clients], [tuple(r) for r in sitters]
+        .order_by(Sitter.active.desc(), sa.func.lower(Sitter.name), Sitter.id))]
 
 
 def windows_for_thread(org_id: int, thread_id: int) -> list[WindowRow]:

@@ -65,7 +65,7 @@ class ClientPage:
 # --- search ---------------------------------------------------------------------------------
 
 def search_clients(org_id: int, query: str = "", after: tuple[str, int] | None = None,
-                   limit: int = 50) -> ClientPage:
+                   limit: int = 50, only_id: int | None = None) -> ClientPage:
     """One page of the organization's clients matching words of a name or a phone, by name."""
     query = (query or "").strip()
     sort_name = sa.func.lower(Client.name)
@@ -88,6 +88,8 @@ def search_clients(org_id: int, query: str = "", after: tuple[str, int] | None =
         stmt = stmt.where(client_filter(org_id, query, org_region(org_id)))
     if after is not None:
         stmt = stmt.where(sa.tuple_(sort_name, Client.id) > sa.tuple_(after[0], after[1]))
+    if only_id is not None:
+        stmt = stmt.where(Client.id == only_id)
     rows = [ClientRow(r.id, r.name, r.is_guest, r.sort_name, list(r.phones), r.thread_id)
             for r in db.session.execute(stmt)]
     more = len(rows) > limit

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -244,3 +245,73 @@ def test_a_booking_cannot_name_another_organizations_client(app, client, auth):
         "starts_at": "2026-07-01T09:00", "ends_at": "2026-07-01T17:30"})
     assert response.status_code == 422
     assert "No such client" in response.get_data(as_text=True)
+
+
+# ---- the client picker: a search, never every client -------------------------------------
+
+def _options(html: str) -> list[str]:
+    picker = html.split('id="client-picker"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r"<option[^>]*>([^<]*)</option>", picker)[1:]  # after "Choose a client"
+
+
+def test_the_booking_form_lists_the_first_clients_by_name_not_all_of_them(app, client, auth):
+    org, _, _ = _org_with_people(app)
+    with app.app_context():
+        for n in range(bookings.CLIENT_CHOICES + 20):
+            factories.client(org.id, f"Zed {n:03d}")
+    auth.sign_in(org.staff_email)
+
+    page = client.get("/bookings").get_data(as_text=True)
+
+    listed = _options(page)
+    assert len(listed) == bookings.CLIENT_CHOICES
+    assert listed[0].startswith("Ada") and listed[1] == "Zed 000"
+    assert "search to find any other" in page
+
+
+def test_the_picker_finds_clients_by_name_or_phone_and_keeps_the_chosen_one(app, client, auth):
+    org, _, ada = _org_with_people(app)
+    with app.app_context():
+        factories.client(org.id, "Grace Hopper", "+14155550188")
+    auth.sign_in(org.staff_email)
+
+    by_name = client.get("/bookings/client-picker", query_string={"client_q": "grace"},
+                         headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert _options(by_name) == ["Grace Hopper · (415) 555-0188"]
+    assert "<html" not in by_name
+
+    by_phone = client.get("/bookings/client-picker", query_string={
+        "client_q": "(415) 555-0188", "client_id": ada}).get_data(as_text=True)
+    assert [o.split(" · ")[0] for o in _options(by_phone)] == ["Ada", "Grace Hopper"]
+    assert f'<option selected value="{ada}">' in by_phone  # the chosen client stays chosen
+
+    nobody = client.get("/bookings/client-picker", query_string={"client_q": "nobody"})
+    assert "No client matches “nobody”." in nobody.get_data(as_text=True)
+
+
+def test_the_picker_never_shows_another_organizations_client(app, client, auth):
+    org, _, _ = _org_with_people(app)
+    with app.app_context():
+        other = factories.org()
+        foreign = factories.client(other.id, "Secret Client", "+14155550199")
+    auth.sign_in(org.staff_email)
+
+    html = client.get("/bookings/client-picker", query_string={
+        "client_q": "secret", "client_id": foreign}).get_data(as_text=True)
+
+    assert "Secret" not in html and _options(html) == []
+
+
+def test_the_edit_page_offers_the_bookings_client_wherever_it_sorts(app, client, auth):
+    org, sitter_id, _ = _org_with_people(app)
+    with app.app_context():
+        for n in range(bookings.CLIENT_CHOICES):
+            factories.client(org.id, f"Aaron {n:03d}")
+        zoe = factories.client(org.id, "Zoe Last")
+        booking_id = bookings.create_booking(org.id, zoe, sitter_id, NOW, NOW + HOUR).id
+    auth.sign_in(org.staff_email)
+
+    page = client.get(f"/bookings/{booking_id}").get_data(as_text=True)
+
+    assert _options(page)[0] == "Zoe Last"
+    assert f'<option selected value="{zoe}">' in page
