@@ -53,14 +53,19 @@ INSERT_MESSAGE = """
             %(provider)s, %(sid)s, %(media)s, %(flag)s, %(now)s, %(now)s)
     ON CONFLICT (provider, provider_sid) DO NOTHING RETURNING id"""
 # FOR NO KEY UPDATE, not FOR UPDATE: concurrent message inserts hold FOR KEY SHARE on the thread
-# row (their foreign key), and FOR UPDATE would wait on them while they wait on us.
+# row (their foreign key), and FOR UPDATE would wait on them while they wait on us. A message
+# older than the thread's last (a late delivery, or a concurrent one that committed first) counts
+# as unread but leaves the preview of the newer one.
 BUMP_THREAD = """
     WITH old AS (SELECT id, status FROM thread WHERE id = %(thread)s FOR NO KEY UPDATE)
     UPDATE thread SET status = 'open', snoozed_until = NULL,
         last_message_at = greatest(last_message_at, %(now)s),
         last_activity_at = greatest(last_activity_at, %(now)s),
-        last_message_preview = left(%(body)s, %(preview)s),
-        last_message_direction = 'inbound', unread_count = unread_count + 1
+        last_message_preview = CASE WHEN last_message_at > %(now)s THEN last_message_preview
+                                    ELSE left(%(body)s, %(preview)s) END,
+        last_message_direction = CASE WHEN last_message_at > %(now)s
+                                      THEN last_message_direction ELSE 'inbound' END,
+        unread_count = unread_count + 1
     FROM old WHERE thread.id = old.id
     RETURNING old.status"""
 

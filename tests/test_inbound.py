@@ -126,11 +126,14 @@ def test_a_message_bumps_unread_count_last_message_at_and_preview(org):
     assert thread.last_message_direction == "inbound"
 
 
-def test_a_late_delivered_older_message_does_not_move_last_message_at_back(org):
+def test_a_late_delivered_older_message_moves_neither_the_time_nor_the_preview_back(org):
     receive_sms(org.pool, "+14155550123", "newer", "SM2", now=NOW)
     result = receive_sms(org.pool, "+14155550123", "older", "SM1", now=NOW - timedelta(hours=1))
     thread = db.session.get(Thread, result.thread_id)
+    db.session.refresh(thread)
     assert thread.last_message_at == NOW
+    assert thread.last_message_preview == "newer"
+    assert thread.unread_count == 2  # it still arrived unread
 
 
 def test_a_to_outside_every_pool_is_refused_by_name(org):
