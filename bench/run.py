@@ -81,12 +81,12 @@ def inbox_rows(scale: dict) -> list[tuple]:
                    for r in scale["rows"]]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--server", help="PostgreSQL server URL (default: embedded)")
     parser.add_argument("--tiny", action="store_true", help="a few hundred rows: CI's check")
     parser.add_argument("--only", choices=["ingest", "inbox"], help="run one benchmark")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     from bench import ingest
 

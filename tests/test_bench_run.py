@@ -1,0 +1,23 @@
+"""The one benchmark command, tiny, end to end: it builds, measures and prints the whole table."""
+
+import pytest
+
+from bench import run
+
+pytestmark = pytest.mark.concurrency
+
+
+def test_the_bench_command_prints_a_row_for_every_benchmark(server_url, capsys):
+    server = server_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    run.main(["--tiny", "--server", server])  # raises SystemExit if a row was lost or doubled
+
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    names = [line.split("|")[1].strip() for line in table[1:]]
+    assert names[:3] == ["Ingestion: app under gunicorn",
+                         "Ingestion: ceiling (same SQL via psycopg)", "Ingestion: app / ceiling"]
+    assert "Ingestion: exact, nothing lost or doubled" in names
+    assert "Inbox: search by name" in names and "Inbox: doctor --full (re-reads every row)" in names
+    assert len(names) == 19
+    exact = next(line for line in table if "nothing lost or doubled" in line)
+    assert "| yes |" in exact
