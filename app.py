@@ -3,12 +3,13 @@
 import os
 from pathlib import Path
 
-from flask import Flask, g, request
-from flask_login import LoginManager, current_user
+from flask import Flask, flash, g, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, logout_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
+from pawline.clock import utcnow
 from pawline.config import from_environment
 from pawline.db import db
 from pawline.embedded import embedded_database_url
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
+    from blueprints.auth import session_expired
     from pawline.models import Organization, User
 
     login_manager.init_app(app)
@@ -76,8 +78,21 @@ def _init_login(app: Flask) -> None:
     def load_user(user_id: str):
         return db.session.get(User, int(user_id))
 
+    @login_manager.unauthorized_handler
+    def sign_in_first():
+        """Off to sign in; an htmx request asks the browser to go there, not to swap it in."""
+        target = url_for("auth.sign_in", next=request.full_path.rstrip("?"))
+        if request.headers.get("HX-Request"):
+            return "", 401, {"HX-Redirect": target}
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(target)
+
     @app.before_request
     def scope_to_organization():
+        if current_user.is_authenticated and session_expired(
+                utcnow().timestamp(), app.config["SESSION_MAX_AGE_SECONDS"]):
+            logout_user()  # signed in too long ago, however busy: sign in again
+            session.clear()
         if current_user.is_authenticated:
             scope_session(db.session, current_user.org_id)
             g.org = db.session.get(Organization, current_user.org_id)

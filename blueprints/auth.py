@@ -9,9 +9,16 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from blueprints.common import render
-from pawline.accounts import authenticate
+from pawline.accounts import TooManySignIns, authenticate
+from pawline.clock import utcnow
 
 bp = Blueprint("auth", __name__)
+SIGNED_IN_AT = "signed_in_at"  # session key: when the password was checked (epoch seconds)
+
+
+def session_expired(now: float, max_age: int) -> bool:
+    """Whether this session's sign-in is older than `max_age` seconds, activity or not."""
+    return now - session.get(SIGNED_IN_AT, 0) > max_age
 
 
 class SignInForm(FlaskForm):
@@ -48,11 +55,16 @@ def sign_in():
     """Show the sign-in form; check the password and start a fresh session."""
     form = SignInForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except TooManySignIns as refused:
+            form.password.errors.append(refused.message)
+            return render("auth/sign_in.html", form=form, status=429)
         if user is not None:
             session.clear()  # a new session on sign-in (no fixation)
             login_user(user)
             session.permanent = True
+            session[SIGNED_IN_AT] = utcnow().timestamp()
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
         form.password.errors.append("That email and password do not match an account.")
         return render("auth/sign_in.html", form=form, status=400)

@@ -1,16 +1,20 @@
 """Organizations and users: creation, password hashing and sign-in checks."""
 
+import math
 import re
 import secrets
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.dialects.postgresql import insert
 
+from pawline.clock import utcnow
 from pawline.db import add_or_explain, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
-from pawline.models import ROLES, Organization, User
+from pawline.models import ROLES, Organization, SignInThrottle, User
 
 # Argon2id at OWASP's floor (m=19 MiB, t=2, p=1): strong, and quick enough for a test suite.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -25,19 +29,63 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (timing does not reveal which)."""
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+class TooManySignIns(DomainError):
+    field = "password"
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
+    """The active user with this email and password, or None (timing does not reveal which).
+
+    After MAX_FAILED_SIGN_INS wrong passwords for an email within SIGN_IN_WINDOW, that email is
+    refused (TooManySignIns) until the window ends, before any password is checked. Unknown
+    emails count the same, so the throttle reveals no accounts.
+    """
+    now = now or utcnow()
+    key = email.strip().lower()
+    _refuse_while_throttled(key, now)
+    user = db.session.scalar(sa.select(User).where(User.email == key))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        return None
+        user = None
     if user is None or not user.active:
+        _count_failure(key, now)
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-        db.session.commit()
+    db.session.execute(sa.delete(SignInThrottle).where(SignInThrottle.email == key))
+    db.session.commit()
     return user
+
+
+MAX_FAILED_SIGN_INS = 5
+SIGN_IN_WINDOW = timedelta(minutes=15)
+
+
+def _refuse_while_throttled(key: str, now: datetime) -> None:
+    row = db.session.execute(
+        sa.select(SignInThrottle.failures, SignInThrottle.window_started_at)
+        .where(SignInThrottle.email == key)).first()
+    if row is None or row.failures < MAX_FAILED_SIGN_INS:
+        return
+    remaining = row.window_started_at + SIGN_IN_WINDOW - now
+    if remaining > timedelta(0):
+        minutes = math.ceil(remaining.total_seconds() / 60)
+        raise TooManySignIns(f"Too many failed sign-ins for this email. Try again in {minutes} "
+                             f"minute{'s' if minutes != 1 else ''}.")
+
+
+def _count_failure(key: str, now: datetime) -> None:
+    """One more failure in the email's window, or the first of a new one: one upsert."""
+    table, since = SignInThrottle.__table__, now - SIGN_IN_WINDOW
+    current = table.c.window_started_at > since
+    upsert = insert(table).values(email=key, failures=1, window_started_at=now)
+    db.session.execute(upsert.on_conflict_do_update(
+        index_elements=[table.c.email],
+        set_={"failures": sa.case((current, table.c.failures + 1), else_=1),
+              "window_started_at": sa.case((current, table.c.window_started_at), else_=now)}))
+    db.session.execute(sa.delete(table).where(table.c.window_started_at <= since))  # stale ones
+    db.session.commit()
 
 
 def slugify(name: str) -> str:

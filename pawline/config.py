@@ -51,6 +51,8 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": secure,
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS", 12 * 3600)),
+        # however active: a session signed in longer ago than this must sign in again
+        "SESSION_MAX_AGE_SECONDS": int(env.get("SESSION_MAX_AGE_SECONDS", 12 * 3600)),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "SMS_PROVIDER": env.get("SMS_PROVIDER", "twilio" if production else "console"),
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),

@@ -88,6 +88,24 @@ class User(TenantScoped, UserMixin, db.Model):
         return self.active
 
 
+class SignInThrottle(db.Model):
+    """Failed sign-ins per email in the current window (pawline.accounts.authenticate).
+
+    Not an organization's row: it is keyed by whatever email was typed, known or not, so the
+    throttle answers the same for every email and tells nobody which ones have accounts.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (
+        sa.CheckConstraint("failures > 0", name="failures_positive"),
+        sa.Index("ix_sign_in_throttle_window_started_at", "window_started_at"),
+    )
+
+    email: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    failures: Mapped[int]
+    window_started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
 class Client(TenantScoped, db.Model):
     __tablename__ = "client"
     __table_args__ = (
