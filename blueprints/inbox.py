@@ -1,7 +1,7 @@
 """The inbox: the thread list, a thread, sending, and close / snooze / reopen."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
@@ -117,6 +117,9 @@ def poll():
     return render("inbox/index.html", "thread_list", new_form=NewMessageForm(), **_thread_list())
 
 
+POLL_OVERLAP = timedelta(seconds=5)
+
+
 def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | None = None,
                   before_id: int | None = None) -> dict:
     """Everything the conversation pane shows."""
@@ -128,8 +131,11 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         route, route_error = plan_route(g.org.id, thread.id), None
     except NoSendingNumber as refused:
         route, route_error = None, refused
+    # Polls ask what changed since a little before this read: a status committed while the page
+    # was read shows on the next poll instead of never.
+    shown_at = utcnow() - POLL_OVERLAP
     return {
-        "thread": thread, "client": client, "contacts": contacts,
+        "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
         "timeline": inbox.timeline(g.org.id, thread.id, before_id),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),
@@ -152,10 +158,16 @@ def show(thread_id: int):
 
 @bp.route("/threads/<int:thread_id>/poll")
 def poll_thread(thread_id: int):
-    """Live refresh of a thread: 204 when no message came after `after`, else the timeline."""
+    """Live refresh of a thread: 204 when its timeline is as shown at `since`, else the timeline."""
     thread = _thread(thread_id)
-    after = request.args.get("after", 0, type=int)
-    if not inbox.messages_after(g.org.id, thread.id, after):
+    args = request.args
+    try:
+        since = datetime.fromisoformat(args.get("since", ""))
+    except ValueError:
+        since = None
+    if since is not None and not inbox.timeline_changed(
+            g.org.id, thread.id, args.get("first", 0, type=int), args.get("after", 0, type=int),
+            since):
         return "", 204
     threads.mark_read(g.org.id, thread.id)
     return render("inbox/thread.html", "timeline", **_conversation(thread))

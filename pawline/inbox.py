@@ -106,10 +106,14 @@ def timeline(org_id: int, thread_id: int, before_id: int | None = None,
     return Timeline(items, messages[0].id if more else None)
 
 
-def messages_after(org_id: int, thread_id: int, after_id: int) -> list[Message]:
-    """Messages newer than `after_id`, oldest first (the thread view's poll)."""
-    return list(db.session.scalars(
-        sa.select(Message)
-        .where(Message.org_id == org_id, Message.thread_id == thread_id, Message.id > after_id)
-        .order_by(Message.id)
-    ))
+def timeline_changed(org_id: int, thread_id: int, first_id: int, after_id: int,
+                     since: datetime) -> bool:
+    """Whether a timeline shown from message `first_id` to `after_id` changed after `since`:
+    a new message, a status of a shown message (sent, delivered, failed), or a new event."""
+    messages = sa.select(Message.id).where(
+        Message.org_id == org_id, Message.thread_id == thread_id, Message.id >= first_id,
+        sa.or_(Message.id > after_id, Message.status_updated_at > since))
+    events = sa.select(ThreadEvent.id).where(
+        ThreadEvent.org_id == org_id, ThreadEvent.thread_id == thread_id,
+        ThreadEvent.created_at > since)
+    return db.session.scalar(sa.select(sa.or_(sa.exists(messages), sa.exists(events))))

@@ -235,3 +235,52 @@ def test_the_inbox_and_a_thread_cost_the_same_statements_for_3_or_40_threads(
             receive_sms("+14155550101", factories.phone(), "hi", f"SMmany{n}")
             receive_sms("+14155550101", "+14155552671", f"again {n}", f"SMsame{n}")
     assert (cost("/inbox"), cost(f"/threads/{world.thread_id}")) == few
+
+
+def _thread_poll_url(client, thread_id: int) -> str:
+    """The poll URL the thread page carries, as htmx would call it."""
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    return page.split('id="timeline"', 1)[1].split('hx-get="', 1)[1].split('"', 1)[0] \
+        .replace("&amp;", "&")
+
+
+def test_the_thread_poll_answers_204_until_its_timeline_changes(app, client, auth, world):
+    auth.sign_in(world.staff_email)
+    url = _thread_poll_url(client, world.thread_id)
+    with app.app_context():  # what happened before the page was shown is not a change
+        db.session.execute(sa.update(Message).values(status_updated_at=utcnow() - timedelta(
+            minutes=1)))
+        db.session.commit()
+    assert client.get(url, headers=HX).status_code == 204
+
+    with app.app_context():
+        receive_sms("+14155550101", "+14155552671", "Still there?", "SMworld2")
+    changed = client.get(url, headers=HX)
+    assert changed.status_code == 200 and "Still there?" in changed.get_data(as_text=True)
+
+
+def test_the_thread_poll_shows_a_delivery_status_and_a_close(app, client, auth, world):
+    auth.sign_in(world.staff_email)
+    client.post(f"/threads/{world.thread_id}/messages",
+                data={"body": "Rex is fine!", "client_token": "t1"})
+    with app.app_context():
+        sent = db.session.scalar(sa.select(Message.id).where(Message.direction == "outbound"))
+        db.session.execute(sa.update(Message).values(status_updated_at=utcnow() - timedelta(
+            minutes=1)))
+        db.session.commit()
+    url = _thread_poll_url(client, world.thread_id)
+    assert client.get(url, headers=HX).status_code == 204
+
+    with app.app_context():  # the provider's callback: delivered
+        db.session.execute(sa.update(Message).where(Message.id == sent).values(
+            status="delivered", status_updated_at=utcnow()))
+        db.session.commit()
+    delivered = client.get(url, headers=HX).get_data(as_text=True)
+    assert ">delivered</span>" in delivered
+
+    url = _thread_poll_url(client, world.thread_id)
+    with app.app_context():
+        db.session.add(ThreadEvent(org_id=world.id, thread_id=world.thread_id, kind="closed",
+                                   detail="Closed by someone else", created_at=utcnow()))
+        db.session.commit()
+    assert "Closed by someone else" in client.get(url, headers=HX).get_data(as_text=True)
