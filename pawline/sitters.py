@@ -115,7 +115,7 @@ def _clean_name(name: str | None) -> str:
     return name
 
 
-def _sign_in_for(org_id: int, email: str, password: str | None) -> int:
+def _sign_in_for(org_id: int, email: str, password: str | None, name: str) -> int:
     """The id of the sitter sign-in with this email: an existing sitter user, or a new one."""
     email = email.strip().lower()
     user = db.session.scalar(sa.select(User).where(User.email == email))
@@ -127,7 +127,7 @@ def _sign_in_for(org_id: int, email: str, password: str | None) -> int:
     if not password:
         raise DomainError("Give the new sign-in a password (at least 8 characters).",
                           "password")
-    return accounts.create_user(org_id, email, password, "sitter").id
+    return accounts.create_user(org_id, email, password, "sitter", name=name).id
 
 
 def create_sitter(org_id: int, name: str, phone_raw: str, email: str | None = None,
@@ -137,7 +137,7 @@ def create_sitter(org_id: int, name: str, phone_raw: str, email: str | None = No
         sitter = Sitter(org_id=org_id, name=_clean_name(name),
                         phone_e164=normalize_phone(phone_raw, org_region(org_id)), active=False)
         if email and email.strip():
-            sitter.user_id = _sign_in_for(org_id, email, password)
+            sitter.user_id = _sign_in_for(org_id, email, password, sitter.name)
         add_or_explain(sitter, {"uq_sitter_user_id": DuplicateRecord(
             "That sign-in already belongs to another sitter.", "email")})
         audit.record(org_id, actor_user_id, "sitter.created", "sitter", sitter.id,

@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from pawline import bookings, sitters
+from pawline.accounts import authenticate
 from pawline.db import db
 from pawline.errors import DomainError, InvalidPhone, NotFound
 from pawline.models import AuditEvent, MessageNumber, Sitter, Thread
@@ -45,11 +46,11 @@ def test_a_sitter_email_links_the_existing_sitter_sign_in(ctx):
 
 def test_a_new_sitter_email_creates_a_sitter_sign_in_with_the_given_password(ctx):
     org = factories.org()
-    sitter = sitters.create_sitter(org.id, "Kim", factories.phone(), email="kim@example.com",
-                                   password=factories.PASSWORD)
-    from pawline.accounts import authenticate
+    sitter = sitters.create_sitter(org.id, "Kim Park", factories.phone(),
+                                   email="kim@example.com", password=factories.PASSWORD)
     user = authenticate("kim@example.com", factories.PASSWORD)
     assert user.id == sitter.user_id and user.role == "sitter"
+    assert user.name == "Kim Park"  # shown at the top of every page, not "kim"
 
 
 def test_a_new_sign_in_needs_a_password(ctx):
