@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import psycopg
 import sqlalchemy as sa
 
 from bench.ingest import create_database, drop_database, migrate
@@ -277,8 +278,6 @@ def seq_scans(site: Site, call) -> tuple[set[str], set[str]]:
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
     scanned, indexes = set(), set()
-    import psycopg
-
     with psycopg.connect(site.org.db_url) as conn:
         for statement, parameters in seen:
             plan = conn.execute("EXPLAIN (FORMAT JSON) " + statement, parameters).fetchone()[0]

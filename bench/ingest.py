@@ -269,13 +269,7 @@ def post_all(port: int, forms: list[dict], concurrency: int, sample_rss=None,
         conn.close()
 
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
+    wall = in_parallel(worker, concurrency)
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     return LoadResult(wall, latencies, statuses, cpu, samples)
@@ -317,32 +311,47 @@ class _Duplicate(Exception):
 
 def ceiling(db_url: str, forms: list[dict], concurrency: int) -> float:
     """Messages per second for the same statements, same concurrency, straight to PostgreSQL."""
-    cursor = iter(forms)
-    lock = threading.Lock()
+    def one(conn, form):
+        for _attempt in range(3):
+            try:
+                _ceiling_one(conn, form)
+                return
+            except _Duplicate:
+                return
+            except psycopg.errors.DeadlockDetected:
+                continue
 
-    def worker():
-        with psycopg.connect(db_url) as conn:
-            while True:
-                with lock:
-                    form = next(cursor, None)
-                if form is None:
-                    return
-                for _attempt in range(3):
-                    try:
-                        _ceiling_one(conn, form)
-                        break
-                    except _Duplicate:
-                        break
-                    except psycopg.errors.DeadlockDetected:
-                        continue
+    return len(forms) / per_connection(db_url, forms, concurrency, one)
 
+
+def in_parallel(worker, concurrency: int) -> float:
+    """Run `worker` in `concurrency` threads at once; answer the seconds until all have ended."""
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return len(forms) / (time.perf_counter() - started)
+    return time.perf_counter() - started
+
+
+def per_connection(db_url: str, forms: list[dict], concurrency: int, handle,
+                   **connect) -> float:
+    """Hand out `forms` one at a time to `concurrency` connections, each running
+    `handle(conn, form)`; answer the seconds until all are handled."""
+    cursor = iter(forms)
+    lock = threading.Lock()
+
+    def worker():
+        with psycopg.connect(db_url, **connect) as conn:
+            while True:
+                with lock:
+                    form = next(cursor, None)
+                if form is None:
+                    return
+                handle(conn, form)
+
+    return in_parallel(worker, concurrency)
 
 
 # ---- the seeds' way: look, then create, with no unique constraints -------------------------
@@ -389,25 +398,8 @@ def seeds_way(db_url: str, forms: list[dict], concurrency: int) -> dict:
         conn.execute("CREATE SCHEMA seeds_way")
         conn.execute("SET search_path = seeds_way")
         conn.execute(SEEDS_SCHEMA)
-    cursor = iter(forms)
-    lock = threading.Lock()
-
-    def worker():
-        with psycopg.connect(db_url, options="-c search_path=seeds_way") as conn:
-            while True:
-                with lock:
-                    form = next(cursor, None)
-                if form is None:
-                    return
-                _seeds_one(conn, form)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
+    wall = per_connection(db_url, forms, concurrency, _seeds_one,
+                          options="-c search_path=seeds_way")
     with psycopg.connect(db_url, options="-c search_path=seeds_way") as conn:
         def scalar(sql):
             return conn.execute(sql).fetchone()[0]
