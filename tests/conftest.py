@@ -171,19 +171,6 @@ def auth(client):
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Debian's Chromium, headless, with no calls out of this machine."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-        "headless": True,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"],
-    }
-
-
-@pytest.fixture(scope="session")
 def live_app(make_database, database_url):
     """The app on a real threaded HTTP server, CSRF on, as a browser meets it."""
     from threading import Thread
