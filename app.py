@@ -1,6 +1,7 @@
 """The application factory: `flask --app app run`, or gunicorn "app:create_app()"."""
 
 import os
+import threading
 from pathlib import Path
 
 from flask import Flask, flash, g, redirect, request, session, url_for
@@ -11,7 +12,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from pawline.clock import utcnow
 from pawline.config import from_environment
-from pawline.db import db
+from pawline.db import db, ours
 from pawline.embedded import embedded_database_url
 from pawline.errors import NotFound
 from pawline.tenancy import scope_session
@@ -41,11 +42,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"),
-                     compare_server_default=True)
+                     compare_server_default=True, include_name=ours)
     csrf.init_app(app)
     _init_login(app)
     _register_blueprints(app)
     _init_templates(app)
+    if app.config["WORKER_IN_PROCESS"]:
+        _start_worker_with_first_request(app)
 
     @app.errorhandler(NotFound)
     def not_found(_error):
@@ -96,6 +99,19 @@ def _init_login(app: Flask) -> None:
         if current_user.is_authenticated:
             scope_session(db.session, current_user.org_id)
             g.org = db.session.get(Organization, current_user.org_id)
+
+
+def _start_worker_with_first_request(app: Flask) -> None:
+    """The demo's worker runs in the process that serves requests (not a reloader's parent,
+    nor a CLI command like `demo`), started by the first request."""
+    from pawline import jobs
+
+    started = threading.Lock()
+
+    @app.before_request
+    def start_worker():
+        if started.acquire(blocking=False):
+            jobs.start_in_process(app, app.config["WORKER_CONCURRENCY"])
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -90,7 +90,7 @@ def bench_app(db_url: str):
 
     return create_app({"SQLALCHEMY_DATABASE_URI": db_url.replace("postgresql://",
                                                                  "postgresql+psycopg://", 1),
-                       "SECRET_KEY": "bench", "TESTING": True})
+                       "SECRET_KEY": "bench", "TESTING": True, "WORKER_IN_PROCESS": False})
 
 
 def migrate(db_url: str) -> None:

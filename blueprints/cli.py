@@ -1,10 +1,10 @@
-"""Command-line administration: demo, create-org, create-user, add-number, doctor."""
+"""Command-line administration: demo, create-org, create-user, add-number, doctor, worker."""
 
 import click
-from flask import Blueprint
+from flask import Blueprint, current_app
 from flask_migrate import upgrade
 
-from pawline import accounts, demo, numbers
+from pawline import accounts, demo, jobs, numbers
 from pawline.db import db
 from pawline.doctor import run_checks
 from pawline.errors import Refused
@@ -86,3 +86,14 @@ def doctor_command(full: bool):
     click.echo(f"{len(results) - failed} of {len(results)} checks hold.")
     if failed:
         raise SystemExit(1)
+
+
+@bp.cli.command("worker")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=None,
+              help="Jobs run at once (default WORKER_CONCURRENCY, 4).")
+@click.option("--once", is_flag=True, help="Stop when no job is left instead of waiting.")
+def worker_command(concurrency: int | None, once: bool):
+    """Run background jobs (delivery, retries, periodic jobs) until stopped with Ctrl-C."""
+    concurrency = concurrency or current_app.config["WORKER_CONCURRENCY"]
+    click.echo(f"Worker taking jobs, {concurrency} at once.", err=True)
+    jobs.run_worker(current_app._get_current_object(), concurrency, wait=not once)

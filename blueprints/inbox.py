@@ -19,13 +19,12 @@ from wtforms.validators import DataRequired, Optional
 
 from blueprints.common import get_or_404, render, wants_fragment
 from blueprints.formatting import org_zone
-from pawline import inbox, outbound, threads
+from pawline import delivery, inbox, outbound, threads
 from pawline.bookings import windows_for_thread
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
 from pawline.models import Client, ClientContact, Thread
-from pawline.providers import provider_from_config
 from pawline.routing import NoSendingNumber, plan_route
 from pawline.sitters import sitter_can_see_thread
 
@@ -141,7 +140,8 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "route": route, "route_error": route_error, "now": utcnow(),
         "form": form or ReplyForm(formdata=None, client_token=_new_token()),
         "form_error": error, "snooze_form": SnoozeForm(formdata=None),
-        "can_manage": current_user.role in STAFF, "can_retry": outbound.can_retry,
+        "can_manage": current_user.role in STAFF, "can_retry": delivery.can_retry,
+        "can_cancel": delivery.can_cancel,
     }
 
 
@@ -187,10 +187,6 @@ def _after_change(thread: Thread, status: int = 200, **context):
     return response
 
 
-def _deliver(message_id: int) -> None:
-    outbound.deliver(message_id, provider_from_config(current_app.config), _status_callback())
-
-
 def _status_callback() -> str | None:
     if current_app.config["SMS_PROVIDER"] != "twilio":
         return None
@@ -206,23 +202,32 @@ def send(thread_id: int):
     if not form.validate():
         return _after_change(thread, 400, form=form)
     try:
-        queued = outbound.queue_message(
+        outbound.queue_message(
             g.org.id, thread.id, form.body.data, current_user.id,
-            current_app.config["SMS_PROVIDER"], form.client_token.data or None)
+            current_app.config["SMS_PROVIDER"], form.client_token.data or None,
+            status_callback=_status_callback())
     except DomainError as refused:
         return _after_change(thread, 400, form=form, error=refused.message)
-    if queued.created:
-        _deliver(queued.message_id)
     return _after_change(thread)
 
 
 @bp.route("/threads/<int:thread_id>/messages/<int:message_id>/retry", methods=["POST"])
 def retry(thread_id: int, message_id: int):
-    """Send a failed message again."""
+    """Queue a failed or cut-off message of this thread again."""
     thread = _thread(thread_id)
     try:
-        outbound.retry_message(g.org.id, message_id, provider_from_config(current_app.config),
-                               _status_callback())
+        delivery.retry_message(g.org.id, thread.id, message_id, _status_callback())
+    except DomainError as refused:
+        return _after_change(thread, 400, error=refused.message)
+    return _after_change(thread)
+
+
+@bp.route("/threads/<int:thread_id>/messages/<int:message_id>/cancel", methods=["POST"])
+def cancel(thread_id: int, message_id: int):
+    """Stop a message of this thread that the provider does not have."""
+    thread = _thread(thread_id)
+    try:
+        delivery.cancel_message(g.org.id, thread.id, message_id)
     except DomainError as refused:
         return _after_change(thread, 400, error=refused.message)
     return _after_change(thread)
@@ -238,12 +243,10 @@ def message_anyone():
             queued = outbound.message_anyone(
                 g.org.id, g.org.default_region, form.phone.data, form.body.data,
                 current_user.id, current_app.config["SMS_PROVIDER"],
-                form.client_token.data or None)
+                form.client_token.data or None, status_callback=_status_callback())
         except DomainError as refused:
             getattr(form, refused.field or "phone", form.phone).errors.append(refused.message)
         else:
-            if queued.created:
-                _deliver(queued.message_id)
             target = url_for("inbox.show", thread_id=queued.thread_id)
             if wants_fragment():
                 response = make_response("", 204)

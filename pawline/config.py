@@ -58,4 +58,12 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN", ""),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        # Background work (pawline.jobs): the demo runs a worker inside the web process.
+        "WORKER_IN_PROCESS": _flag(env.get("WORKER_IN_PROCESS", "0" if production else "1")),
+        "WORKER_CONCURRENCY": int(env.get("WORKER_CONCURRENCY", 4)),
+        "JOB_POLL_SECONDS": float(env.get("JOB_POLL_SECONDS", 5)),
+        "JOB_HEARTBEAT_SECONDS": float(env.get("JOB_HEARTBEAT_SECONDS", 10)),
+        "JOB_STALLED_AFTER_SECONDS": float(env.get("JOB_STALLED_AFTER_SECONDS", 30)),
+        "JOB_RETENTION_HOURS": int(env.get("JOB_RETENTION_HOURS", 7 * 24)),
+        "DATABASE_BEHIND_PGBOUNCER": _flag(env.get("DATABASE_BEHIND_PGBOUNCER", "0")),
     }

@@ -25,6 +25,11 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"join_transaction_mode": "create_savepoint"})
 
 
+def ours(name, type_, parent_names) -> bool:
+    """What alembic compares: our tables, not the job queue's (procrastinate owns its schema)."""
+    return not (type_ == "table" and name and name.startswith("procrastinate_"))
+
+
 def constraint_name(error) -> str | None:
     """The name of the constraint an IntegrityError broke, read from the driver's diagnostics."""
     diag = getattr(getattr(error, "orig", None), "diag", None)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from pawline import accounts, bookings, clients, numbers, outbound, sitters
+from pawline import accounts, bookings, clients, delivery, numbers, outbound, sitters
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.inbound import receive_sms
@@ -94,7 +94,7 @@ def _converse(org_id: int, owner_id: int, now) -> None:
         else:
             queued = outbound.queue_message(org_id, thread_of[phone][0], text, owner_id,
                                             provider.name, now=at)
-            outbound.deliver(queued.message_id, provider, now=at)
+            delivery.attempt(queued.message_id, provider, now=at)
     close_thread(org_id, thread_of["+14155552673"][0], owner_id, now - timedelta(days=1))
 
 

@@ -22,6 +22,7 @@ THREAD_STATUSES = ("open", "snoozed", "closed")
 DIRECTIONS = ("inbound", "outbound")
 MESSAGE_STATUSES = (
     "received", "queued", "sending", "sent", "delivered", "undelivered", "failed",
+    "unconfirmed", "canceled",
 )
 BOOKING_STATUSES = ("pending", "confirmed", "cancelled")
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -246,6 +247,7 @@ class Message(TenantScoped, db.Model):
         sa.CheckConstraint(
             "direction = 'inbound' OR routing_trace IS NOT NULL", name="outbound_has_trace"
         ),
+        sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         sa.Index("ix_message_thread_id_id", "thread_id", "id"),
     )
 
@@ -268,6 +270,9 @@ class Message(TenantScoped, db.Model):
     client_token: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = _created()
     status_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(server_default="0")  # times handed to the provider
+    next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    queued_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))  # by a person
 
 
 class ThreadEvent(TenantScoped, db.Model):

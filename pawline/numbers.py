@@ -131,12 +131,36 @@ def restore_number(org_id: int, number_id: int, actor_user_id: int | None, force
     number = _locked_number(org_id, number_id)
     if number.status != "quarantined":
         raise DomainError(f"{number.e164} is not quarantined.")
-    release_at = number.quarantine_release_at
-    early = release_at > now
+    early = number.quarantine_release_at > now
     if early and not (force_restore and reason):
         raise NumberStillQuarantined(
-            f"{number.e164} stays quarantined until {release_at.date().isoformat()}; "
-            "to restore it now, give a reason.")
+            f"{number.e164} stays quarantined until "
+            f"{number.quarantine_release_at.date().isoformat()}; to restore it now, give a reason.")
+    _restore(number, actor_user_id, "number.restored", reason, early, bool(force_restore), now)
+    db.session.commit()
+    return number
+
+
+def release_due_quarantines(now: datetime | None = None) -> int:
+    """Return to the pool every number, in any organization, whose quarantine has ended.
+
+    The periodic job's work: the audit trail names no person (the system did it). Numbers are
+    locked and skipped if a person holds one, so an owner's restore never runs twice.
+    """
+    now = now or utcnow()
+    due = db.session.scalars(
+        sa.select(MessageNumber)
+        .where(MessageNumber.status == "quarantined", MessageNumber.quarantine_release_at <= now)
+        .order_by(MessageNumber.id).with_for_update(skip_locked=True)).all()
+    for number in due:
+        _restore(number, None, "number.released", "", False, False, now)
+    db.session.commit()
+    return len(due)
+
+
+def _restore(number: MessageNumber, actor_user_id: int | None, action: str, reason: str,
+             early: bool, force_restore: bool, now: datetime) -> None:
+    release_at = number.quarantine_release_at
     number.status = "active"
     if number.number_class != "front_desk":
         number.number_class = "pool"
@@ -145,15 +169,13 @@ def restore_number(org_id: int, number_id: int, actor_user_id: int | None, force
     number.quarantine_reason = None
     number.restored_at = now
     number.restore_reason = reason or None
-    audit.record(org_id, actor_user_id, "number.restored", "message_number", number_id, {
+    audit.record(number.org_id, actor_user_id, action, "message_number", number.id, {
         "e164": number.e164,
-        "force_restore": bool(force_restore),
+        "force_restore": force_restore,
         "restore_reason": reason or None,
         "release_at": release_at.isoformat(),
         "restored_early": early,
     }, now=now)
-    db.session.commit()
-    return number
 
 
 def set_front_desk(org_id: int, number_id: int, actor_user_id: int | None,

@@ -1,29 +1,27 @@
-"""Sending a message: store it with its route first, then hand it to the provider.
+"""Sending a message: store it on its route and queue its delivery, in one transaction.
 
-Delivery runs in the request, right after the message row is committed (see docs/delivery.md):
-the row exists before the provider is called, so nothing is lost; a provider failure leaves the
-message `failed` with its error and a Retry; a retried form (same client token) finds the stored
-message instead of sending again, and a send is claimed by one conditional UPDATE, so two retries
-cannot both reach the provider.
+The message row and its delivery job commit together (see docs/delivery.md), so nothing is lost
+and the request answers at once with the message `queued`; a worker hands it to the provider
+(pawline.delivery). A resubmitted form (same client token) finds the stored message and queues
+nothing.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from pawline import jobs
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
 from pawline.models import ClientContact, Message, Thread
 from pawline.phones import normalize_phone
-from pawline.providers import Provider, ProviderError
 from pawline.routing import choose_sending_number
 from pawline.threads import find_or_create_client_by_phone, find_or_create_thread
 
 MAX_BODY = 1600  # Twilio's limit for one message body
-STALE_QUEUED = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -64,8 +62,9 @@ def _recipient(org_id: int, thread: Thread) -> str:
 
 def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | None,
                   provider_name: str, client_token: str | None = None,
-                  now: datetime | None = None, to_e164: str | None = None) -> Queued:
-    """Store an outbound message on its route (status queued) and commit; no sending yet."""
+                  now: datetime | None = None, to_e164: str | None = None,
+                  status_callback: str | None = None) -> Queued:
+    """Store an outbound message on its route (status queued) with its delivery job; commit."""
     now = now or utcnow()
     text = _clean_body(body)
     thread = db.session.scalar(
@@ -85,6 +84,7 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
             from_e164=route.e164, to_e164=to_e164, number_id=route.number_id, status="queued",
             provider=provider_name, routing_trace=route.trace(now),
             sent_by_user_id=sender_user_id, client_token=client_token, created_at=now,
+            queued_at=now,
         )
         .on_conflict_do_nothing(index_elements=["org_id", "client_token"])
         .returning(Message.id)
@@ -100,68 +100,19 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
             last_message_direction="outbound", unread_count=0,
         )
     )
+    jobs.defer_delivery(message_id, status_callback)
     db.session.commit()
     return Queued(message_id, thread_id, created=True)
 
 
-def deliver(message_id: int, provider: Provider, status_callback: str | None = None,
-            now: datetime | None = None) -> str:
-    """Hand a queued or failed message to the provider once; answer its status afterwards."""
-    now = now or utcnow()
-    claimed = db.session.execute(
-        sa.update(Message)
-        .where(Message.id == message_id, Message.direction == "outbound",
-               Message.status.in_(("queued", "failed")), Message.provider_sid.is_(None))
-        .values(status="sending", status_updated_at=now, error_code=None, error_message=None)
-        .returning(Message.from_e164, Message.to_e164, Message.body)
-    ).first()
-    db.session.commit()
-    if claimed is None:  # sent already, or another request is sending it right now
-        return db.session.scalar(sa.select(Message.status).where(Message.id == message_id))
-    try:
-        sent = provider.send(from_e164=claimed.from_e164, to_e164=claimed.to_e164,
-                             body=claimed.body, status_callback=status_callback)
-    except ProviderError as error:
-        values = {"status": "failed", "error_code": error.code, "error_message": error.message}
-    else:
-        status = "sent" if sent.status in ("sent", "delivered") else "queued"
-        values = {"status": status, "provider_sid": sent.sid}
-    db.session.execute(sa.update(Message).where(Message.id == message_id)
-                       .values(status_updated_at=utcnow(), **values))
-    db.session.commit()
-    return values["status"]
-
-
-def retry_message(org_id: int, message_id: int, provider: Provider,
-                  status_callback: str | None = None, now: datetime | None = None) -> str:
-    """Send a failed (or stuck, never handed over) outbound message again."""
-    now = now or utcnow()
-    message = db.session.scalar(sa.select(Message).where(
-        Message.id == message_id, Message.org_id == org_id, Message.direction == "outbound"))
-    if message is None:
-        raise NotFound("No such message.")
-    if not can_retry(message, now):
-        raise DomainError("Only a failed message, or one never handed to the provider, can be "
-                          "sent again.")
-    return deliver(message_id, provider, status_callback, now)
-
-
-def can_retry(message: Message, now: datetime) -> bool:
-    """Failed, or queued without a provider id for longer than a request could take."""
-    if message.direction != "outbound" or message.provider_sid is not None:
-        return False
-    if message.status == "failed":
-        return True
-    return message.status == "queued" and now - message.created_at > STALE_QUEUED
-
-
 def message_anyone(org_id: int, region: str, phone_raw: str, body: str,
                    sender_user_id: int | None, provider_name: str,
-                   client_token: str | None = None, now: datetime | None = None) -> Queued:
+                   client_token: str | None = None, now: datetime | None = None,
+                   status_callback: str | None = None) -> Queued:
     """Text any phone: its client and thread are found or created atomically, then queued."""
     e164 = normalize_phone(phone_raw, region)
     _clean_body(body)
     client_id, _ = find_or_create_client_by_phone(org_id, e164)
     thread_id = find_or_create_thread(org_id, client_id, now)
     return queue_message(org_id, thread_id, body, sender_user_id, provider_name, client_token,
-                         now, to_e164=e164)
+                         now, to_e164=e164, status_callback=status_callback)

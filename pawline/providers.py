@@ -15,12 +15,19 @@ class Sent:
 
 
 class ProviderError(Exception):
-    """The provider refused or could not be reached; the message is marked failed."""
+    """The provider refused, could not be reached, or did not answer.
 
-    def __init__(self, message: str, code: str | None = None):
+    kind: "transient" (safe to try again), "permanent" (it will refuse again), or "unknown" (the
+    request left and no answer came: the provider may have the message).
+    """
+
+    def __init__(self, message: str, code: str | None = None, *, kind: str = "permanent",
+                 retry_after: float | None = None):
         super().__init__(message)
         self.message = message
         self.code = code
+        self.kind = kind
+        self.retry_after = retry_after
 
 
 class Provider(Protocol):

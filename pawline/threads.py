@@ -110,14 +110,19 @@ def snooze_thread(org_id: int, thread_id: int, until: datetime, actor_user_id: i
                 f"Snoozed until {until.isoformat()}", actor_user_id, now)
 
 
-def wake_snoozed(org_id: int, now: datetime | None = None) -> int:
-    """Reopen the organization's threads whose snooze has ended; answer how many woke."""
+def wake_snoozed(org_id: int | None, now: datetime | None = None) -> int:
+    """Reopen the threads whose snooze has ended (one organization's, or with None every one's).
+
+    The periodic job runs it every minute; list views run it for their organization too, so a
+    list is right even between runs. It is idempotent: a woken thread is no longer snoozed.
+    """
     now = now or utcnow()
+    which = "org_id = :org AND" if org_id is not None else ""  # ix_thread_snoozed either way
     woke = db.session.execute(
-        sa.text("""
+        sa.text(f"""
             WITH woke AS (
                 UPDATE thread SET status = 'open', snoozed_until = NULL
-                WHERE org_id = :org AND status = 'snoozed' AND snoozed_until <= :now
+                WHERE {which} status = 'snoozed' AND snoozed_until <= :now
                 RETURNING id, org_id
             )
             INSERT INTO thread_event (org_id, thread_id, kind, detail, created_at)

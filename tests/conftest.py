@@ -20,6 +20,8 @@ from pawline.db import db
 from pawline.embedded import embedded_database_url
 
 PASSWORD = "correct horse battery"
+JOB_TABLES = ("procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers",
+              "procrastinate_workers")
 
 
 def _psycopg_url(url: str) -> str:
@@ -68,6 +70,7 @@ def make_app(database_url: str, **overrides):
         "TWILIO_AUTH_TOKEN": "test-auth-token",
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "PUBLIC_BASE_URL": "",
+        "WORKER_IN_PROCESS": False,
     }
     config.update(overrides)
     return create_app(config)
@@ -116,7 +119,7 @@ def _isolated(request, app):
 def _truncate_all(app) -> None:
     with app.app_context():
         db.session.remove()
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        tables = ", ".join([t.name for t in db.metadata.sorted_tables] + list(JOB_TABLES))
         with db.engine.begin() as conn:
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 

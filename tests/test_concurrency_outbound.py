@@ -9,6 +9,7 @@ from pawline.models import Client, ClientContact, Message, Thread
 from pawline.threads import find_or_create_thread
 from tests import factories
 from tests.concurrency import race_ok
+from tests.jobs import work_off
 
 pytestmark = pytest.mark.concurrency
 
@@ -59,4 +60,9 @@ def test_one_form_submitted_many_times_at_once_is_stored_and_sent_once(app):
     race_ok(None, [lambda c=c: send(c) for c in clients])
     with app.app_context():
         messages = db.session.scalars(sa.select(Message)).all()
-        assert len(messages) == 1 and messages[0].status == "sent"
+        assert len(messages) == 1 and messages[0].status == "queued"
+        assert db.session.scalar(sa.text("SELECT count(*) FROM procrastinate_jobs")) == 1
+    work_off(app)  # a real worker
+    with app.app_context():
+        message = db.session.scalars(sa.select(Message)).one()
+        assert (message.status, message.attempts) == ("sent", 1)

@@ -9,7 +9,9 @@ from pawline.clock import utcnow
 from pawline.db import db
 from pawline.inbound import receive_sms
 from pawline.models import Message, Thread, ThreadEvent
+from pawline.threads import find_or_create_thread
 from tests import factories
+from tests.jobs import run_jobs_here
 
 HX = {"HX-Request": "true"}
 
@@ -87,8 +89,12 @@ def test_sending_a_reply_with_htmx_answers_the_conversation_with_the_message(
     assert reply.status_code == 200 and "Rex is great!" in html and "<html" not in html
     assert reply.headers["HX-Trigger"] == "threadsChanged"
     with app.app_context():
+        queued = db.session.scalar(sa.select(Message).where(Message.direction == "outbound"))
+        assert (queued.status, queued.provider) == ("queued", "console")
+    assert run_jobs_here(app) == ["deliver_message"]
+    with app.app_context():
         sent = db.session.scalar(sa.select(Message).where(Message.direction == "outbound"))
-        assert (sent.status, sent.provider) == ("sent", "console")
+        assert (sent.status, sent.attempts) == ("sent", 1)
 
 
 def test_a_plain_form_reply_redirects_to_the_thread(client, auth, world):
@@ -176,7 +182,7 @@ def test_a_sitter_without_an_active_window_gets_404_on_a_thread(client, auth, wo
     assert client.post(f"/threads/{world.thread_id}/close").status_code == 404
 
 
-def test_a_retry_of_a_failed_message_sends_it(app, client, auth, world):
+def test_a_retry_of_a_failed_message_queues_and_sends_it(app, client, auth, world):
     with app.app_context():
         db.session.add(Message(org_id=world.id, thread_id=world.thread_id, direction="outbound",
                                body="Lost", from_e164="+14155550101", to_e164="+14155552671",
@@ -189,7 +195,42 @@ def test_a_retry_of_a_failed_message_sends_it(app, client, auth, world):
     assert "Retry" in page and "Service unavailable" in page
     client.post(f"/threads/{world.thread_id}/messages/{message_id}/retry", headers=HX)
     with app.app_context():
+        assert db.session.get(Message, message_id).status == "queued"
+    run_jobs_here(app)
+    with app.app_context():
         assert db.session.get(Message, message_id).status == "sent"
+
+
+def test_a_failed_message_can_be_canceled_and_then_shows_no_retry(app, client, auth, world):
+    with app.app_context():
+        db.session.add(Message(org_id=world.id, thread_id=world.thread_id, direction="outbound",
+                               body="Lost", from_e164="+14155550101", to_e164="+14155552671",
+                               status="failed", provider="console", routing_trace={"rule": 3}))
+        db.session.commit()
+        message_id = db.session.scalar(sa.select(Message.id).where(Message.body == "Lost"))
+    auth.sign_in(world.staff_email)
+    html = client.post(f"/threads/{world.thread_id}/messages/{message_id}/cancel",
+                       headers=HX).get_data(as_text=True)
+    assert ">canceled</span>" in html and "/retry" not in html
+    with app.app_context():
+        assert db.session.get(Message, message_id).status == "canceled"
+
+
+def test_a_message_of_another_thread_cannot_be_retried_through_this_one(
+        app, client, auth, world):
+    with app.app_context():
+        other = find_or_create_thread(world.id, factories.client(world.id, "Bo", "+14155550999"))
+        db.session.add(Message(org_id=world.id, thread_id=other, direction="outbound",
+                               body="Other", from_e164="+14155550101", to_e164="+14155550999",
+                               status="failed", provider="console", routing_trace={"rule": 3}))
+        db.session.commit()
+        message_id = db.session.scalar(sa.select(Message.id).where(Message.body == "Other"))
+    auth.sign_in(world.staff_email)
+    for action in ("retry", "cancel"):
+        url = f"/threads/{world.thread_id}/messages/{message_id}/{action}"
+        assert client.post(url, headers=HX).status_code == 404
+    with app.app_context():
+        assert db.session.get(Message, message_id).status == "failed"
 
 
 def test_a_sitter_inside_an_active_window_reads_and_replies_from_their_number(

@@ -204,6 +204,7 @@ def test_i4_a_single_column_foreign_key_never_points_at_a_tenant_row(ctx):
     single = db.session.execute(sa.text("""
         SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c
         WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 1
+          AND c.conrelid::regclass::text NOT LIKE 'procrastinate%'  -- the job queue's own
     """)).all()
 
     assert {target for _, target in single} == {"organization"}

@@ -2,42 +2,20 @@
 
 import json
 import logging
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
-from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
 from pawline.models import Client, ClientContact, Message, Thread
-from pawline.outbound import deliver, message_anyone, queue_message, retry_message
+from pawline.outbound import message_anyone, queue_message
 from pawline.providers import ConsoleProvider, ProviderError, Sent, TwilioProvider
 from pawline.routing import NoSendingNumber
 from pawline.threads import find_or_create_thread
 from tests import factories
-
-
-class Outage:
-    name = "twilio"
-    calls = 0
-
-    def send(self, **message):
-        self.calls += 1
-        raise ProviderError("Service unavailable", "503")
-
-
-class Counting:
-    name = "twilio"
-
-    def __init__(self):
-        self.sent = []
-
-    def send(self, **message):
-        self.sent.append(message)
-        return Sent(sid=f"SM{len(self.sent):032d}", status="queued")
 
 
 @pytest.fixture
@@ -65,35 +43,33 @@ def test_a_message_is_stored_with_its_route_before_the_provider_is_called(org, t
     assert thread.last_message_preview == "Hello!" and thread.last_message_direction == "outbound"
 
 
-def test_a_provider_outage_leaves_the_message_failed_with_its_error_and_retry_sends_it(
-        org, thread_id):
-    queued = queue_message(org.id, thread_id, "Hello", None, "twilio")
-    assert deliver(queued.message_id, Outage()) == "failed"
-    message = db.session.get(Message, queued.message_id)
-    assert (message.error_code, message.error_message) == ("503", "Service unavailable")
-    provider = Counting()
-    assert retry_message(org.id, queued.message_id, provider) == "queued"
-    assert len(provider.sent) == 1
-    db.session.refresh(message)
-    assert message.provider_sid == "SM" + "1".zfill(32) and message.error_message is None
-
-
-def test_a_sent_message_is_never_sent_again(org, thread_id):
-    queued = queue_message(org.id, thread_id, "Hello", None, "twilio")
-    provider = Counting()
-    deliver(queued.message_id, provider)
-    deliver(queued.message_id, provider)
-    with pytest.raises(DomainError):
-        retry_message(org.id, queued.message_id, provider)
-    assert len(provider.sent) == 1
-
-
-def test_a_retried_form_with_the_same_token_stores_and_sends_once(org, thread_id):
+def test_a_retried_form_with_the_same_token_stores_and_queues_once(org, thread_id):
     first = queue_message(org.id, thread_id, "Hello", None, "twilio", client_token="tok-1")
     again = queue_message(org.id, thread_id, "Hello", None, "twilio", client_token="tok-1")
     assert (first.created, again.created) == (True, False)
     assert first.message_id == again.message_id
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
+    assert delivery_jobs() == [first.message_id]
+
+
+def delivery_jobs() -> list[int]:
+    return db.session.scalars(sa.text(
+        "SELECT (args->>'message_id')::bigint FROM procrastinate_jobs "
+        "WHERE task_name = 'deliver_message' ORDER BY id")).all()
+
+
+def test_a_message_and_its_delivery_job_commit_together(org, thread_id):
+    queued = queue_message(org.id, thread_id, "Hello", None, "twilio")
+    assert delivery_jobs() == [queued.message_id]
+    job = db.session.execute(sa.text(
+        "SELECT status, lock, queue_name FROM procrastinate_jobs")).one()
+    assert tuple(job) == ("todo", f"message:{queued.message_id}", "sms")
+
+
+def test_a_refused_message_queues_no_job(org, thread_id):
+    with pytest.raises(DomainError):
+        queue_message(org.id, thread_id, "   ", None, "twilio")
+    assert delivery_jobs() == []
 
 
 def test_no_sending_number_stores_nothing(ctx):
@@ -156,16 +132,6 @@ def test_message_anyone_refuses_an_invalid_number(org):
     with pytest.raises(DomainError) as refused:
         message_anyone(org.id, "US", "12345", "Hi!", None, "console")
     assert refused.value.field == "phone"
-
-
-def test_a_queued_message_never_handed_over_can_be_retried_after_a_while(org, thread_id):
-    queued = queue_message(org.id, thread_id, "Hello", None, "twilio")
-    provider = Counting()
-    with pytest.raises(DomainError):
-        retry_message(org.id, queued.message_id, provider)
-    later = utcnow() + timedelta(minutes=5)
-    retry_message(org.id, queued.message_id, provider, now=later)
-    assert len(provider.sent) == 1
 
 
 class FakeTwilioHttp(HttpClient):

@@ -1,0 +1,154 @@
+"""Delivering a stored outbound message: one attempt at a time, retried on a schedule.
+
+A message is `queued` with a delivery job (pawline.jobs) that runs `attempt`. An attempt claims
+the message with one conditional UPDATE (`queued` and no provider id -> `sending`) and commits
+before the provider is called, so two workers can never both hand it over, and a message with a
+provider id is never claimed again (Twilio has no idempotency key). The outcome decides what
+follows, in the same commit that records it:
+- accepted: the provider's id is stored (`sent`, or `queued` until its status callback);
+- a transient failure (no connection, 429, 5xx): back to `queued` with the next try due after an
+  exponential backoff with jitter, and a delivery job deferred for that time, for RETRY_FOR;
+- a permanent refusal (invalid number, opted out, ...): `failed`, in the provider's words;
+- no answer after the request left: `unconfirmed`. The provider may have the message, so it is
+  never resent automatically; a person checks and chooses Send again or Cancel.
+"""
+
+import random
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from pawline import jobs
+from pawline.clock import utcnow
+from pawline.db import db
+from pawline.errors import DomainError, NotFound
+from pawline.models import Message
+from pawline.providers import Provider, ProviderError
+
+RETRY_FOR = timedelta(hours=1)  # automatic retries stop this long after the message was queued
+FIRST_BACKOFF = timedelta(seconds=5)
+MAX_BACKOFF = timedelta(minutes=10)
+CUT_OFF = ("The send was cut off after it reached the provider, which may have the message. "
+           "Check with the client before sending it again.")
+WORKER_DIED = ("The worker stopped while handing this message to the provider, which may have "
+               "it. Check with the client before sending it again.")
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """How long to wait after the `attempts`-th failed try: doubling, capped, with jitter."""
+    ceiling = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** max(attempts - 1, 0))
+    wait = ceiling * random.uniform(0.5, 1.0)  # jitter: retries of one outage spread out
+    if retry_after:
+        wait = max(wait, timedelta(seconds=retry_after))
+    return wait
+
+
+def _update(message_id: int, **values) -> None:
+    db.session.execute(sa.update(Message).where(Message.id == message_id).values(**values))
+
+
+def attempt(message_id: int, provider: Provider, status_callback: str | None = None,
+            now: datetime | None = None) -> str:
+    """Hand a queued message to the provider once; answer the status it is left in."""
+    now = now or utcnow()
+    claimed = db.session.execute(
+        sa.update(Message)
+        .where(Message.id == message_id, Message.direction == "outbound",
+               Message.status == "queued", Message.provider_sid.is_(None))
+        .values(status="sending", status_updated_at=now, attempts=Message.attempts + 1,
+                next_attempt_at=None)
+        .returning(Message.from_e164, Message.to_e164, Message.body, Message.attempts,
+                   sa.func.coalesce(Message.queued_at, Message.created_at))
+    ).first()
+    db.session.commit()
+    if claimed is None:
+        return _not_claimed(message_id, now)
+    from_e164, to_e164, body, attempts, queued_at = claimed
+    try:
+        sent = provider.send(from_e164=from_e164, to_e164=to_e164, body=body,
+                             status_callback=status_callback)
+    except ProviderError as error:
+        after = utcnow()
+        values = {"error_code": error.code, "error_message": error.message,
+                  "status_updated_at": after}
+        if error.kind == "unknown":
+            values.update(status="unconfirmed", error_message=f"{CUT_OFF} ({error.message})")
+        elif error.kind == "transient" and after - queued_at < RETRY_FOR:
+            due = after + backoff(attempts, error.retry_after)
+            values.update(status="queued", next_attempt_at=due)
+            jobs.defer_delivery(message_id, status_callback, at=due)
+        else:
+            gave_up = f"Gave up after {attempts} tries: " if error.kind == "transient" else ""
+            values.update(status="failed", error_message=gave_up + error.message)
+        _update(message_id, **values)
+    else:
+        status = "sent" if sent.status in ("sent", "delivered") else "queued"
+        _update(message_id, status=status, provider_sid=sent.sid, error_code=None,
+                error_message=None, status_updated_at=utcnow())
+    db.session.commit()
+    return db.session.scalar(sa.select(Message.status).where(Message.id == message_id))
+
+
+def _not_claimed(message_id: int, now: datetime) -> str | None:
+    """Sent already, canceled, or left `sending` by a worker that died mid-call.
+
+    A message's delivery jobs share a procrastinate lock, so they never run at once: finding
+    it `sending` means an earlier run was cut off, and the provider may have it.
+    """
+    cut_off = db.session.execute(
+        sa.update(Message)
+        .where(Message.id == message_id, Message.status == "sending",
+               Message.provider_sid.is_(None))
+        .values(status="unconfirmed", error_message=WORKER_DIED, status_updated_at=now)
+    ).rowcount
+    db.session.commit()
+    if cut_off:
+        return "unconfirmed"
+    return db.session.scalar(sa.select(Message.status).where(Message.id == message_id))
+
+
+def _outbound(org_id: int, thread_id: int, message_id: int) -> Message:
+    """The thread's own outbound message, locked; another thread's id is not found."""
+    message = db.session.scalar(
+        sa.select(Message).where(Message.id == message_id, Message.org_id == org_id,
+                                 Message.thread_id == thread_id, Message.direction == "outbound")
+        .with_for_update())
+    if message is None:
+        raise NotFound("No such message.")
+    return message
+
+
+def can_retry(message: Message) -> bool:
+    """Failed, or cut off mid-send (a person has checked): never one the provider accepted."""
+    return message.provider_sid is None and message.status in ("failed", "unconfirmed")
+
+
+def can_cancel(message: Message) -> bool:
+    """Not yet with the provider: waiting for a (re)try, failed, or cut off."""
+    return message.provider_sid is None and message.status in ("queued", "failed",
+                                                                "unconfirmed")
+
+
+def retry_message(org_id: int, thread_id: int, message_id: int,
+                  status_callback: str | None = None, now: datetime | None = None) -> None:
+    """A person sends a failed or cut-off message again: queued now, with a fresh retry window."""
+    now = now or utcnow()
+    message = _outbound(org_id, thread_id, message_id)
+    if not can_retry(message):
+        raise DomainError("Only a failed message, or one whose send was cut off, can be sent "
+                          "again.")
+    _update(message_id, status="queued", queued_at=now, next_attempt_at=None,
+            status_updated_at=now)
+    jobs.defer_delivery(message_id, status_callback)
+    db.session.commit()
+
+
+def cancel_message(org_id: int, thread_id: int, message_id: int,
+                   now: datetime | None = None) -> None:
+    """A person stops a message the provider does not have; a job that comes later skips it."""
+    now = now or utcnow()
+    message = _outbound(org_id, thread_id, message_id)
+    if not can_cancel(message):
+        raise DomainError("This message is already with the provider and cannot be canceled.")
+    _update(message_id, status="canceled", next_attempt_at=None, status_updated_at=now)
+    db.session.commit()

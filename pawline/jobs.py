@@ -1,0 +1,157 @@
+"""Background work: procrastinate tasks on the PostgreSQL the app already uses.
+
+procrastinate over RQ, Dramatiq or Celery: they need a broker, so storing a message and queueing
+its delivery would be two writes to two systems, one of which can be lost. Here a delivery job is
+a row deferred on the request's own connection, inside its transaction (an outbox): the message
+and its job commit together or not at all. Workers fetch jobs with SKIP LOCKED, heartbeat, and
+are woken by NOTIFY (or poll, behind PgBouncer).
+
+Tasks run in worker threads, each inside the Flask app's context (`bind`), so they use the same
+domain functions as the web.
+"""
+
+import asyncio
+import logging
+import threading
+from datetime import datetime
+
+import procrastinate
+import sqlalchemy as sa
+from procrastinate.manager import JobManager
+from procrastinate.tasks import configure_task
+
+from pawline import delivery, numbers, threads
+from pawline.db import db
+from pawline.providers import provider_from_config
+
+log = logging.getLogger("pawline.jobs")
+
+queue = procrastinate.App(connector=procrastinate.PsycopgConnector())
+_bound: dict = {}  # "app": the Flask app the tasks run in, "provider": its provider
+# Deferring always runs on the caller's own connection, so it needs no pool of its own and is
+# independent of a worker's connector, even one running in the same process.
+_deferrer = JobManager(procrastinate.SyncPsycopgConnector())
+
+
+def bind(flask_app) -> None:
+    """Run tasks in this Flask app's context, with its configured provider."""
+    _bound["app"] = flask_app
+    _bound["provider"] = provider_from_config(flask_app.config)
+
+
+def _app():
+    if "app" not in _bound:
+        raise RuntimeError("pawline.jobs.bind(app) must run before a worker takes jobs")
+    return _bound["app"]
+
+
+@queue.task(name="deliver_message", queue="sms")
+def deliver_message(message_id: int, status_callback: str | None = None) -> None:
+    """Hand one queued message to the provider (pawline.delivery.attempt)."""
+    with _app().app_context():
+        delivery.attempt(message_id, _bound["provider"], status_callback)
+
+
+def defer_delivery(message_id: int, status_callback: str | None = None,
+                   at: datetime | None = None) -> None:
+    """Queue a delivery job in the session's transaction: it commits with the message or not.
+
+    A message's jobs share one lock, so procrastinate never runs two of them at once.
+    """
+    connection = db.session.connection().connection.driver_connection
+    with db.session.begin_nested():  # a failing defer must not abort the caller's transaction
+        configure_task(
+            name=deliver_message.name, job_manager=_deferrer, connection=connection,
+            queue=deliver_message.queue, lock=f"message:{message_id}", schedule_at=at,
+        ).defer(message_id=message_id, status_callback=status_callback)
+
+
+@queue.periodic(cron="* * * * *")
+@queue.task(name="release_quarantines", queue="periodic", queueing_lock="release_quarantines")
+def release_quarantines(timestamp: int) -> None:
+    """Every minute: numbers whose quarantine has ended go back to the pool."""
+    with _app().app_context():
+        released = numbers.release_due_quarantines()
+    if released:
+        log.info("released %d quarantined numbers", released)
+
+
+@queue.periodic(cron="* * * * *")
+@queue.task(name="wake_snoozed", queue="periodic", queueing_lock="wake_snoozed")
+def wake_snoozed(timestamp: int) -> None:
+    """Every minute: threads whose snooze has ended reopen, in every organization."""
+    with _app().app_context():
+        threads.wake_snoozed(None)
+
+
+@queue.periodic(cron="* * * * *")
+@queue.task(name="recover_stalled_jobs", queue="periodic", pass_context=True,
+            queueing_lock="recover_stalled_jobs")
+async def recover_stalled_jobs(context, timestamp: int) -> None:
+    """Every minute: jobs of workers that stopped heartbeating run again."""
+    await recover_stalled(context.app, _app().config["JOB_STALLED_AFTER_SECONDS"])
+
+
+async def recover_stalled(app: procrastinate.App, after_seconds: float) -> int:
+    """Put back to `todo` the running jobs of workers silent for `after_seconds`."""
+    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=after_seconds))
+    for job in stalled:
+        log.warning("job %s (%s) stalled; running it again", job.id, job.task_name)
+        await app.job_manager.retry_job(job)
+    return len(stalled)
+
+
+@queue.periodic(cron="17 * * * *")
+@queue.task(name="prune_finished_jobs", queue="periodic", pass_context=True,
+            queueing_lock="prune_finished_jobs")
+async def prune_finished_jobs(context, timestamp: int) -> None:
+    """Every hour: forget jobs that succeeded or were cancelled before the retention period."""
+    await context.app.job_manager.delete_old_jobs(
+        nb_hours=_app().config["JOB_RETENTION_HOURS"], include_cancelled=True)
+
+
+def connector_for(flask_app, pool_size: int) -> procrastinate.PsycopgConnector:
+    """A worker's own connection pool to the app's database."""
+    url = sa.make_url(flask_app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    connect_args = {}
+    if flask_app.config.get("DATABASE_BEHIND_PGBOUNCER"):
+        connect_args["prepare_threshold"] = None  # transaction pooling: no prepared statements
+    return procrastinate.PsycopgConnector(
+        conninfo=url.render_as_string(hide_password=False), min_size=1, max_size=pool_size,
+        kwargs=connect_args)
+
+
+def run_worker(flask_app, concurrency: int = 2, wait: bool = True,
+               install_signal_handlers: bool = True, name: str | None = None) -> None:
+    """Take jobs until stopped (or, with wait=False, until none is left)."""
+    bind(flask_app)
+    config = flask_app.config
+    options = {
+        "concurrency": concurrency, "wait": wait,
+        "install_signal_handlers": install_signal_handlers,
+        # LISTEN does not survive a PgBouncer in transaction mode: poll instead.
+        "listen_notify": not config.get("DATABASE_BEHIND_PGBOUNCER"),
+        "fetch_job_polling_interval": config["JOB_POLL_SECONDS"],
+        "update_heartbeat_interval": config["JOB_HEARTBEAT_SECONDS"],
+        "stalled_worker_timeout": config["JOB_STALLED_AFTER_SECONDS"],
+    }
+    if name:
+        options["name"] = name
+
+    async def main():
+        async with queue.open_async():
+            await queue.run_worker_async(**options)
+
+    with queue.replace_connector(connector_for(flask_app, concurrency + 2)):
+        asyncio.run(main())
+
+
+def start_in_process(flask_app, concurrency: int = 2) -> threading.Thread:
+    """A worker thread inside a web process: the demo sends with one command."""
+    thread = threading.Thread(
+        target=run_worker, args=(flask_app, concurrency),
+        kwargs={"install_signal_handlers": False, "name": "in-process"},
+        name="pawline-worker", daemon=True)
+    thread.start()
+    log.info("in-process worker started (concurrency %d)", concurrency)
+    return thread

@@ -1,0 +1,30 @@
+"""Running queued jobs in tests, with the tasks' own code.
+
+Committed data (concurrency and browser tests): `work_off` runs a real procrastinate worker on
+the test database until no job is due. A rolled-back test's jobs live in its own transaction,
+which no worker can see: `run_jobs_here` runs them on that connection, as a worker would.
+"""
+
+import sqlalchemy as sa
+
+from pawline import jobs
+from pawline.db import db
+
+
+def work_off(app, concurrency: int = 2) -> None:
+    """A real worker takes every due job, then stops."""
+    jobs.run_worker(app, concurrency, wait=False, install_signal_handlers=False)
+
+
+def run_jobs_here(app) -> list[str]:
+    """Run each due job this test's transaction holds; answer the task names run."""
+    jobs.bind(app)
+    with app.app_context():
+        due = db.session.execute(sa.text(
+            "DELETE FROM procrastinate_jobs WHERE status = 'todo' "
+            "AND (scheduled_at IS NULL OR scheduled_at <= now()) "
+            "RETURNING id, task_name, args")).all()
+        db.session.commit()
+    for job in sorted(due):
+        jobs.queue.tasks[job.task_name](**job.args)
+    return [job.task_name for job in sorted(due)]
