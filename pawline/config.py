@@ -22,6 +22,18 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _seconds(env, name: str, default: float) -> float:
+    """A time limit in seconds (decimals allowed); more than zero, or the app refuses to start."""
+    raw = (env.get(name) or "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}.") from None
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name} must be more than 0 seconds, not {raw!r}.")
+    return value
+
+
 def _instance_secret(instance_path: Path) -> str:
     """A random key kept in the instance folder, so demo sessions survive a restart."""
     path = instance_path / "secret_key"
@@ -57,6 +69,12 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "SMS_PROVIDER": env.get("SMS_PROVIDER", "twilio" if production else "console"),
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN", ""),
+        # Empty: Twilio's own API host. Tests and benchmarks point it at a fake Twilio.
+        "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL", "").strip().rstrip("/"),
+        # Twilio calls give up after these: connecting (nothing sent yet), then waiting for the
+        # answer (the message may have been sent; see pawline/providers.py).
+        "SMS_CONNECT_TIMEOUT": _seconds(env, "SMS_CONNECT_TIMEOUT", 5.0),
+        "SMS_READ_TIMEOUT": _seconds(env, "SMS_READ_TIMEOUT", 10.0),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
         # Background work (pawline.jobs): the demo runs a worker inside the web process.
         "WORKER_IN_PROCESS": _flag(env.get("WORKER_IN_PROCESS", "0" if production else "1")),
