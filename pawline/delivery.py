@@ -13,6 +13,7 @@ follows, in the same commit that records it:
   never resent automatically; a person checks and chooses Send again or Cancel.
 """
 
+import logging
 import random
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from pawline.errors import DomainError, NotFound
 from pawline.models import Message
 from pawline.providers import Provider, ProviderError
 
+log = logging.getLogger("pawline.delivery")
 RETRY_FOR = timedelta(hours=1)  # automatic retries stop this long after the message was queued
 FIRST_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=10)
@@ -68,6 +70,8 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
         sent = provider.send(from_e164=from_e164, to_e164=to_e164, body=body,
                              status_callback=status_callback)
     except ProviderError as error:
+        log.warning("message %s: %s failure (%s): %s", message_id, error.kind, error.code,
+                    error.detail)  # the raw text (ids, hosts) stays in the logs
         after = utcnow()
         values = {"error_code": error.code, "error_message": error.message,
                   "status_updated_at": after}
