@@ -15,6 +15,7 @@ follows, in the same commit that records it:
 
 import logging
 import random
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ log = logging.getLogger("pawline.delivery")
 RETRY_FOR = timedelta(hours=1)  # automatic retries stop this long after the message was queued
 FIRST_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=10)
+OUTAGE_WAITS = (0, 0.5, 1, 2, 4, 8, 15)  # seconds: ~30 s covers a database restart
 CUT_OFF = ("The send was cut off after it reached the provider, which may have the message. "
            "Check with the client before sending it again.")
 WORKER_DIED = ("The worker stopped while handing this message to the provider, which may have "
@@ -72,25 +74,55 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
     except ProviderError as error:
         log.warning("message %s: %s failure (%s): %s", message_id, error.kind, error.code,
                     error.detail)  # the raw text (ids, hosts) stays in the logs
-        after = utcnow()
-        values = {"error_code": error.code, "error_message": error.message,
-                  "status_updated_at": after}
-        if error.kind == "unknown":
-            values.update(status="unconfirmed", error_message=f"{CUT_OFF} ({error.message})")
-        elif error.kind == "transient" and after - queued_at < RETRY_FOR:
-            due = after + backoff(attempts, error.retry_after)
-            values.update(status="queued", next_attempt_at=due)
-            jobs.defer_delivery(message_id, status_callback, at=due)
-        else:
-            gave_up = f"Gave up after {attempts} tries: " if error.kind == "transient" else ""
-            values.update(status="failed", error_message=gave_up + error.message)
-        _update(message_id, **values)
+        values, due = _after_failure(error, attempts, queued_at)
     else:
         status = "sent" if sent.status in ("sent", "delivered") else "queued"
-        _update(message_id, status=status, provider_sid=sent.sid, error_code=None,
-                error_message=None, status_updated_at=utcnow())
+        values, due = {"status": status, "provider_sid": sent.sid, "error_code": None,
+                       "error_message": None, "status_updated_at": utcnow()}, None
+
+    def record():
+        _update(message_id, **values)
+        if due is not None:
+            jobs.defer_delivery(message_id, status_callback, at=due)
+
+    _write_through_outages(record)
+    return values["status"]
+
+
+def _after_failure(error: ProviderError, attempts: int, queued_at: datetime):
+    """The message's new values after a failed try, and when to try again (or None)."""
+    after = utcnow()
+    values = {"error_code": error.code, "error_message": error.message,
+              "status_updated_at": after}
+    if error.kind == "unknown":
+        values.update(status="unconfirmed", error_message=f"{CUT_OFF} ({error.message})")
+        return values, None
+    if error.kind == "transient" and after - queued_at < RETRY_FOR:
+        due = after + backoff(attempts, error.retry_after)
+        values.update(status="queued", next_attempt_at=due)
+        return values, due
+    gave_up = f"Gave up after {attempts} tries: " if error.kind == "transient" else ""
+    values.update(status="failed", error_message=gave_up + error.message)
+    return values, None
+
+
+def _write_through_outages(write) -> None:
+    """Commit what the provider answered, retrying while the database is unreachable.
+
+    The provider has acted: losing its answer to a restart would leave the message `sending`
+    and, after recovery, `unconfirmed`, when we knew it was sent.
+    """
+    for wait in OUTAGE_WAITS:
+        time.sleep(wait)
+        try:
+            write()
+            db.session.commit()
+            return
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+            db.session.rollback()
+            log.warning("recording a send outcome failed (%s); trying again", error.orig)
+    write()
     db.session.commit()
-    return db.session.scalar(sa.select(Message.status).where(Message.id == message_id))
 
 
 def _not_claimed(message_id: int, now: datetime) -> str | None:

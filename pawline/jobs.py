@@ -12,6 +12,7 @@ domain functions as the web.
 
 import asyncio
 import logging
+import signal
 import threading
 from datetime import datetime
 
@@ -19,12 +20,14 @@ import procrastinate
 import sqlalchemy as sa
 from procrastinate.manager import JobManager
 from procrastinate.tasks import configure_task
+from procrastinate.worker import Worker
 
 from pawline import delivery, numbers, threads
 from pawline.db import db
 from pawline.providers import provider_from_config
 
 log = logging.getLogger("pawline.jobs")
+RESTART_PAUSE = 2  # seconds before a worker that stopped by itself starts again
 
 queue = procrastinate.App(connector=procrastinate.PsycopgConnector())
 _bound: dict = {}  # "app": the Flask app the tasks run in, "provider": its provider
@@ -45,7 +48,13 @@ def _app():
     return _bound["app"]
 
 
-@queue.task(name="deliver_message", queue="sms")
+# A database that was unreachable for the claim or the outcome: run the job again (a message it
+# had claimed is then found `sending` and marked unconfirmed, never resent).
+DATABASE_BLIP = procrastinate.RetryStrategy(
+    max_attempts=10, wait=2, retry_exceptions={sa.exc.OperationalError, sa.exc.InterfaceError})
+
+
+@queue.task(name="deliver_message", queue="sms", retry=DATABASE_BLIP)
 def deliver_message(message_id: int, status_callback: str | None = None) -> None:
     """Hand one queued message to the provider (pawline.delivery.attempt)."""
     with _app().app_context():
@@ -123,24 +132,46 @@ def connector_for(flask_app, pool_size: int) -> procrastinate.PsycopgConnector:
 
 def run_worker(flask_app, concurrency: int = 2, wait: bool = True,
                install_signal_handlers: bool = True, name: str | None = None) -> None:
-    """Take jobs until stopped (or, with wait=False, until none is left)."""
+    """Take jobs until stopped by SIGINT/SIGTERM (or, with wait=False, until none is left).
+
+    A worker that stops by itself (procrastinate stops one whose database connection for
+    LISTEN died, as in a PostgreSQL restart) is started again after a pause: it carries on.
+    """
     bind(flask_app)
     config = flask_app.config
     options = {
-        "concurrency": concurrency, "wait": wait,
-        "install_signal_handlers": install_signal_handlers,
+        "concurrency": concurrency, "wait": wait, "install_signal_handlers": False,
         # LISTEN does not survive a PgBouncer in transaction mode: poll instead.
         "listen_notify": not config.get("DATABASE_BEHIND_PGBOUNCER"),
         "fetch_job_polling_interval": config["JOB_POLL_SECONDS"],
         "update_heartbeat_interval": config["JOB_HEARTBEAT_SECONDS"],
         "stalled_worker_timeout": config["JOB_STALLED_AFTER_SECONDS"],
+        "name": name or "worker",
     }
-    if name:
-        options["name"] = name
 
     async def main():
-        async with queue.open_async():
-            await queue.run_worker_async(**options)
+        stopping = asyncio.Event()
+        current: list[Worker] = []
+
+        def stop():
+            stopping.set()
+            for worker in current:
+                worker.stop()
+
+        if install_signal_handlers:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                asyncio.get_running_loop().add_signal_handler(sig, stop)
+        while True:
+            current[:] = [Worker(app=queue, **options)]
+            try:
+                async with queue.open_async():
+                    await current[0].run()
+            except Exception:  # noqa: BLE001 - the database is away: wait, then reconnect
+                log.exception("worker stopped on an error")
+            if stopping.is_set() or not wait:
+                return
+            log.warning("worker restarting in %s s", RESTART_PAUSE)
+            await asyncio.sleep(RESTART_PAUSE)
 
     with queue.replace_connector(connector_for(flask_app, concurrency + 2)):
         asyncio.run(main())
