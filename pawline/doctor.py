@@ -16,26 +16,26 @@ import sqlalchemy as sa
 
 # What each invariant says, and what in the database holds it (docs/design.md explains why).
 INVARIANTS = {
-    "I1": ("A phone number belongs to at most one client of an organization.",
+    "I1": ("Within one organization, a phone is listed for one client only.",
            "the unique index `uq_client_contact_org_id_e164`"),
-    "I2": ("A client lists a phone number at most once.",
+    "I2": ("No client has the same phone listed twice.",
            "the unique index `uq_client_contact_client_id_e164`"),
     "I3": ("A client has one thread, never two, however many bookings or phones it has.",
            "the unique index `uq_thread_org_id_client_id`"),
     "I4": ("No row points at a client, thread, number, sitter, booking or user of another "
            "organization.",
            "composite foreign keys `(x_id, org_id) -> x (id, org_id)`, named `fk_*_org_id_*`"),
-    "I5": ("A sitter holds at most one masked number and a number serves at most one sitter.",
+    "I5": ("Each sitter has no more than one masked number; no number is held by two sitters.",
            "the unique index `uq_message_number_assigned_sitter_id`; a number's one column "
            "`assigned_sitter_id` names one sitter, and `uq_message_number_e164` (I8) keeps one "
            "row per phone number"),
-    "I6": ("A provider's message is stored once, however often its webhook is retried.",
+    "I6": ("Each message from the SMS provider is kept once, however many times it is posted.",
            "the unique index `uq_message_provider_provider_sid`"),
     "I7": ("A booking opens at most one assignment window.",
            "the unique index `uq_assignment_window_booking_id`"),
-    "I8": ("A phone number is in at most one organization's pool, and listed there once.",
+    "I8": ("A business number belongs to a single organization and is listed once.",
            "the unique index `uq_message_number_e164`"),
-    "I9": ("The audit trail is append-only.",
+    "I9": ("Audit events are only ever added, never changed or removed.",
            "the trigger `audit_event_append_only`, which runs `audit_event_refuse_change()` "
            "before every UPDATE or DELETE of a row"),
 }
