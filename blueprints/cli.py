@@ -8,6 +8,7 @@ from pawline import accounts, demo, jobs, numbers
 from pawline.db import db
 from pawline.doctor import run_checks
 from pawline.errors import Refused
+from pawline.proofs import render_sql
 
 bp = Blueprint("cli", __name__, cli_group=None)
 
@@ -74,8 +75,13 @@ def add_number_command(e164, org_slug, number_class):
 @bp.cli.command("doctor")
 @click.option("--full", is_flag=True,
               help="Also re-read every row (after a restore or a bulk load with triggers off).")
-def doctor_command(full: bool):
+@click.option("--sql", "print_sql", is_flag=True,
+              help="Print every proof query (--full's too) for psql instead of running them.")
+def doctor_command(full: bool, print_sql: bool):
     """Prove every invariant holds (its constraint is in force); exit 1 if any is violated."""
+    if print_sql:
+        click.echo(render_sql(), nl=False)
+        return
     results = run_checks(db.session.connection(), full=full)
     for result in results:
         mark = "ok  " if result.holds else "FAIL"

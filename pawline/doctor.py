@@ -1,15 +1,44 @@
-"""Proof queries for the invariants of DESIGN.md: each answers the rows that would break one.
+"""Proof queries for the invariants of docs/design.md: each answers the rows that would break one.
 
 Two kinds. Catalog checks prove an invariant through the constraint that holds it: a valid
 unique index cannot hold duplicates, a validated and enabled foreign key cannot hold a row of
 another organization. They cost the same at any size, so `doctor` runs them by default. Data
 checks re-read every row for the same claims (`doctor --full`): for after a restore, a bulk load
 with triggers off, or hand surgery, which can slip rows past a foreign key.
+
+Every query is plain SQL with no parameters, so `doctor --sql` and docs/proofs.md (both rendered
+by pawline.proofs) print exactly what runs here, for an operator to paste into psql.
 """
 
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+
+# What each invariant says, and what in the database holds it (docs/design.md explains why).
+INVARIANTS = {
+    "I1": ("Within one organization, a phone is listed for one client only.",
+           "the unique index `uq_client_contact_org_id_e164`"),
+    "I2": ("No client has the same phone listed twice.",
+           "the unique index `uq_client_contact_client_id_e164`"),
+    "I3": ("A client has one thread, never two, however many bookings or phones it has.",
+           "the unique index `uq_thread_org_id_client_id`"),
+    "I4": ("No row points at a client, thread, number, sitter, booking or user of another "
+           "organization.",
+           "composite foreign keys `(x_id, org_id) -> x (id, org_id)`, named `fk_*_org_id_*`"),
+    "I5": ("Each sitter has no more than one masked number; no number is held by two sitters.",
+           "the unique index `uq_message_number_assigned_sitter_id`; a number's one column "
+           "`assigned_sitter_id` names one sitter, and `uq_message_number_e164` (I8) keeps one "
+           "row per phone number"),
+    "I6": ("Each message from the SMS provider is kept once, however many times it is posted.",
+           "the unique index `uq_message_provider_provider_sid`"),
+    "I7": ("A booking opens at most one assignment window.",
+           "the unique index `uq_assignment_window_booking_id`"),
+    "I8": ("A business number belongs to a single organization and is listed once.",
+           "the unique index `uq_message_number_e164`"),
+    "I9": ("Audit events are only ever added, never changed or removed.",
+           "the trigger `audit_event_append_only`, which runs `audit_event_refuse_change()` "
+           "before every UPDATE or DELETE of a row"),
+}
 
 UNIQUE_INDEXES = {
     "I1": "uq_client_contact_org_id_e164",
@@ -41,12 +70,16 @@ TENANT_LINKS = [
     ("audit_event", "actor_user_id", "app_user"),
 ]
 
+# A trigger fires in ordinary sessions when enabled 'O' (origin) or 'A' (always); 'D' is
+# disabled and 'R' fires only in sessions with session_replication_role = replica.
+_FIRES = "('O', 'A')"
+
 
 @dataclass(frozen=True)
 class Check:
     invariant: str
     claim: str
-    sql: str  # answers one row per violation
+    sql: str  # one statement, no parameters, no trailing semicolon; one row per violation
     reads_every_row: bool = False  # a data check: run by run_checks(..., full=True) only
 
 
@@ -62,33 +95,61 @@ class Result:
 
 def _duplicates(table: str, columns: str) -> str:
     not_null = " AND ".join(f"{c.strip()} IS NOT NULL" for c in columns.split(","))
-    return (f"SELECT {columns}, count(*) FROM {table} WHERE {not_null} "
+    return (f"SELECT {columns}, count(*) FROM {table}\n"
+            f"WHERE {not_null}\n"
             f"GROUP BY {columns} HAVING count(*) > 1")
 
 
 def _index_exists(name: str) -> str:
-    return (f"SELECT '{name}' AS missing WHERE NOT EXISTS (SELECT 1 FROM pg_index i "
-            f"JOIN pg_class c ON c.oid = i.indexrelid "
-            f"WHERE c.relname = '{name}' AND i.indisunique AND i.indisvalid)")
+    return (f"SELECT '{name}' AS missing WHERE NOT EXISTS (\n"
+            f"  SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid\n"
+            f"  WHERE c.relname = '{name}'\n"
+            f"    AND i.indisunique AND i.indisvalid AND i.indpred IS NULL)")
 
 
 def _foreign_key_enforced(name: str) -> str:
-    return (f"SELECT '{name}' AS not_enforced WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k "
-            f"WHERE k.conname = '{name}' AND k.contype = 'f' AND k.convalidated AND NOT EXISTS "
-            f"(SELECT 1 FROM pg_trigger t WHERE t.tgconstraint = k.oid AND t.tgenabled = 'D'))")
+    return (f"SELECT '{name}' AS not_enforced WHERE NOT EXISTS (\n"
+            f"  SELECT 1 FROM pg_constraint k WHERE k.conname = '{name}'\n"
+            f"    AND k.contype = 'f' AND k.convalidated AND NOT EXISTS ("
+            f"SELECT 1 FROM pg_trigger t\n"
+            f"      WHERE t.tgconstraint = k.oid AND t.tgenabled NOT IN {_FIRES}))")
 
 
-def _cross_tenant(child: str, column: str, parent: str) -> str:
-    return (f"SELECT c.id FROM {child} c JOIN {parent} p ON p.id = c.{column} "
-            f"WHERE p.org_id <> c.org_id")
+def _link_broken(child: str, column: str, parent: str) -> str:
+    # Exactly the foreign key's own test: catches another organization's row and a dangling id.
+    return (f"SELECT c.id FROM {child} c WHERE c.{column} IS NOT NULL AND NOT EXISTS (\n"
+            f"  SELECT 1 FROM {parent} p WHERE p.id = c.{column} AND p.org_id = c.org_id)")
 
 
 def foreign_key_name(child: str, column: str, parent: str) -> str:
     return f"fk_{child}_{column}_org_id_{parent}"
 
 
+PHONE_LEADS_TO_ONE_THREAD = """\
+SELECT k.org_id, k.e164, count(DISTINCT k.client_id) AS clients, count(DISTINCT t.id) AS threads
+FROM client_contact k LEFT JOIN thread t ON t.org_id = k.org_id AND t.client_id = k.client_id
+GROUP BY k.org_id, k.e164
+HAVING count(DISTINCT k.client_id) > 1 OR count(DISTINCT t.id) > 1"""
+
+NUMBER_SERVES_ONE_SITTER = """\
+SELECT e164, count(DISTINCT assigned_sitter_id) AS sitters FROM message_number
+WHERE assigned_sitter_id IS NOT NULL
+GROUP BY e164 HAVING count(DISTINCT assigned_sitter_id) > 1"""
+
+NUMBER_HELD_AS_IT_SHOULD = """\
+SELECT n.id FROM message_number n JOIN sitter s ON s.id = n.assigned_sitter_id
+WHERE NOT s.active OR n.status <> 'active'"""
+
+AUDIT_TRIGGER_FIRES = f"""\
+SELECT 'audit_event_append_only' AS missing WHERE NOT EXISTS (
+  SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc f ON f.oid = t.tgfoid
+  WHERE c.relname = 'audit_event' AND t.tgname = 'audit_event_append_only'
+    AND f.proname = 'audit_event_refuse_change' AND t.tgenabled IN {_FIRES}
+    AND t.tgtype & 27 = 27)"""  # 27 = ROW (1) + BEFORE (2) + DELETE (8) + UPDATE (16)
+
+
 def checks() -> list[Check]:
-    """Every proof query, in the order of DESIGN.md."""
+    """Every proof query, by invariant (I1 to I9), those `doctor` runs before the --full ones."""
     found = [
         Check("I1", "no (org_id, e164) appears twice in client_contact",
               _duplicates("client_contact", "org_id, e164"), reads_every_row=True),
@@ -96,32 +157,33 @@ def checks() -> list[Check]:
               _duplicates("client_contact", "client_id, e164"), reads_every_row=True),
         Check("I3", "no client has two threads", _duplicates("thread", "org_id, client_id"),
               reads_every_row=True),
+        Check("I3", "each phone leads to one client and at most one thread",
+              PHONE_LEADS_TO_ONE_THREAD, reads_every_row=True),
         Check("I5", "no sitter holds two numbers",
               _duplicates("message_number", "assigned_sitter_id"), reads_every_row=True),
+        Check("I5", "no number serves two sitters", NUMBER_SERVES_ONE_SITTER,
+              reads_every_row=True),
         Check("I5", "no number is assigned to an inactive sitter or while quarantined",
-              "SELECT n.id FROM message_number n JOIN sitter s ON s.id = n.assigned_sitter_id "
-              "WHERE NOT s.active OR n.status <> 'active'"),
+              NUMBER_HELD_AS_IT_SHOULD),
         Check("I6", "no provider message is stored twice",
               _duplicates("message", "provider, provider_sid"), reads_every_row=True),
         Check("I7", "no booking has two assignment windows",
               _duplicates("assignment_window", "booking_id"), reads_every_row=True),
         Check("I8", "no number is in two pools", _duplicates("message_number", "e164"),
               reads_every_row=True),
-        Check("I9", "the audit trail refuses UPDATE and DELETE (trigger installed)",
-              "SELECT 'audit_event_append_only' AS missing WHERE NOT EXISTS (SELECT 1 FROM "
-              "pg_trigger WHERE tgname = 'audit_event_append_only' AND NOT tgisinternal "
-              "AND tgenabled <> 'D')"),
+        Check("I9", "the audit trail refuses UPDATE and DELETE (trigger installed and enabled)",
+              AUDIT_TRIGGER_FIRES),
     ]
     for child, column, parent in TENANT_LINKS:
         name = foreign_key_name(child, column, parent)
         found.append(Check("I4", f"the foreign key {name} is validated and enforced",
                            _foreign_key_enforced(name)))
-        found.append(Check("I4", f"every {child}.{column} is a {parent} of the same organization",
-                           _cross_tenant(child, column, parent), reads_every_row=True))
+        found.append(Check("I4", f"every {child}.{column} is a row of {parent} in its organization",
+                           _link_broken(child, column, parent), reads_every_row=True))
     for invariant, name in UNIQUE_INDEXES.items():
         found.append(Check(invariant, f"the unique index {name} exists and is valid",
                            _index_exists(name)))
-    return sorted(found, key=lambda c: int(c.invariant[1:]))
+    return sorted(found, key=lambda c: (int(c.invariant[1:]), c.reads_every_row))
 
 
 def run_checks(connection, full: bool = False) -> list[Result]:

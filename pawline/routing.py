@@ -1,4 +1,4 @@
-"""Which number a message to a client is sent from, decided at send time (DESIGN.md).
+"""Which number a message to a client is sent from, decided at send time (docs/design.md).
 
 1. an assignment window of the thread active now whose sitter holds an active number
    (several: the one that started last);

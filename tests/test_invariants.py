@@ -1,4 +1,4 @@
-"""Each invariant of DESIGN.md (I1-I9) is held by the database itself, not by application code.
+"""Each invariant of docs/design.md (I1-I9) is held by the database itself, not by app code.
 
 Every violating write goes straight to the database (raw INSERT/UPDATE in a savepoint, so the
 test's transaction stays usable) and must be refused by the named constraint; its allowed

@@ -1,4 +1,4 @@
-"""Send-time routing: each rule of DESIGN.md, in order, and the refusal."""
+"""Send-time routing: each rule of docs/design.md, in order, and the refusal."""
 
 from datetime import UTC, datetime, timedelta
 

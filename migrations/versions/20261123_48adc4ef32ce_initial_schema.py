@@ -1,4 +1,4 @@
-"""initial schema: every table of DESIGN.md, invariants I1-I9 as constraints
+"""initial schema: every table of docs/design.md, invariants I1-I9 as constraints
 
 Revision ID: 48adc4ef32ce
 Revises: 
