@@ -26,9 +26,20 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def web_folder() -> Path:
+    """Where templates/, static/ and migrations/ are: inside the pawline package when installed
+    from a wheel (pyproject.toml ships them there), else next to this file (a checkout)."""
+    import pawline
+
+    installed = Path(pawline.__file__).parent
+    return installed if (installed / "templates").is_dir() else Path(__file__).parent
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app from the environment, or from `test_config` in tests."""
-    app = Flask(__name__, instance_relative_config=True)
+    web = web_folder()
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(web / "templates"),
+                static_folder=str(web / "static"))
     instance = Path(app.instance_path)
     if test_config is None:
         app.config.from_mapping(from_environment(instance))
@@ -40,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"),
+    migrate.init_app(app, db, directory=str(web / "migrations"),
                      compare_server_default=True)
     csrf.init_app(app)
     _init_login(app)
