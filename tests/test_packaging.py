@@ -73,6 +73,17 @@ def test_the_wheel_carries_every_template_static_file_and_migration(wheel):
     assert {"app.py", "pawline/config.py", "blueprints/auth.py"} <= names
 
 
+def test_the_wheel_says_its_license_readme_and_classifiers(wheel):
+    archive = zipfile.ZipFile(wheel)
+    [metadata] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    lines = archive.read(metadata).decode().splitlines()
+    assert "License-Expression: MIT" in lines
+    assert "Classifier: Framework :: Flask" in lines
+    assert "Description-Content-Type: text/markdown" in lines
+    [license_file] = [n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+    assert archive.read(license_file) == (ROOT / "LICENSE").read_bytes()
+
+
 def test_the_app_installed_from_the_wheel_migrates_and_serves(wheel, make_database, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
