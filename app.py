@@ -1,5 +1,6 @@
 """The application factory: `flask --app app run`, or gunicorn "app:create_app()"."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -20,6 +21,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
+LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
     "form-action 'self'"
@@ -37,6 +39,7 @@ def web_folder() -> Path:
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app from the environment, or from `test_config` in tests."""
+    _show_pawline_logs()
     web = web_folder()
     app = Flask(__name__, instance_relative_config=True, template_folder=str(web / "templates"),
                 static_folder=str(web / "static"))
@@ -73,6 +76,19 @@ def create_app(test_config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def _show_pawline_logs() -> None:
+    """pawline's INFO lines (the console provider's SMS among them) go to stderr, unless logging
+    is set up already (a gunicorn --log-config, pytest): then its handlers and levels decide."""
+    logger = logging.getLogger("pawline")
+    if logger.handlers or logging.getLogger().handlers:
+        return  # set up already, or by an earlier create_app in this process: no second copy
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
 
 
 def _init_login(app: Flask) -> None:
