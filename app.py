@@ -2,6 +2,7 @@
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from flask import Flask, flash, g, redirect, request, session, url_for
@@ -11,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from pawline.clock import utcnow
-from pawline.config import from_environment
+from pawline.config import ConfigError, from_environment
 from pawline.db import db
 from pawline.embedded import embedded_database_url
 from pawline.errors import NotFound
@@ -21,6 +22,9 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
+# gunicorn's "App failed to load": its master stops, where after another code it would boot
+# new workers forever (flask's commands only need it non-zero).
+APP_LOAD_ERROR = 4
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
@@ -45,7 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 static_folder=str(web / "static"))
     instance = Path(app.instance_path)
     if test_config is None:
-        app.config.from_mapping(from_environment(instance))
+        app.config.from_mapping(settings_or_refuse(instance))
     else:
         app.config.from_mapping(from_environment(instance, env={"SECRET_KEY": "test"}))
         app.config.update(test_config)
@@ -76,6 +80,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def check_settings() -> None:
+    """Refuse bad settings before any worker starts: gunicorn.conf.py calls this in the master."""
+    settings_or_refuse(Path(Flask(__name__, instance_relative_config=True).instance_path))
+
+
+def settings_or_refuse(instance: Path) -> dict:
+    """The settings from the environment, or one clear line on stderr and an exit, instead of
+    a traceback through flask's or gunicorn's loader."""
+    try:
+        return from_environment(instance)
+    except ConfigError as error:
+        print(f"paw-line: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(APP_LOAD_ERROR) from None
 
 
 def _show_pawline_logs() -> None:

@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+SMS_PROVIDERS = ("console", "twilio")
+
 
 class ConfigError(RuntimeError):
     """The environment asks for something the app refuses to run with."""
@@ -20,6 +22,23 @@ def normalize_database_url(url: str) -> str:
 def _flag(value: str) -> bool:
     """An on/off setting as people write it: 1, true, yes or on (any case) mean on."""
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _seconds(env, name: str, default: int) -> int:
+    """A whole number of seconds, or a refusal that names the setting."""
+    value = env.get(name, str(default))
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of seconds, not {value!r}.") from None
+
+
+def _sms_provider(env, production: bool) -> str:
+    """The SMS provider by name, refused at start rather than at the first send."""
+    name = env.get("SMS_PROVIDER", "twilio" if production else "console")
+    if name not in SMS_PROVIDERS:
+        raise ConfigError(f"SMS_PROVIDER must be {' or '.join(SMS_PROVIDERS)}, not {name!r}.")
+    return name
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -50,11 +69,11 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "SESSION_COOKIE_NAME": "__Host-pawline" if secure else "pawline",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": secure,
-        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS", 12 * 3600)),
+        "PERMANENT_SESSION_LIFETIME": _seconds(env, "SESSION_LIFETIME_SECONDS", 12 * 3600),
         # however active: a session signed in longer ago than this must sign in again
-        "SESSION_MAX_AGE_SECONDS": int(env.get("SESSION_MAX_AGE_SECONDS", 12 * 3600)),
+        "SESSION_MAX_AGE_SECONDS": _seconds(env, "SESSION_MAX_AGE_SECONDS", 12 * 3600),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "SMS_PROVIDER": env.get("SMS_PROVIDER", "twilio" if production else "console"),
+        "SMS_PROVIDER": _sms_provider(env, production),
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN", ""),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
