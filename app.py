@@ -1,6 +1,8 @@
 """The application factory: `flask --app app run`, or gunicorn "app:create_app()"."""
 
+import logging
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from pawline.clock import utcnow
-from pawline.config import from_environment
+from pawline.config import ConfigError, from_environment
 from pawline.db import db, ours
 from pawline.embedded import embedded_database_url
 from pawline.errors import NotFound
@@ -21,18 +23,34 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
+# gunicorn's "App failed to load": its master stops, where after another code it would boot
+# new workers forever (flask's commands only need it non-zero).
+APP_LOAD_ERROR = 4
+LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
     "form-action 'self'"
 )
 
 
+def web_folder() -> Path:
+    """Where templates/, static/ and migrations/ are: inside the pawline package when installed
+    from a wheel (pyproject.toml ships them there), else next to this file (a checkout)."""
+    import pawline
+
+    installed = Path(pawline.__file__).parent
+    return installed if (installed / "templates").is_dir() else Path(__file__).parent
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app from the environment, or from `test_config` in tests."""
-    app = Flask(__name__, instance_relative_config=True)
+    _show_pawline_logs()
+    web = web_folder()
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(web / "templates"),
+                static_folder=str(web / "static"))
     instance = Path(app.instance_path)
     if test_config is None:
-        app.config.from_mapping(from_environment(instance))
+        app.config.from_mapping(settings_or_refuse(instance))
     else:
         app.config.from_mapping(from_environment(instance, env={"SECRET_KEY": "test"}))
         app.config.update(test_config)
@@ -41,7 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"),
+    migrate.init_app(app, db, directory=str(web / "migrations"),
                      compare_server_default=True, include_name=ours)
     csrf.init_app(app)
     _init_login(app)
@@ -65,6 +83,34 @@ def create_app(test_config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def check_settings() -> None:
+    """Refuse bad settings before any worker starts: gunicorn.conf.py calls this in the master."""
+    settings_or_refuse(Path(Flask(__name__, instance_relative_config=True).instance_path))
+
+
+def settings_or_refuse(instance: Path) -> dict:
+    """The settings from the environment, or one clear line on stderr and an exit, instead of
+    a traceback through flask's or gunicorn's loader."""
+    try:
+        return from_environment(instance)
+    except ConfigError as error:
+        print(f"paw-line: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(APP_LOAD_ERROR) from None
+
+
+def _show_pawline_logs() -> None:
+    """pawline's INFO lines (the console provider's SMS among them) go to stderr, unless logging
+    is set up already (a gunicorn --log-config, pytest): then its handlers and levels decide."""
+    logger = logging.getLogger("pawline")
+    if logger.handlers or logging.getLogger().handlers:
+        return  # set up already, or by an earlier create_app in this process: no second copy
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
 
 
 def _init_login(app: Flask) -> None:

@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+SMS_PROVIDERS = ("console", "twilio")
+
 
 class ConfigError(RuntimeError):
     """The environment asks for something the app refuses to run with."""
@@ -34,6 +36,26 @@ def _seconds(env, name: str, default: float) -> float:
     return value
 
 
+def _whole(env, name: str, default: int) -> int:
+    """A whole number (at least 1), or a refusal that names the setting."""
+    raw = (env.get(name) or "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, not {raw!r}.")
+    return value
+
+
+def _sms_provider(env, production: bool) -> str:
+    """The SMS provider by name, refused at start rather than at the first send."""
+    name = env.get("SMS_PROVIDER", "twilio" if production else "console")
+    if name not in SMS_PROVIDERS:
+        raise ConfigError(f"SMS_PROVIDER must be {' or '.join(SMS_PROVIDERS)}, not {name!r}.")
+    return name
+
+
 def _instance_secret(instance_path: Path) -> str:
     """A random key kept in the instance folder, so demo sessions survive a restart."""
     path = instance_path / "secret_key"
@@ -62,11 +84,11 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "SESSION_COOKIE_NAME": "__Host-pawline" if secure else "pawline",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": secure,
-        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_SECONDS", 12 * 3600)),
+        "PERMANENT_SESSION_LIFETIME": _seconds(env, "SESSION_LIFETIME_SECONDS", 12 * 3600),
         # however active: a session signed in longer ago than this must sign in again
-        "SESSION_MAX_AGE_SECONDS": int(env.get("SESSION_MAX_AGE_SECONDS", 12 * 3600)),
+        "SESSION_MAX_AGE_SECONDS": _seconds(env, "SESSION_MAX_AGE_SECONDS", 12 * 3600),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "SMS_PROVIDER": env.get("SMS_PROVIDER", "twilio" if production else "console"),
+        "SMS_PROVIDER": _sms_provider(env, production),
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN", ""),
         # Empty: Twilio's own API host. Tests and benchmarks point it at a fake Twilio.
@@ -78,10 +100,10 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
         # Background work (pawline.jobs): the demo runs a worker inside the web process.
         "WORKER_IN_PROCESS": _flag(env.get("WORKER_IN_PROCESS", "0" if production else "1")),
-        "WORKER_CONCURRENCY": int(env.get("WORKER_CONCURRENCY", 4)),
-        "JOB_POLL_SECONDS": float(env.get("JOB_POLL_SECONDS", 5)),
-        "JOB_HEARTBEAT_SECONDS": float(env.get("JOB_HEARTBEAT_SECONDS", 10)),
-        "JOB_STALLED_AFTER_SECONDS": float(env.get("JOB_STALLED_AFTER_SECONDS", 30)),
-        "JOB_RETENTION_HOURS": int(env.get("JOB_RETENTION_HOURS", 7 * 24)),
+        "WORKER_CONCURRENCY": _whole(env, "WORKER_CONCURRENCY", 4),
+        "JOB_POLL_SECONDS": _seconds(env, "JOB_POLL_SECONDS", 5),
+        "JOB_HEARTBEAT_SECONDS": _seconds(env, "JOB_HEARTBEAT_SECONDS", 10),
+        "JOB_STALLED_AFTER_SECONDS": _seconds(env, "JOB_STALLED_AFTER_SECONDS", 30),
+        "JOB_RETENTION_HOURS": _whole(env, "JOB_RETENTION_HOURS", 7 * 24),
         "DATABASE_BEHIND_PGBOUNCER": _flag(env.get("DATABASE_BEHIND_PGBOUNCER", "0")),
     }
