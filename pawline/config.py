@@ -84,9 +84,9 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "SESSION_COOKIE_NAME": "__Host-pawline" if secure else "pawline",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": secure,
-        "PERMANENT_SESSION_LIFETIME": _seconds(env, "SESSION_LIFETIME_SECONDS", 12 * 3600),
+        "PERMANENT_SESSION_LIFETIME": _whole(env, "SESSION_LIFETIME_SECONDS", 12 * 3600),
         # however active: a session signed in longer ago than this must sign in again
-        "SESSION_MAX_AGE_SECONDS": _seconds(env, "SESSION_MAX_AGE_SECONDS", 12 * 3600),
+        "SESSION_MAX_AGE_SECONDS": _whole(env, "SESSION_MAX_AGE_SECONDS", 12 * 3600),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "SMS_PROVIDER": _sms_provider(env, production),
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),

@@ -5,6 +5,8 @@ the test database until no job is due. A rolled-back test's jobs live in its own
 which no worker can see: `run_jobs_here` runs them on that connection, as a worker would.
 """
 
+import threading
+
 import sqlalchemy as sa
 
 from pawline import jobs
@@ -13,7 +15,26 @@ from pawline.db import db
 
 def work_off(app, concurrency: int = 2) -> None:
     """A real worker takes every due job, then stops."""
-    jobs.run_worker(app, concurrency, wait=False, install_signal_handlers=False)
+    in_thread(jobs.run_worker, app, concurrency, wait=False, install_signal_handlers=False)
+
+
+def in_thread(function, *args, **kwargs):
+    """Run `function` in a thread of its own and answer its result: asyncio.run needs a thread
+    without an event loop, and Playwright's sync API leaves one running in the main thread."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = function(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def run_jobs_here(app) -> list[str]:

@@ -17,6 +17,7 @@ from pawline.models import Message
 from pawline.outbound import queue_message
 from pawline.threads import find_or_create_thread
 from tests import factories
+from tests.jobs import in_thread
 from tests.workers import (
     SID,
     TOKEN,
@@ -114,7 +115,7 @@ def recover_stalled(app, after_seconds: float) -> int:
             return await jobs.recover_stalled(jobs.queue, after_seconds)
 
     with jobs.queue.replace_connector(jobs.connector_for(app, 2)):
-        return asyncio.run(run())
+        return in_thread(asyncio.run, run())
 
 
 def test_a_send_that_times_out_is_unconfirmed_and_not_tried_again(app, database_url, fake):
