@@ -9,6 +9,7 @@ from pawline.db import db
 from pawline.doctor import run_checks
 from pawline.errors import Refused
 from pawline.proofs import render_sql
+from pawline.queue_health import describe, queue_health
 
 bp = Blueprint("cli", __name__, cli_group=None)
 
@@ -90,6 +91,13 @@ def doctor_command(full: bool, print_sql: bool):
             click.echo(f"       violation: {row}")
     failed = sum(not r.holds for r in results)
     click.echo(f"{len(results) - failed} of {len(results)} checks hold.")
+    health = queue_health(db.session.connection(),
+                          current_app.config["JOB_STALLED_AFTER_SECONDS"])
+    click.echo("Job queue:")
+    for line in describe(health):
+        click.echo(f"  {line}")
+    for warning in health.warnings:
+        click.echo(f"warn {warning}")
     if failed:
         raise SystemExit(1)
 
