@@ -1,0 +1,95 @@
+"""Periodic jobs: quarantines end and snoozes wake on time, in every organization, and each job
+runs once per period however many workers run."""
+
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from pawline import numbers, threads
+from pawline.clock import utcnow
+from pawline.db import db
+from pawline.models import AuditEvent, MessageNumber, Thread
+from tests import factories
+from tests.workers import start_worker, stop, wait_for, worker_env
+
+MINUTELY = ("recover_stalled_jobs", "release_quarantines", "wake_snoozed")
+
+
+def quarantined(org_id: int, e164: str, release_at) -> int:
+    number_id = factories.number(org_id, e164, "pool")
+    numbers.quarantine(org_id, number_id, None, release_at, "spam reports", utcnow() - timedelta(
+        days=30), "30")
+    db.session.commit()
+    return number_id
+
+
+def snoozed(org_id: int, phone: str, until) -> int:
+    thread_id = threads.find_or_create_thread(org_id, factories.client(org_id, "Ada", phone))
+    db.session.execute(sa.update(Thread).where(Thread.id == thread_id).values(
+        status="snoozed", snoozed_until=until))
+    db.session.commit()
+    return thread_id
+
+
+def test_ended_quarantines_return_to_the_pool_with_the_system_as_actor(ctx):
+    now = utcnow()
+    first, second = factories.org(), factories.org()
+    ended = quarantined(first.id, "+14155550101", now - timedelta(minutes=1))
+    other_org = quarantined(second.id, "+14155550102", now - timedelta(days=1))
+    later = quarantined(first.id, "+14155550103", now + timedelta(days=1))
+
+    assert numbers.release_due_quarantines(now) == 2
+
+    statuses = {n.id: (n.status, n.number_class, n.assigned_sitter_id)
+                for n in db.session.scalars(sa.select(MessageNumber))}
+    assert statuses[ended] == statuses[other_org] == ("active", "pool", None)
+    assert statuses[later][0] == "quarantined"
+    released = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "number.released")).all()
+    assert {(e.entity_id, e.actor_user_id) for e in released} == {(ended, None), (other_org, None)}
+    assert numbers.release_due_quarantines(now) == 0  # idempotent
+
+
+def test_snoozes_that_ended_wake_in_every_organization(ctx):
+    now = utcnow()
+    first, second = factories.org(), factories.org()
+    woke = [snoozed(first.id, "+14155552671", now - timedelta(seconds=1)),
+            snoozed(second.id, "+14155552672", now - timedelta(hours=1))]
+    sleeping = snoozed(first.id, "+14155552673", now + timedelta(hours=1))
+
+    assert threads.wake_snoozed(None, now) == 2
+
+    status = dict(db.session.execute(sa.select(Thread.id, Thread.status)).all())
+    assert [status[t] for t in woke] == ["open", "open"] and status[sleeping] == "snoozed"
+
+
+@pytest.mark.concurrency
+def test_two_workers_run_each_periodic_job_once_per_minute_and_release_on_time(
+        app, database_url):
+    with app.app_context():
+        org = factories.org()
+        number_id = quarantined(org.id, "+14155550101", utcnow() - timedelta(minutes=1))
+        thread_id = snoozed(org.id, "+14155552671", utcnow() - timedelta(minutes=1))
+    env = worker_env(database_url, "http://127.0.0.1:9")
+    workers = [start_worker(env) for _ in range(2)]
+
+    def all_ran():
+        with app.app_context():
+            return set(MINUTELY) <= set(db.session.scalars(sa.text(
+                "SELECT task_name FROM procrastinate_jobs WHERE status = 'succeeded'")))
+    try:
+        wait_for(all_ran, timeout=30, every=0.2)
+        time.sleep(1)  # a second worker's deferrer has had its chance to defer again
+    finally:
+        outputs = [stop(worker) for worker in workers]
+
+    with app.app_context():
+        per_tick = db.session.execute(sa.text("""
+            SELECT j.task_name, count(*) AS jobs, count(DISTINCT d.defer_timestamp) AS ticks
+            FROM procrastinate_jobs j JOIN procrastinate_periodic_defers d ON d.job_id = j.id
+            GROUP BY j.task_name""")).all()
+        assert per_tick and all(row.jobs == row.ticks for row in per_tick), (per_tick, outputs)
+        assert db.session.get(MessageNumber, number_id).status == "active"
+        assert db.session.get(Thread, thread_id).status == "open"
