@@ -7,6 +7,7 @@ from pawline.inbound import receive_sms
 from pawline.models import Thread
 from tests import factories
 from tests.browser.test_sign_in import sign_in
+from tests.jobs import work_off
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +29,10 @@ def test_staff_answers_a_thread_and_a_closed_thread_comes_back_on_inbound(
     expect(page.locator(".msg.outbound .bubble")).to_have_text("Rex is having a great time!")
     expect(page.get_by_label("Reply")).to_have_value("")
     assert page.evaluate("window.stillSamePage") is True  # swapped in, no page load
+    status = page.locator(".msg.outbound .meta .badge")
+    expect(status).to_have_text("queued")  # the request answers at once; a worker sends it
+    work_off(live_app)
+    expect(status).to_have_text("sent", timeout=15_000)  # the thread's live refresh shows it
 
     page.get_by_role("button", name="Close").click()
     expect(page.locator("#conversation .badge").first).to_have_text("closed")
