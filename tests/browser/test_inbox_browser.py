@@ -21,7 +21,7 @@ def test_staff_answers_a_thread_and_a_closed_thread_comes_back_on_inbound(
         thread_id = db.session.scalar(sa.select(Thread.id))
     sign_in(page, live_url, org.staff_email)
     page.get_by_role("link", name="Guest (+14155552671)").click()
-    expect(page.get_by_text("Is Rex okay?")).to_be_visible()
+    expect(page.locator(".bubble", has_text="Is Rex okay?")).to_be_visible()
 
     page.evaluate("window.stillSamePage = true")
     page.get_by_label("Reply").fill("Rex is having a great time!")
