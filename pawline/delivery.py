@@ -32,10 +32,9 @@ RETRY_FOR = timedelta(hours=1)  # automatic retries stop this long after the mes
 FIRST_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=10)
 OUTAGE_WAITS = (0, 0.5, 1, 2, 4, 8, 15)  # seconds: ~30 s covers a database restart
-CUT_OFF = ("The send was cut off after it reached the provider, which may have the message. "
-           "Check with the client before sending it again.")
+CHECK_FIRST = "Check with the client before sending it again."
 WORKER_DIED = ("The worker stopped while handing this message to the provider, which may have "
-               "it. Check with the client before sending it again.")
+               f"it. {CHECK_FIRST}")
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -95,7 +94,7 @@ def _after_failure(error: ProviderError, attempts: int, queued_at: datetime):
     values = {"error_code": error.code, "error_message": error.message,
               "status_updated_at": after}
     if error.kind == "unknown":
-        values.update(status="unconfirmed", error_message=f"{CUT_OFF} ({error.message})")
+        values.update(status="unconfirmed", error_message=f"{error.message} {CHECK_FIRST}")
         return values, None
     if error.kind == "transient" and after - queued_at < RETRY_FOR:
         due = after + backoff(attempts, error.retry_after)
