@@ -115,8 +115,12 @@ async def recover_stalled(app: procrastinate.App, after_seconds: float) -> int:
             queueing_lock="prune_finished_jobs")
 async def prune_finished_jobs(context, timestamp: int) -> None:
     """Every hour: forget jobs that succeeded or were cancelled before the retention period."""
-    await context.app.job_manager.delete_old_jobs(
-        nb_hours=_app().config["JOB_RETENTION_HOURS"], include_cancelled=True)
+    await prune(context.app, _app().config["JOB_RETENTION_HOURS"])
+
+
+async def prune(app: procrastinate.App, hours: int) -> None:
+    """Delete jobs that succeeded or were cancelled over `hours` ago (failed ones stay)."""
+    await app.job_manager.delete_old_jobs(nb_hours=hours, include_cancelled=True)
 
 
 def connector_for(flask_app, pool_size: int) -> procrastinate.PsycopgConnector:

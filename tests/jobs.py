@@ -5,6 +5,7 @@ the test database until no job is due. A rolled-back test's jobs live in its own
 which no worker can see: `run_jobs_here` runs them on that connection, as a worker would.
 """
 
+import asyncio
 import threading
 
 import sqlalchemy as sa
@@ -49,3 +50,15 @@ def run_jobs_here(app) -> list[str]:
     for job in sorted(due):
         jobs.queue.tasks[job.task_name](**job.args)
     return [job.task_name for job in sorted(due)]
+
+
+def on_open_queue(app, work):
+    """Run `work(queue)`, a coroutine function, with the job queue opened on the app's database:
+    what a periodic task does, run now."""
+
+    async def run():
+        async with jobs.queue.open_async():
+            return await work(jobs.queue)
+
+    with jobs.queue.replace_connector(jobs.connector_for(app, 2)):
+        return in_thread(asyncio.run, run())

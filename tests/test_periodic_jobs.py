@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from pawline import numbers, threads
+from pawline import jobs, numbers, threads
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.models import AuditEvent, MessageNumber, Thread
 from tests import factories
+from tests.jobs import on_open_queue
 from tests.workers import start_worker, stop, wait_for, worker_env
 
 MINUTELY = ("recover_stalled_jobs", "release_quarantines", "wake_snoozed")
@@ -93,3 +94,29 @@ def test_two_workers_run_each_periodic_job_once_per_minute_and_release_on_time(
         assert per_tick and all(row.jobs == row.ticks for row in per_tick), (per_tick, outputs)
         assert db.session.get(MessageNumber, number_id).status == "active"
         assert db.session.get(Thread, thread_id).status == "open"
+
+
+@pytest.mark.concurrency
+def test_pruning_forgets_finished_jobs_past_retention_and_keeps_the_rest(app):
+    with app.app_context():
+        ids = {}
+        for name, status, age in (("old_done", "succeeded", "8 days"), ("new_done", "succeeded",
+                                  "1 hour"), ("old_failed", "failed", "8 days"),
+                                  ("waiting", "todo", "8 days")):
+            ids[name] = db.session.scalar(sa.text(  # deferred, then finished: both events
+                "INSERT INTO procrastinate_jobs (queue_name, task_name) VALUES ('sms', :name) "
+                "RETURNING id"), {"name": name})
+            db.session.execute(sa.text(
+                "UPDATE procrastinate_jobs SET status = CAST(:status AS procrastinate_job_status) "
+                "WHERE id = :id AND status <> CAST(:status AS procrastinate_job_status)"),
+                {"status": status, "id": ids[name]})
+            db.session.execute(sa.text(
+                "UPDATE procrastinate_events SET at = now() - CAST(:age AS interval) "
+                "WHERE job_id = :id"), {"age": age, "id": ids[name]})
+        db.session.commit()
+
+    on_open_queue(app, lambda queue: jobs.prune(queue, hours=7 * 24))
+
+    with app.app_context():
+        left = set(db.session.scalars(sa.text("SELECT task_name FROM procrastinate_jobs")))
+    assert left == {"new_done", "old_failed", "waiting"}

@@ -3,7 +3,6 @@
 Each test commits its data: workers are other processes on other connections.
 """
 
-import asyncio
 import signal
 import time
 
@@ -17,7 +16,7 @@ from pawline.models import Message
 from pawline.outbound import queue_message
 from pawline.threads import find_or_create_thread
 from tests import factories
-from tests.jobs import in_thread
+from tests.jobs import on_open_queue
 from tests.workers import (
     SID,
     TOKEN,
@@ -97,7 +96,7 @@ def test_a_worker_killed_mid_send_leaves_a_job_recovery_runs_and_it_is_never_res
     assert [m.status for m in messages(app)] == ["sending"]
     assert job_statuses(db_engine(app)) == ["doing"]
     time.sleep(1.2)  # the dead worker's last heartbeat grows old
-    assert recover_stalled(app, after_seconds=1) == 1
+    assert on_open_queue(app, lambda queue: jobs.recover_stalled(queue, 1)) == 1
     assert job_statuses(db_engine(app)) == ["todo"]
     finish(start_worker(env, "--once"))
 
@@ -105,17 +104,6 @@ def test_a_worker_killed_mid_send_leaves_a_job_recovery_runs_and_it_is_never_res
     assert (message.id, message.status, message.provider_sid) == (message_id, "unconfirmed", None)
     assert len(fake.messages) == 1 and len(fake.calls) == 1  # never sent again by itself
     assert job_statuses(db_engine(app)) == ["succeeded"]
-
-
-def recover_stalled(app, after_seconds: float) -> int:
-    """What the periodic recover_stalled_jobs task does, run now."""
-
-    async def run():
-        async with jobs.queue.open_async():
-            return await jobs.recover_stalled(jobs.queue, after_seconds)
-
-    with jobs.queue.replace_connector(jobs.connector_for(app, 2)):
-        return in_thread(asyncio.run, run())
 
 
 def test_a_send_that_times_out_is_unconfirmed_and_not_tried_again(app, database_url, fake):
