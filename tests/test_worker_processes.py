@@ -96,7 +96,8 @@ def test_a_worker_killed_mid_send_leaves_a_job_recovery_runs_and_it_is_never_res
     assert [m.status for m in messages(app)] == ["sending"]
     assert job_statuses(db_engine(app)) == ["doing"]
     time.sleep(1.2)  # the dead worker's last heartbeat grows old
-    assert on_open_queue(app, lambda queue: jobs.recover_stalled(queue, 1)) == 1
+    # (the dead worker's periodic jobs may have been running too: they are recovered as well)
+    assert on_open_queue(app, lambda queue: jobs.recover_stalled(queue, 1)) >= 1
     assert job_statuses(db_engine(app)) == ["todo"]
     finish(start_worker(env, "--once"))
 
