@@ -294,6 +294,9 @@ class ThreadEvent(TenantScoped, db.Model):
 
 
 class Booking(TenantScoped, db.Model):
+    """A cancelled booking is final: the trigger booking_cancelled_is_final refuses changes to
+    its status, sitter, times and versions (a client merge may still move its client_id)."""
+
     __tablename__ = "booking"
     __table_args__ = (
         sa.UniqueConstraint("id", "org_id"),
@@ -311,6 +314,9 @@ class Booking(TenantScoped, db.Model):
     ends_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     status: Mapped[str] = mapped_column(sa.Text, server_default="pending")
     external_ref: Mapped[str | None] = mapped_column(sa.Text)
+    # The booking system's `updated_at` of the payload last applied: versions only advance
+    # (trigger booking_versions_only_advance), so a replayed or late payload changes nothing.
+    external_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = _created()
 
 

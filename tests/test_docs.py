@@ -102,7 +102,8 @@ def test_no_file_of_the_repository_mentions_a_folder_outside_it():
     assert mentioning == []
 
 
-NAMED = re.compile(r"`((?:uq|fk|ck|ix|pk)_[a-z0-9_]+|audit_event_[a-z_]+)(?:\(\))?`")
+NAMED = re.compile(r"`((?:uq|fk|ck|ix|pk)_[a-z0-9_]+"
+                   r"|(?:audit_event|booking|message)_[a-z_]+)(?:\(\))?`")
 
 
 def test_every_constraint_the_documents_name_exists(ctx):
