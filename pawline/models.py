@@ -1,4 +1,4 @@
-"""The data model. Each invariant of docs/design.md (I1-I9) is a constraint here or in migrations.
+"""The data model. Each invariant of docs/design.md (I1-I10) is a constraint here or in migrations.
 
 Tenancy (I4): every row that points at a client, thread, number, sitter, booking or user points
 with a composite foreign key `(x_id, org_id) -> x (id, org_id)`, so it cannot name a row of another
@@ -235,6 +235,11 @@ class Thread(TenantScoped, db.Model):
 
 
 class Message(TenantScoped, db.Model):
+    """Kept as stored (I10): the trigger message_never_rewritten refuses a DELETE, and an UPDATE
+    of anything but thread_id and the delivery state (status, status_updated_at, provider_sid
+    once, error_code, error_message, attempts, next_attempt_at, queued_at); a column added here
+    is protected unless a migration adds it to message_refuse_rewrite()'s list."""
+
     __tablename__ = "message"
     __table_args__ = (
         sa.UniqueConstraint("provider", "provider_sid"),  # I6
@@ -341,7 +346,8 @@ class AssignmentWindow(TenantScoped, db.Model):
 
 
 class AuditEvent(TenantScoped, db.Model):
-    """Append-only (I9): the migration installs a trigger that refuses UPDATE and DELETE."""
+    """Append-only (I9): the migrations install triggers that refuse UPDATE, DELETE and
+    TRUNCATE."""
 
     __tablename__ = "audit_event"
     __table_args__ = (

@@ -7,6 +7,14 @@ refuses any write that moves it back. A cancelled booking is final, as the UI ha
 `booking_cancelled_is_final` refuses a change to its status, sitter, times or versions (a
 client merge may still move it to the surviving client).
 
+The audit trail (I9) refused UPDATE and DELETE but not TRUNCATE: `audit_event_never_truncated`
+refuses that too. Messages are kept as they were sent or received (I10): `message_never_rewritten`
+refuses a DELETE, and an UPDATE of anything but the delivery state and the thread (a client
+merge moves messages between threads); `message_never_truncated` refuses TRUNCATE. Columns
+added later are protected unless added to MESSAGE_MAY_CHANGE. These hold for the tables' owner
+too, who can still drop or disable them: the app runs as a role that owns nothing
+(docs/operations.md), which cannot.
+
 Revision ID: e6a0668d2684
 Revises: 9d2c4a6e8b13
 Create Date: 2026-11-30 12:00:00.000000
@@ -48,6 +56,44 @@ END $$""", """
 CREATE TRIGGER booking_cancelled_is_final BEFORE UPDATE ON booking
 FOR EACH ROW EXECUTE FUNCTION booking_refuse_cancelled_change()"""]
 
+# What code may change in a message row (pawline.delivery, pawline.inbound's status callbacks,
+# pawline.clients' merge); every other column keeps the value it was inserted with.
+MESSAGE_MAY_CHANGE = ("thread_id", "status", "status_updated_at", "provider_sid", "error_code",
+                      "error_message", "attempts", "next_attempt_at", "queued_at")
+
+APPEND_ONLY_RULES = ["""
+CREATE TRIGGER audit_event_never_truncated BEFORE TRUNCATE ON audit_event
+FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse_change()""", f"""
+CREATE FUNCTION message_refuse_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    may_change CONSTANT text[] := ARRAY[{", ".join(f"'{c}'" for c in MESSAGE_MAY_CHANGE)}];
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        RAISE EXCEPTION 'messages are kept: TRUNCATE refused'
+            USING ERRCODE = 'restrict_violation', CONSTRAINT = 'message_never_truncated';
+    ELSIF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'messages are kept: DELETE of message % refused', OLD.id
+            USING ERRCODE = 'restrict_violation', CONSTRAINT = 'message_never_rewritten';
+    ELSIF to_jsonb(NEW) - may_change IS DISTINCT FROM to_jsonb(OLD) - may_change
+            OR (OLD.provider_sid IS NOT NULL
+                AND NEW.provider_sid IS DISTINCT FROM OLD.provider_sid) THEN
+        RAISE EXCEPTION 'message %: only its delivery state and thread may change', OLD.id
+            USING ERRCODE = 'restrict_violation', CONSTRAINT = 'message_never_rewritten';
+    END IF;
+    RETURN NEW;
+END $$""", """
+CREATE TRIGGER message_never_rewritten BEFORE UPDATE OR DELETE ON message
+FOR EACH ROW EXECUTE FUNCTION message_refuse_rewrite()""", """
+CREATE TRIGGER message_never_truncated BEFORE TRUNCATE ON message
+FOR EACH STATEMENT EXECUTE FUNCTION message_refuse_rewrite()"""]
+
+DROP_APPEND_ONLY_RULES = [
+    "DROP TRIGGER IF EXISTS message_never_truncated ON message",
+    "DROP TRIGGER IF EXISTS message_never_rewritten ON message",
+    "DROP FUNCTION IF EXISTS message_refuse_rewrite()",
+    "DROP TRIGGER IF EXISTS audit_event_never_truncated ON audit_event",
+]
+
 DROP_BOOKING_RULES = [
     "DROP TRIGGER IF EXISTS booking_cancelled_is_final ON booking",
     "DROP FUNCTION IF EXISTS booking_refuse_cancelled_change()",
@@ -59,11 +105,11 @@ DROP_BOOKING_RULES = [
 def upgrade():
     op.add_column('booking', sa.Column('external_updated_at', sa.DateTime(timezone=True),
                                        nullable=True))
-    for statement in BOOKING_RULES:
+    for statement in BOOKING_RULES + APPEND_ONLY_RULES:
         op.execute(statement)
 
 
 def downgrade():
-    for statement in DROP_BOOKING_RULES:
+    for statement in DROP_APPEND_ONLY_RULES + DROP_BOOKING_RULES:
         op.execute(statement)
     op.drop_column('booking', 'external_updated_at')
