@@ -31,6 +31,12 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
     "form-action 'self'"
 )
+# No page uses these: a script injected despite the CSP still cannot ask for them.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+HSTS = "max-age=31536000; includeSubDomains"  # production (Secure cookies) is https only
 
 
 def web_folder() -> Path:
@@ -78,6 +84,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.endpoint != "static":  # pages hold clients' messages: no copy on disk
+            response.headers.setdefault("Cache-Control", "no-store")
         if request.headers.get("HX-Request"):
             response.headers.add("Vary", "HX-Request")
         return response

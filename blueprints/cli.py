@@ -1,10 +1,11 @@
-"""Command-line administration: demo, create-org, create-user, add-number, doctor, worker."""
+"""Command-line administration: demo, create-org, create-user, add-number, doctor, worker,
+grant-runtime-role."""
 
 import click
 from flask import Blueprint, current_app
 from flask_migrate import upgrade
 
-from pawline import accounts, demo, jobs, numbers
+from pawline import accounts, db_roles, demo, jobs, numbers
 from pawline.db import db
 from pawline.doctor import run_checks
 from pawline.errors import Refused
@@ -98,8 +99,26 @@ def doctor_command(full: bool, print_sql: bool):
         click.echo(f"  {line}")
     for warning in health.warnings:
         click.echo(f"warn {warning}")
+    click.echo("Database role:")
+    role = db_roles.role_warnings(db.session.connection())
+    for warning in role:
+        click.echo(f"warn {warning}")
+    if not role:
+        click.echo("  the runtime role owns nothing and holds what the app needs, no more")
     if failed:
         raise SystemExit(1)
+
+
+@bp.cli.command("grant-runtime-role")
+@click.argument("role")
+def grant_runtime_role_command(role: str):
+    """Give ROLE exactly what the web and workers need on every table (run as the migration role,
+    after each `db upgrade`): no ownership, no TRUNCATE, nothing that alters a table."""
+    statements = _fail_on_domain_error(
+        lambda: db_roles.grant_runtime_role(db.session.connection(), role))
+    db.session.commit()
+    click.echo(f"Granted {role} the runtime privileges on "
+               f"{sum(s.startswith('GRANT') and ' ON TABLE ' in s for s in statements)} tables.")
 
 
 @bp.cli.command("worker")

@@ -135,8 +135,14 @@ def org_region(org_id: int) -> str:
     return region
 
 
+# Emails are global (uq_app_user_email): one refusal for an address taken anywhere, which does
+# not say whether a colleague or another organization has it (docs/design.md, Tenancy).
+EMAIL_UNUSABLE = "{email} cannot be used for a new sign-in; choose another email."
+
+
 def create_user(org_id: int, email: str, password: str, role: str, name: str = "") -> User:
-    """Create a user of an organization; a taken email is a DuplicateRecord."""
+    """Create a user of an organization; an email taken in any organization is a
+    DuplicateRecord that does not say where."""
     if role not in ROLES:
         raise DomainError(f"Role must be one of {', '.join(ROLES)}.", "role")
     email = email.strip().lower()
@@ -145,7 +151,7 @@ def create_user(org_id: int, email: str, password: str, role: str, name: str = "
     user = User(org_id=org_id, email=email, password_hash=hash_password(password), role=role,
                 name=name.strip() or email.split("@")[0])
     return add_or_explain(user, {
-        "uq_app_user_email": DuplicateRecord(f"A user with the email {email} exists.", "email"),
+        "uq_app_user_email": DuplicateRecord(EMAIL_UNUSABLE.format(email=email), "email"),
     })
 
 

@@ -14,14 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from pawline import audit
-from pawline.accounts import org_region
 from pawline.clients import search_clients
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
 from pawline.models import AssignmentWindow, Booking, Client, Sitter
-from pawline.phones import display_phone, normalize_phone
-from pawline.threads import find_or_create_client_by_phone, find_or_create_thread, guest_name
+from pawline.phones import display_phone
+from pawline.threads import find_or_create_thread
 
 
 @dataclass(frozen=True)
@@ -279,70 +278,3 @@ def cancel_booking(org_id: int, booking_id: int, actor_user_id: int | None = Non
                  {"window_ended_at": now.isoformat()}, now=now)
     db.session.commit()
     return booking
-
-
-@dataclass(frozen=True)
-class ExternalBooking:
-    booking: Booking
-    created: bool
-    changed: bool
-
-
-def upsert_external_booking(org_id: int, external_ref: str, client_phone: str,
-                            client_name: str | None, sitter_id, starts_at: datetime,
-                            ends_at: datetime, confirm: bool, now: datetime | None = None
-                            ) -> ExternalBooking:
-    """Create or update the booking with this reference from the booking system (retries: no-op)."""
-    now = now or utcnow()
-    try:
-        result = _upsert_external(org_id, external_ref, client_phone, client_name, sitter_id,
-                                  starts_at, ends_at, confirm, now)
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return result
-
-
-def _upsert_external(org_id, external_ref, client_phone, client_name, sitter_id, starts_at,
-                     ends_at, confirm, now) -> ExternalBooking:
-    if not isinstance(external_ref, str) or not external_ref.strip():
-        raise DomainError("external_ref is missing.", "external_ref")
-    sitter = _require(Sitter, org_id, sitter_id, "sitter_id", "sitter")
-    _check_times(starts_at, ends_at)
-    e164 = normalize_phone(client_phone if isinstance(client_phone, str) else None,
-                           org_region(org_id))
-    client_id, _ = find_or_create_client_by_phone(org_id, e164)
-    if isinstance(client_name, str) and client_name.strip():
-        db.session.execute(
-            sa.update(Client)
-            .where(Client.id == client_id, Client.is_guest.is_(True),
-                   Client.name == guest_name(e164))
-            .values(name=client_name.strip(), is_guest=False))
-    values = {"client_id": client_id, "sitter_id": sitter.id, "starts_at": starts_at,
-              "ends_at": ends_at}
-    statement = insert(Booking).values(org_id=org_id, external_ref=external_ref.strip(),
-                                       status="pending", **values)
-    changed = sa.or_(*(getattr(Booking, k).is_distinct_from(statement.excluded[k])
-                       for k in values))
-    row = db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["org_id", "external_ref"],
-            set_={k: statement.excluded[k] for k in values}, where=changed)
-        .returning(Booking.id, sa.literal_column("xmax = 0"))
-    ).first()
-    ref = external_ref.strip()
-    booking_id = row[0] if row else db.session.scalar(
-        sa.select(Booking.id).where(Booking.org_id == org_id, Booking.external_ref == ref))
-    booking = get_booking(org_id, booking_id)
-    db.session.refresh(booking)
-    created = bool(row and row[1])
-    if row is not None:
-        if not created:
-            _move_window(booking)
-        audit.record(org_id, None, "booking.created" if created else "booking.updated",
-                     "booking", booking.id, {**_booking_data(booking), "source": "webhook"},
-                     now=now)
-    confirmed = _confirm(org_id, booking.id, None, now) if confirm else False
-    db.session.refresh(booking)
-    return ExternalBooking(booking, created, row is not None or confirmed)

@@ -36,8 +36,15 @@ INVARIANTS = {
     "I8": ("A business number belongs to a single organization and is listed once.",
            "the unique index `uq_message_number_e164`"),
     "I9": ("Audit events are only ever added, never changed or removed.",
-           "the trigger `audit_event_append_only`, which runs `audit_event_refuse_change()` "
-           "before every UPDATE or DELETE of a row"),
+           "the triggers `audit_event_append_only`, which runs `audit_event_refuse_change()` "
+           "before every UPDATE or DELETE of a row, and `audit_event_never_truncated`, which "
+           "runs it before a TRUNCATE"),
+    "I10": ("A message keeps the words, direction and phones it was sent or received with, "
+            "and is never removed.",
+            "the triggers `message_never_rewritten`, which runs `message_refuse_rewrite()` "
+            "before every UPDATE or DELETE of a row (only the delivery state and, in a client "
+            "merge, the thread may change), and `message_never_truncated`, which runs it "
+            "before a TRUNCATE"),
 }
 
 UNIQUE_INDEXES = {
@@ -140,16 +147,35 @@ NUMBER_HELD_AS_IT_SHOULD = """\
 SELECT n.id FROM message_number n JOIN sitter s ON s.id = n.assigned_sitter_id
 WHERE NOT s.active OR n.status <> 'active'"""
 
-AUDIT_TRIGGER_FIRES = f"""\
-SELECT 'audit_event_append_only' AS missing WHERE NOT EXISTS (
-  SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc f ON f.oid = t.tgfoid
-  WHERE c.relname = 'audit_event' AND t.tgname = 'audit_event_append_only'
-    AND f.proname = 'audit_event_refuse_change' AND t.tgenabled IN {_FIRES}
-    AND t.tgtype & 27 = 27)"""  # 27 = ROW (1) + BEFORE (2) + DELETE (8) + UPDATE (16)
+# pg_trigger.tgtype bits: ROW 1, BEFORE 2, INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32.
+ROW_BEFORE_UPDATE_DELETE, TRUNCATE = 27, 32
+
+# The triggers that refuse changes, by table: (trigger, its function, the tgtype bits it needs).
+REFUSING_TRIGGERS = {
+    "audit_event": [("audit_event_append_only", "audit_event_refuse_change",
+                     ROW_BEFORE_UPDATE_DELETE),
+                    ("audit_event_never_truncated", "audit_event_refuse_change", TRUNCATE)],
+    "message": [("message_never_rewritten", "message_refuse_rewrite", ROW_BEFORE_UPDATE_DELETE),
+                ("message_never_truncated", "message_refuse_rewrite", TRUNCATE)],
+}
+
+
+def _triggers_fire(table: str) -> str:
+    """One row per trigger of REFUSING_TRIGGERS[table] that is missing, disabled, runs another
+    function or fires on fewer operations."""
+    expected = ", ".join(f"('{name}', '{function}', {bits})"
+                         for name, function, bits in REFUSING_TRIGGERS[table])
+    return (f"SELECT e.name AS missing FROM (VALUES {expected}) AS e (name, function, bits)\n"
+            f"WHERE NOT EXISTS (\n"
+            f"  SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            f"JOIN pg_proc f ON f.oid = t.tgfoid\n"
+            f"  WHERE c.relname = '{table}' AND t.tgname = e.name AND f.proname = e.function\n"
+            f"    AND t.tgenabled IN {_FIRES} AND t.tgtype & e.bits = e.bits)")
 
 
 def checks() -> list[Check]:
-    """Every proof query, by invariant (I1 to I9), those `doctor` runs before the --full ones."""
+    """Every proof query, by invariant (I1 to I10), those `doctor` runs before the --full
+    ones."""
     found = [
         Check("I1", "no (org_id, e164) appears twice in client_contact",
               _duplicates("client_contact", "org_id, e164"), reads_every_row=True),
@@ -171,8 +197,10 @@ def checks() -> list[Check]:
               _duplicates("assignment_window", "booking_id"), reads_every_row=True),
         Check("I8", "no number is in two pools", _duplicates("message_number", "e164"),
               reads_every_row=True),
-        Check("I9", "the audit trail refuses UPDATE and DELETE (trigger installed and enabled)",
-              AUDIT_TRIGGER_FIRES),
+        Check("I9", "the audit trail refuses UPDATE, DELETE and TRUNCATE (triggers installed "
+              "and enabled)", _triggers_fire("audit_event")),
+        Check("I10", "messages refuse rewriting, DELETE and TRUNCATE (triggers installed and "
+              "enabled)", _triggers_fire("message")),
     ]
     for child, column, parent in TENANT_LINKS:
         name = foreign_key_name(child, column, parent)

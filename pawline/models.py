@@ -1,4 +1,4 @@
-"""The data model. Each invariant of docs/design.md (I1-I9) is a constraint here or in migrations.
+"""The data model. Each invariant of docs/design.md (I1-I10) is a constraint here or in migrations.
 
 Tenancy (I4): every row that points at a client, thread, number, sitter, booking or user points
 with a composite foreign key `(x_id, org_id) -> x (id, org_id)`, so it cannot name a row of another
@@ -235,6 +235,11 @@ class Thread(TenantScoped, db.Model):
 
 
 class Message(TenantScoped, db.Model):
+    """Kept as stored (I10): the trigger message_never_rewritten refuses a DELETE, and an UPDATE
+    of anything but thread_id and the delivery state (status, status_updated_at, provider_sid
+    once, error_code, error_message, attempts, next_attempt_at, queued_at); a column added here
+    is protected unless a migration adds it to message_refuse_rewrite()'s list."""
+
     __tablename__ = "message"
     __table_args__ = (
         sa.UniqueConstraint("provider", "provider_sid"),  # I6
@@ -294,6 +299,9 @@ class ThreadEvent(TenantScoped, db.Model):
 
 
 class Booking(TenantScoped, db.Model):
+    """A cancelled booking is final: the trigger booking_cancelled_is_final refuses changes to
+    its status, sitter, times and versions (a client merge may still move its client_id)."""
+
     __tablename__ = "booking"
     __table_args__ = (
         sa.UniqueConstraint("id", "org_id"),
@@ -311,6 +319,9 @@ class Booking(TenantScoped, db.Model):
     ends_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     status: Mapped[str] = mapped_column(sa.Text, server_default="pending")
     external_ref: Mapped[str | None] = mapped_column(sa.Text)
+    # The booking system's `updated_at` of the payload last applied: versions only advance
+    # (trigger booking_versions_only_advance), so a replayed or late payload changes nothing.
+    external_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = _created()
 
 
@@ -335,7 +346,8 @@ class AssignmentWindow(TenantScoped, db.Model):
 
 
 class AuditEvent(TenantScoped, db.Model):
-    """Append-only (I9): the migration installs a trigger that refuses UPDATE and DELETE."""
+    """Append-only (I9): the migrations install triggers that refuse UPDATE, DELETE and
+    TRUNCATE."""
 
     __tablename__ = "audit_event"
     __table_args__ = (

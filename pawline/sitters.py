@@ -116,13 +116,13 @@ def _clean_name(name: str | None) -> str:
 
 
 def _sign_in_for(org_id: int, email: str, password: str | None, name: str) -> int:
-    """The id of the sitter sign-in with this email: an existing sitter user, or a new one."""
+    """The id of the sitter sign-in with this email: this organization's sitter user, or a new
+    one. Any other user's email gets accounts.EMAIL_UNUSABLE, whichever organization has it."""
     email = email.strip().lower()
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is not None:
         if user.org_id != org_id or user.role != "sitter":
-            raise DomainError(f"{email} is already used by a sign-in that is not a sitter's.",
-                              "email")
+            raise DuplicateRecord(accounts.EMAIL_UNUSABLE.format(email=email), "email")
         return user.id
     if not password:
         raise DomainError("Give the new sign-in a password (at least 8 characters).",

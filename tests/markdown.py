@@ -14,7 +14,7 @@ _INLINE_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*
 _REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?([^\s>]+)>?", re.M)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 _SQL_BLOCK = re.compile(r"^```sql\n(.*?)^```$", re.S | re.M)
-_QUERY_HEAD = re.compile(r"^-- (I\d) \[(doctor|doctor --full)\] (.+)$")
+_QUERY_HEAD = re.compile(r"^-- (I\d+) \[(doctor|doctor --full)\] (.+)$")
 
 
 def markdown_files() -> list[Path]:

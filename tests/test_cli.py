@@ -75,7 +75,7 @@ def test_create_org_with_a_taken_slug_is_refused(app, runner, org):
 def test_create_org_with_a_taken_owner_email_leaves_no_organization_behind(app, runner, org):
     result = create_org(runner, slug="fresh-org", email=org.staff_email)
 
-    refused_in_one_line(result, org.staff_email, "exists")
+    refused_in_one_line(result, org.staff_email, "cannot be used")
     assert count(app, Organization, Organization.slug == "fresh-org") == 0
 
 
@@ -134,7 +134,7 @@ def test_create_user_with_a_taken_email_is_refused_even_in_another_org(app, runn
 
     result = create_user(runner, other.slug, email=org.owner_email.upper())
 
-    refused_in_one_line(result, org.owner_email, "exists")
+    refused_in_one_line(result, org.owner_email, "cannot be used")
     assert count(app, User, User.email == org.owner_email) == 1
 
 

@@ -3,9 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from pawline import bookings, doctor, sitters
+from pawline import bookings, doctor, external_bookings, sitters
 from pawline.db import db
-from pawline.models import AssignmentWindow, MessageNumber, Thread
+from pawline.models import AssignmentWindow, Booking, MessageNumber, Thread
 from tests import factories
 from tests.concurrency import race_ok
 
@@ -99,9 +99,9 @@ def test_one_booking_webhook_delivered_six_times_at_once_makes_one_of_everything
         sitter_id = sitters.create_sitter(org.id, "Sam", factories.phone()).id
 
     def deliver():
-        result = bookings.upsert_external_booking(
+        result = external_bookings.upsert_external_booking(
             org.id, "BK-7", "+14155550123", "Ada", sitter_id, NOW, NOW + timedelta(hours=3),
-            confirm=True, now=NOW)
+            updated_at=NOW, confirm=True, now=NOW)
         return result.booking.id, result.created
 
     results = race_ok(app, [deliver] * 6)
@@ -111,4 +111,26 @@ def test_one_booking_webhook_delivered_six_times_at_once_makes_one_of_everything
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AssignmentWindow)
                                  .where(AssignmentWindow.org_id == org.id)) == 1
+    assert_doctor_holds(app)
+
+
+def test_old_and_new_versions_of_a_booking_racing_leave_the_newest(app):
+    with app.app_context():
+        org = factories.org()
+        sitter_id = sitters.create_sitter(org.id, "Sam", factories.phone()).id
+
+    def deliver(version: int):
+        starts = NOW + timedelta(days=version)
+        return lambda: external_bookings.upsert_external_booking(
+            org.id, "BK-8", "+14155550124", "Ada", sitter_id, starts, starts + timedelta(hours=2),
+            updated_at=NOW + timedelta(minutes=version), confirm=True, now=NOW).stale
+
+    race_ok(app, [deliver(v) for v in (3, 1, 2, 3, 1, 2)])
+
+    with app.app_context():
+        booking = db.session.scalar(sa.select(Booking).where(Booking.org_id == org.id))
+        window = db.session.scalar(sa.select(AssignmentWindow)
+                                   .where(AssignmentWindow.booking_id == booking.id))
+        assert booking.external_updated_at == NOW + timedelta(minutes=3)
+        assert booking.starts_at == window.starts_at == NOW + timedelta(days=3)
     assert_doctor_holds(app)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
-from pawline.doctor import TENANT_LINKS, foreign_key_name
+from pawline.doctor import REFUSING_TRIGGERS, TENANT_LINKS, foreign_key_name
 from pawline.proofs import render_sql
 from tests import proof_world as pw
 from tests.markdown import proof_queries
@@ -42,13 +42,21 @@ def _parent(child: str, column: str) -> str:
     return parent
 
 
+def _refusing() -> dict:
+    """The claim of each table whose triggers refuse changes (I9, I10)."""
+    return {"audit_event": claim("audit trail"), "message": claim("messages refuse")}
+
+
+REFUSING = _refusing()
+
+
 def triggers_off_on(table: str) -> dict:
     """What the catalog checks report once every trigger of `table` is off: the foreign keys
-    whose triggers live there (as child or as parent), and the audit trigger on its table."""
+    whose triggers live there (as child or as parent), and the refusing triggers of I9/I10."""
     found = {link_checks(c, col)[0]: [foreign_key_name(c, col, p)]
              for c, col, p in TENANT_LINKS if table in (c, p)}
-    if table == "audit_event":
-        found[claim("audit trail")] = ["audit_event_append_only"]
+    if table in REFUSING:
+        found[REFUSING[table]] = [name for name, _, _ in REFUSING_TRIGGERS[table]]
     return found
 
 
@@ -173,10 +181,42 @@ def tenant_scenarios(o, t) -> dict:
     return found
 
 
+AUDIT_TRUNCATE_OFF = {
+    "dropped": "DROP TRIGGER audit_event_never_truncated ON audit_event;",
+    "disabled": "ALTER TABLE audit_event DISABLE TRIGGER audit_event_never_truncated;",
+}
+
+MESSAGE_OFF = {
+    "dropped": ("DROP TRIGGER message_never_rewritten ON message;",
+                ["message_never_rewritten"]),
+    "refusing UPDATE only": (
+        "DROP TRIGGER message_never_rewritten ON message; CREATE TRIGGER "
+        "message_never_rewritten BEFORE UPDATE ON message FOR EACH ROW EXECUTE FUNCTION "
+        "message_refuse_rewrite();", ["message_never_rewritten"]),
+    "running another function": (
+        "CREATE FUNCTION pass_through() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RETURN NEW; END $$; DROP TRIGGER message_never_rewritten ON message; "
+        "CREATE TRIGGER message_never_rewritten BEFORE UPDATE OR DELETE ON message "
+        "FOR EACH ROW EXECUTE FUNCTION pass_through();", ["message_never_rewritten"]),
+    "firing on replicas only": (
+        "ALTER TABLE message ENABLE REPLICA TRIGGER message_never_rewritten;",
+        ["message_never_rewritten"]),
+    "truncate trigger disabled": (
+        "ALTER TABLE message DISABLE TRIGGER message_never_truncated;",
+        ["message_never_truncated"]),
+    "both disabled": ("ALTER TABLE message DISABLE TRIGGER USER;",
+                      ["message_never_rewritten", "message_never_truncated"]),
+}
+
+
 def scenarios(o, t) -> dict:
     audit = {f"I9 the audit trigger {how}": (sql, {claim("audit trail"): [
         "audit_event_append_only"]}) for how, sql in AUDIT_OFF.items()}
-    return {**unique_scenarios(o, t), **tenant_scenarios(o, t), **audit}
+    audit |= {f"I9 the audit TRUNCATE trigger {how}": (sql, {claim("audit trail"): [
+        "audit_event_never_truncated"]}) for how, sql in AUDIT_TRUNCATE_OFF.items()}
+    message = {f"I10 the message trigger {how}": (sql, {claim("messages refuse"): missing})
+               for how, (sql, missing) in MESSAGE_OFF.items()}
+    return {**unique_scenarios(o, t), **tenant_scenarios(o, t), **audit, **message}
 
 
 class _AnyIds:

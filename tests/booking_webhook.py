@@ -1,0 +1,32 @@
+"""Signing and posting booking-webhook requests, as a booking system does."""
+
+import hashlib
+import hmac
+import json
+import time
+
+STARTS, ENDS = "2026-12-01T09:00:00-05:00", "2026-12-01T17:00:00-05:00"
+UPDATED = "2026-11-20T10:00:00+00:00"
+
+
+def payload(tenant, **fields) -> bytes:
+    body = {"external_ref": "BK-1", "client_phone": "+14155550111",
+            "client_name": "Ada Lovelace", "sitter_id": tenant.sitter_id, "starts_at": STARTS,
+            "ends_at": ENDS, "updated_at": UPDATED, "confirm": True}
+    body.update(fields)
+    return json.dumps(body).encode()
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def post(client, tenant, body: bytes, secret: str | None = None, *, signature: str | None = None,
+         timestamp: str | None = None, sent_ago: float = 0, slug: str | None = None):
+    """POST `body` to the tenant's booking webhook, signed with `secret` (the tenant's by
+    default) at a timestamp `sent_ago` seconds back; `signature`/`timestamp` override."""
+    stamp = timestamp if timestamp is not None else str(int(time.time() - sent_ago))
+    headers = {"Content-Type": "application/json", "X-Pawline-Timestamp": stamp}
+    key = tenant.secret if secret is None else secret
+    headers["X-Signature"] = signature if signature is not None else sign(key, stamp, body)
+    return client.post(f"/webhooks/bookings/{slug or tenant.slug}", data=body, headers=headers)
