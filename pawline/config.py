@@ -87,6 +87,8 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "PERMANENT_SESSION_LIFETIME": _whole(env, "SESSION_LIFETIME_SECONDS", 12 * 3600),
         # however active: a session signed in longer ago than this must sign in again
         "SESSION_MAX_AGE_SECONDS": _whole(env, "SESSION_MAX_AGE_SECONDS", 12 * 3600),
+        # a session with no request for this long must sign in again (pawline.sessions)
+        "SESSION_IDLE_SECONDS": _whole(env, "SESSION_IDLE_SECONDS", 2 * 3600),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "SMS_PROVIDER": _sms_provider(env, production),
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),

@@ -1,0 +1,46 @@
+"""user_session: sessions the server can end (OWASP ASVS 7.4.1, 7.4.3)
+
+Sessions were signed cookies only, so sign-out could not end a copy of one. Now each signed-in
+browser has a row; sign-out revokes it.
+
+Revision ID: c4e7a1d93b52
+Revises: 9d2c4a6e8b13
+Create Date: 2026-12-01 12:00:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = 'c4e7a1d93b52'
+down_revision = '9d2c4a6e8b13'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('user_session',
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('token_hash', sa.Text(), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('org_id', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint("token_hash ~ '^[0-9a-f]{64}$'",
+                       name=op.f('ck_user_session_token_hash_is_sha256')),
+    sa.CheckConstraint('last_seen_at >= created_at',
+                       name=op.f('ck_user_session_seen_after_created')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'],
+                            name=op.f('fk_user_session_org_id_organization')),
+    sa.ForeignKeyConstraint(['user_id', 'org_id'], ['app_user.id', 'app_user.org_id'],
+                            name=op.f('fk_user_session_user_id_org_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_session')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_user_session_token_hash'))
+    )
+    op.create_index('ix_user_session_user_id', 'user_session', ['user_id'], unique=False)
+
+
+def downgrade():
+    op.drop_index('ix_user_session_user_id', table_name='user_session')
+    op.drop_table('user_session')

@@ -1,0 +1,32 @@
+"""Who may come in: signed-in sessions (pawline.sessions) and rate-limit counters
+(pawline.rate_limits). Imported at the end of pawline.models, so db.metadata holds them too."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pawline.db import db
+from pawline.models import TenantScoped, _pk, _tenant_fk
+
+
+class UserSession(TenantScoped, db.Model):
+    """One signed-in browser. Its cookie holds a random token, this row the token's SHA-256,
+    so a copy of the table opens no session. A request is signed in only while its row is
+    unrevoked, younger than the absolute limit and seen within the idle limit.
+    """
+
+    __tablename__ = "user_session"
+    __table_args__ = (
+        _tenant_fk("user_id", "app_user"),
+        sa.CheckConstraint("token_hash ~ '^[0-9a-f]{64}$'", name="token_hash_is_sha256"),
+        sa.CheckConstraint("last_seen_at >= created_at", name="seen_after_created"),
+        sa.Index("ix_user_session_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = _pk()
+    token_hash: Mapped[str] = mapped_column(sa.Text, unique=True)
+    user_id: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
