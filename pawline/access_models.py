@@ -14,6 +14,10 @@ class UserSession(TenantScoped, db.Model):
     """One signed-in browser. Its cookie holds a random token, this row the token's SHA-256,
     so a copy of the table opens no session. A request is signed in only while its row is
     unrevoked, younger than the absolute limit and seen within the idle limit.
+
+    The migration installs `app_user_ends_sessions`: a change of a user's password or role, or
+    deactivating the user, revokes every session of theirs in the same transaction, whatever
+    code or console makes the change.
     """
 
     __tablename__ = "user_session"

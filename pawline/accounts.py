@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.dialects.postgresql import insert
 
+from pawline import audit
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
@@ -171,3 +172,56 @@ def add_user(org_slug: str, email: str, password: str, role: str) -> User:
         raise
     db.session.commit()
     return user
+
+
+# Each change below ends every session of the user in its own transaction: the trigger
+# app_user_ends_sessions revokes them as the row changes (pawline.sessions).
+
+def _user_by_email(email: str) -> User:
+    user = db.session.scalar(
+        sa.select(User).where(User.email == email.strip().lower()).with_for_update())
+    if user is None:
+        raise NotFound(f"No user has the email {email.strip()!r}.")
+    return user
+
+
+def _commit_change(user: User, action: str, data: dict, actor_user_id: int | None) -> User:
+    audit.record(user.org_id, actor_user_id, action, "user", user.id, data)
+    db.session.commit()
+    return user
+
+
+def change_password(email: str, password: str, actor_user_id: int | None = None) -> User:
+    """Give a user a new password; every session of theirs ends."""
+    try:
+        user = _user_by_email(email)
+        user.password_hash = hash_password(password)
+    except Exception:
+        db.session.rollback()
+        raise
+    return _commit_change(user, "user.password_changed", {}, actor_user_id)
+
+
+def change_role(email: str, role: str, actor_user_id: int | None = None) -> User:
+    """Give a user another role; every session of theirs ends (a new role, a new sign-in)."""
+    if role not in ROLES:
+        raise DomainError(f"Role must be one of {', '.join(ROLES)}.", "role")
+    try:
+        user = _user_by_email(email)
+        old, user.role = user.role, role
+    except Exception:
+        db.session.rollback()
+        raise
+    return _commit_change(user, "user.role_changed", {"from": old, "to": role}, actor_user_id)
+
+
+def set_active(email: str, active: bool, actor_user_id: int | None = None) -> User:
+    """Let a user sign in again, or stop them: deactivating ends every session of theirs."""
+    try:
+        user = _user_by_email(email)
+        user.active = active
+    except Exception:
+        db.session.rollback()
+        raise
+    return _commit_change(user, "user.activated" if active else "user.deactivated", {},
+                          actor_user_id)

@@ -4,7 +4,9 @@ Flask's session cookie is signed but lives in the browser: a copy made before si
 open pages until it expired. So the cookie also carries a random token, and a request is signed
 in only while the token's row in `user_session` says so:
 
-- not revoked: sign-out revokes its own row, "Sign out everywhere" every row of the user;
+- not revoked: sign-out revokes its own row, "Sign out everywhere" every row of the user, and
+  the trigger `app_user_ends_sessions` every row of a user whose password or role changes or
+  who is deactivated (in that same transaction, from any code or console);
 - signed in less than SESSION_MAX_AGE_SECONDS ago, however busy (the absolute limit);
 - seen less than SESSION_IDLE_SECONDS ago (the idle limit). `last_seen_at` is written at most
   once per SEEN_EVERY, not on every request, so the idle limit is exact to within that.

@@ -1,7 +1,9 @@
 """user_session: sessions the server can end (OWASP ASVS 7.4.1, 7.4.3)
 
 Sessions were signed cookies only, so sign-out could not end a copy of one. Now each signed-in
-browser has a row; sign-out revokes it.
+browser has a row; sign-out revokes it. The trigger `app_user_ends_sessions` revokes every
+session of a user whose password or role changes or who is deactivated, in the same
+transaction, whatever code or console makes the change.
 
 Revision ID: c4e7a1d93b52
 Revises: 9d2c4a6e8b13
@@ -39,8 +41,26 @@ def upgrade():
     sa.UniqueConstraint('token_hash', name=op.f('uq_user_session_token_hash'))
     )
     op.create_index('ix_user_session_user_id', 'user_session', ['user_id'], unique=False)
+    op.execute("""
+        CREATE FUNCTION app_user_revoke_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE user_session SET revoked_at = now()
+            WHERE user_id = NEW.id AND revoked_at IS NULL;
+            RETURN NULL;
+        END $$;
+    """)
+    op.execute("""
+        CREATE TRIGGER app_user_ends_sessions AFTER UPDATE OF password_hash, role, active
+        ON app_user FOR EACH ROW
+        WHEN (OLD.password_hash IS DISTINCT FROM NEW.password_hash
+              OR OLD.role IS DISTINCT FROM NEW.role
+              OR (OLD.active AND NOT NEW.active))
+        EXECUTE FUNCTION app_user_revoke_sessions();
+    """)
 
 
 def downgrade():
+    op.execute("DROP TRIGGER IF EXISTS app_user_ends_sessions ON app_user")
+    op.execute("DROP FUNCTION IF EXISTS app_user_revoke_sessions()")
     op.drop_index('ix_user_session_user_id', table_name='user_session')
     op.drop_table('user_session')
