@@ -11,6 +11,7 @@ from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pawline.config import ConfigError, from_environment
 from pawline.db import db, ours
@@ -56,6 +57,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = embedded_database_url(instance / "pgdata")
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if hops := app.config["TRUSTED_PROXY_HOPS"]:  # else the socket's address: no header trusted
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(web / "migrations"),
