@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -66,10 +66,13 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
+            user = authenticate(form.email.data, form.password.data,
+                                address=request.remote_addr,
+                                per_address=current_app.config["SIGN_IN_FAILURES_PER_ADDRESS"])
         except TooManySignIns as refused:
             form.password.errors.append(refused.message)
-            return render("auth/sign_in.html", form=form, status=429)
+            page, status = render("auth/sign_in.html", form=form, status=429)
+            return page, status, {"Retry-After": str(refused.retry_after)}
         if user is not None:
             session.clear()  # a new session on sign-in (no fixation)
             login_user(user)

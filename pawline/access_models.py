@@ -34,3 +34,20 @@ class UserSession(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class RateLimit(db.Model):
+    """How many times a key did something in its current window (pawline.rate_limits): failed
+    sign-ins per client address, webhook requests per sender. Shared by every worker and host,
+    and counted in one upsert, so concurrent requests cannot slip past the limit."""
+
+    __tablename__ = "rate_limit"
+    __table_args__ = (
+        sa.CheckConstraint("hits >= 0", name="hits_not_negative"),
+        sa.Index("ix_rate_limit_window_ends_at", "window_ends_at"),
+    )
+
+    scope: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    hits: Mapped[int]
+    window_ends_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

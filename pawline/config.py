@@ -104,6 +104,9 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         # The client's address: 0 trusts no header (the connection's own address); N takes the
         # address the Nth proxy from the app saw (X-Forwarded-For, via werkzeug's ProxyFix).
         "TRUSTED_PROXY_HOPS": _hops(env),
+        # failed sign-ins from one client address in 15 minutes before it gets 429s (per email
+        # it is 5); an office behind one NAT address shares it
+        "SIGN_IN_FAILURES_PER_ADDRESS": _whole(env, "SIGN_IN_FAILURES_PER_ADDRESS", 20),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "SMS_PROVIDER": _sms_provider(env, production),
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),

@@ -10,7 +10,7 @@ from pawline.accounts import MAX_FAILED_SIGN_INS, SIGN_IN_WINDOW, TooManySignIns
 from pawline.db import db
 from pawline.models import SignInThrottle
 from tests import factories
-from tests.concurrency import race_ok
+from tests.concurrency import race
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -70,13 +70,17 @@ def test_stale_windows_are_removed_as_new_failures_come(ctx):
 
 
 @pytest.mark.concurrency
-def test_simultaneous_wrong_passwords_are_each_counted(app):
+def test_simultaneous_wrong_passwords_are_each_counted_and_only_the_limit_is_checked(app):
     with app.app_context():
         accounts.register_org("Race Pets", "race@example.com", factories.PASSWORD)
     guesses = 12
 
-    race_ok(app, [lambda: authenticate("race@example.com", "wrong guess", now=NOW)] * guesses)
+    outcomes = race(app, [lambda: authenticate("race@example.com", "wrong guess", now=NOW)]
+                    * guesses)
 
+    checked = [o for o in outcomes if o is None]  # a password was checked, and was wrong
+    assert len(checked) == MAX_FAILED_SIGN_INS
+    assert all(isinstance(o, TooManySignIns) for o in outcomes if o is not None), outcomes
     with app.app_context():
         assert db.session.scalar(sa.select(SignInThrottle.failures)) == guesses
 

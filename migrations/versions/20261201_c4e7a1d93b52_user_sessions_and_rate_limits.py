@@ -1,9 +1,12 @@
-"""user_session: sessions the server can end (OWASP ASVS 7.4.1, 7.4.3)
+"""user_session and rate_limit: sessions the server can end, limits every worker shares
 
 Sessions were signed cookies only, so sign-out could not end a copy of one. Now each signed-in
 browser has a row; sign-out revokes it. The trigger `app_user_ends_sessions` revokes every
 session of a user whose password or role changes or who is deactivated, in the same
-transaction, whatever code or console makes the change.
+transaction, whatever code or console makes the change (OWASP ASVS 7.4.1, 7.4.3).
+
+rate_limit counts per (scope, key) in a window, in one upsert: failed sign-ins per client
+address, webhook requests per sender. In PostgreSQL, so every gunicorn worker and host shares it.
 
 Revision ID: c4e7a1d93b52
 Revises: 9d2c4a6e8b13
@@ -41,6 +44,16 @@ def upgrade():
     sa.UniqueConstraint('token_hash', name=op.f('uq_user_session_token_hash'))
     )
     op.create_index('ix_user_session_user_id', 'user_session', ['user_id'], unique=False)
+    op.create_table('rate_limit',
+    sa.Column('scope', sa.Text(), nullable=False),
+    sa.Column('key', sa.Text(), nullable=False),
+    sa.Column('hits', sa.Integer(), nullable=False),
+    sa.Column('window_ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('hits >= 0', name=op.f('ck_rate_limit_hits_not_negative')),
+    sa.PrimaryKeyConstraint('scope', 'key', name=op.f('pk_rate_limit'))
+    )
+    op.create_index('ix_rate_limit_window_ends_at', 'rate_limit', ['window_ends_at'],
+                    unique=False)
     op.execute("""
         CREATE FUNCTION app_user_revoke_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -62,5 +75,7 @@ def upgrade():
 def downgrade():
     op.execute("DROP TRIGGER IF EXISTS app_user_ends_sessions ON app_user")
     op.execute("DROP FUNCTION IF EXISTS app_user_revoke_sessions()")
+    op.drop_index('ix_rate_limit_window_ends_at', table_name='rate_limit')
+    op.drop_table('rate_limit')
     op.drop_index('ix_user_session_user_id', table_name='user_session')
     op.drop_table('user_session')
