@@ -12,6 +12,7 @@ import json
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 
+from blueprints.webhook_limits import limit_per_sender
 from pawline import bookings
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
@@ -34,6 +35,7 @@ def _signed_by(org: Organization | None, body: bytes, signature: str) -> bool:
 
 
 @bp.route("/bookings", methods=["POST"])
+@limit_per_sender("bookings")  # per client address
 def receive_booking():
     """Create or update a booking by its external reference; confirm it when asked."""
     signature = request.headers.get("X-Signature", "")

@@ -107,6 +107,9 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         # failed sign-ins from one client address in 15 minutes before it gets 429s (per email
         # it is 5); an office behind one NAT address shares it
         "SIGN_IN_FAILURES_PER_ADDRESS": _whole(env, "SIGN_IN_FAILURES_PER_ADDRESS", 20),
+        # requests per minute from one webhook sender (an SMS's From, else the address) before
+        # 429s: generous, as Twilio does not retry an SMS webhook (blueprints/webhook_limits.py)
+        "WEBHOOK_REQUESTS_PER_MINUTE": _whole(env, "WEBHOOK_REQUESTS_PER_MINUTE", 120),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "SMS_PROVIDER": _sms_provider(env, production),
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),
