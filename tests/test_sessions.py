@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pawline import sessions
 from pawline.access_models import UserSession
 from pawline.clock import utcnow
+from pawline.config import ConfigError, from_environment
 from pawline.db import db
 from pawline.models import AuditEvent, User
 from tests import factories
@@ -188,3 +189,11 @@ def test_prune_deletes_only_sessions_that_can_never_open_a_page(app, org):
         assert sessions.prune_sessions(utcnow()) == 2
         assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 1
     assert opens_inbox(live)
+
+
+def test_the_idle_limit_defaults_to_two_hours_and_refuses_nonsense(tmp_path):
+    assert from_environment(tmp_path, env={})["SESSION_IDLE_SECONDS"] == 2 * 3600
+    assert from_environment(tmp_path, env={"SESSION_IDLE_SECONDS": "900"})[
+        "SESSION_IDLE_SECONDS"] == 900
+    with pytest.raises(ConfigError, match="SESSION_IDLE_SECONDS"):
+        from_environment(tmp_path, env={"SESSION_IDLE_SECONDS": "2h"})
