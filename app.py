@@ -6,13 +6,13 @@ import sys
 import threading
 from pathlib import Path
 
-from flask import Flask, flash, g, redirect, request, session, url_for
-from flask_login import LoginManager, current_user, logout_user
+from flask import Flask, flash, g, redirect, request, url_for
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pawline.clock import utcnow
 from pawline.config import ConfigError, from_environment
 from pawline.db import db, ours
 from pawline.embedded import embedded_database_url
@@ -63,6 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = embedded_database_url(instance / "pgdata")
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if hops := app.config["TRUSTED_PROXY_HOPS"]:  # else the socket's address: no header trusted
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(web / "migrations"),
@@ -125,8 +127,8 @@ def _show_pawline_logs() -> None:
 
 
 def _init_login(app: Flask) -> None:
-    from blueprints.auth import session_expired
-    from pawline.models import Organization, User
+    from blueprints.auth import forget_ended_session, signed_in_user
+    from pawline.models import Organization
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
@@ -134,9 +136,7 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    login_manager.user_loader(signed_in_user)  # the session's row in PostgreSQL decides
 
     @login_manager.unauthorized_handler
     def sign_in_first():
@@ -149,10 +149,7 @@ def _init_login(app: Flask) -> None:
 
     @app.before_request
     def scope_to_organization():
-        if current_user.is_authenticated and session_expired(
-                utcnow().timestamp(), app.config["SESSION_MAX_AGE_SECONDS"]):
-            logout_user()  # signed in too long ago, however busy: sign in again
-            session.clear()
+        forget_ended_session()
         if current_user.is_authenticated:
             scope_session(db.session, current_user.org_id)
             g.org = db.session.get(Organization, current_user.org_id)

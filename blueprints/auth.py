@@ -2,23 +2,33 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from blueprints.common import render
+from pawline import sessions
 from pawline.accounts import TooManySignIns, authenticate
 from pawline.clock import utcnow
 
 bp = Blueprint("auth", __name__)
-SIGNED_IN_AT = "signed_in_at"  # session key: when the password was checked (epoch seconds)
+SESSION_TOKEN = "sid"  # session key: the token of this browser's row in user_session
 
 
-def session_expired(now: float, max_age: int) -> bool:
-    """Whether this session's sign-in is older than `max_age` seconds, activity or not."""
-    return now - session.get(SIGNED_IN_AT, 0) > max_age
+def signed_in_user(user_id: str):
+    """Flask-Login's user loader, on every request with a session: the user, while the
+    session's row in PostgreSQL is live (pawline.sessions), else None (signed out)."""
+    return sessions.session_user(session.get(SESSION_TOKEN), int(user_id), utcnow())
+
+
+def forget_ended_session() -> None:
+    """A cookie whose session has ended (signed out, revoked, timed out), or one from before
+    sessions had rows: drop it whole."""
+    if ("_user_id" in session or SESSION_TOKEN in session) and not current_user.is_authenticated:
+        logout_user()
+        session.clear()
 
 
 class SignInForm(FlaskForm):
@@ -56,15 +66,18 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
+            user = authenticate(form.email.data, form.password.data,
+                                address=request.remote_addr,
+                                per_address=current_app.config["SIGN_IN_FAILURES_PER_ADDRESS"])
         except TooManySignIns as refused:
             form.password.errors.append(refused.message)
-            return render("auth/sign_in.html", form=form, status=429)
+            page, status = render("auth/sign_in.html", form=form, status=429)
+            return page, status, {"Retry-After": str(refused.retry_after)}
         if user is not None:
             session.clear()  # a new session on sign-in (no fixation)
             login_user(user)
             session.permanent = True
-            session[SIGNED_IN_AT] = utcnow().timestamp()
+            session[SESSION_TOKEN] = sessions.start_session(user, utcnow())
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
         form.password.errors.append("That email and password do not match an account.")
         return render("auth/sign_in.html", form=form, status=400)
@@ -73,8 +86,20 @@ def sign_in():
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
-    """End the session."""
+    """End the session, on the server too: a copy of its cookie opens nothing afterwards."""
+    sessions.end_session(session.get(SESSION_TOKEN), utcnow())
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    """End every session of this user: other browsers, other devices, and this one."""
+    sessions.end_every_session(current_user.org_id, current_user.id, utcnow())
+    logout_user()
+    session.clear()
+    flash("You are signed out everywhere: every browser and device must sign in again.", "info")
     return redirect(url_for("auth.sign_in"))

@@ -23,6 +23,7 @@ import time
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 
+from blueprints.webhook_limits import limit_per_sender
 from pawline import external_bookings
 from pawline.bookings import parse_instant
 from pawline.db import db
@@ -139,6 +140,7 @@ def _json_type(kind) -> str:
 
 
 @bp.route("/bookings/<slug>", methods=["POST"])
+@limit_per_sender("bookings")  # per client address
 def receive_booking(slug: str):
     """Create a booking by its external reference, or apply a newer version; confirm it when
     asked."""

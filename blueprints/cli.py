@@ -1,5 +1,5 @@
-"""Command-line administration: demo, create-org, create-user, add-number, doctor, worker,
-grant-runtime-role."""
+"""Command-line administration: demo, create-org, create-user, set-password, set-role,
+deactivate-user, add-number, doctor, worker, grant-runtime-role."""
 
 import click
 from flask import Blueprint, current_app
@@ -57,6 +57,34 @@ def create_user_command(org_slug, email, password, role):
     """Create a user of an organization."""
     user = _fail_on_domain_error(lambda: accounts.add_user(org_slug, email, password, role))
     click.echo(f"Created {user.role} {user.email}.")
+
+
+@bp.cli.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+def set_password_command(email, password):
+    """Give a user a new password; every session of theirs ends."""
+    user = _fail_on_domain_error(lambda: accounts.change_password(email, password))
+    click.echo(f"New password for {user.email}; every session of theirs has ended.")
+
+
+@bp.cli.command("set-role")
+@click.option("--email", required=True)
+@click.option("--role", required=True, help="owner, staff or sitter.")
+def set_role_command(email, role):
+    """Give a user another role; every session of theirs ends."""
+    user = _fail_on_domain_error(lambda: accounts.change_role(email, role))
+    click.echo(f"{user.email} is now {user.role}; every session of theirs has ended.")
+
+
+@bp.cli.command("deactivate-user")
+@click.option("--email", required=True)
+@click.option("--undo", is_flag=True, help="Let the user sign in again.")
+def deactivate_user_command(email, undo):
+    """Stop a user signing in and end every session of theirs (--undo lets them back)."""
+    user = _fail_on_domain_error(lambda: accounts.set_active(email, active=undo))
+    click.echo(f"{user.email} can sign in again." if undo else
+               f"{user.email} is deactivated; every session of theirs has ended.")
 
 
 @bp.cli.command("add-number")

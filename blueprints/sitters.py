@@ -100,9 +100,10 @@ def deactivate(sitter_id: int):
     """Deactivate a sitter; its number goes into quarantine."""
     sitter = get_or_404(Sitter, sitter_id)
     e164 = sitters.deactivate_sitter(current_user.org_id, sitter_id, current_user.id)
+    signed_out = " Their sign-in is signed out and turned off." if sitter.user_id else ""
     if e164:
         flash(f"{sitter.name} is inactive. {display_phone(e164)} is in quarantine for "
-              "90 days: clients who text it are still heard.", "success")
+              f"90 days: clients who text it are still heard.{signed_out}", "success")
     else:
-        flash(f"{sitter.name} is inactive.", "success")
+        flash(f"{sitter.name} is inactive.{signed_out}", "success")
     return redirect(url_for("sitters.index"))

@@ -5,6 +5,7 @@ import re
 from flask import Blueprint, current_app, request
 from twilio.request_validator import RequestValidator
 
+from blueprints.webhook_limits import limit_per_sender
 from pawline.errors import InvalidPhone
 from pawline.inbound import UnknownNumber, apply_status_callback, receive_sms
 
@@ -28,6 +29,7 @@ def _require_signature():
 
 
 @bp.post("/twilio/sms")
+@limit_per_sender("twilio sms", lambda: request.form.get("From"))  # after the signature check
 def twilio_sms():
     """Store an inbound SMS (a retried MessageSid is answered 200 and changes nothing)."""
     try:
@@ -44,6 +46,7 @@ def twilio_sms():
 
 
 @bp.post("/twilio/status")
+@limit_per_sender("twilio status", lambda: request.form.get("To"))
 def twilio_status():
     """Apply a delivery status to an outbound message; unknown SIDs are ignored."""
     form = request.form

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.dialects.postgresql import insert
 
+from pawline import audit, rate_limits
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
@@ -32,60 +33,89 @@ def hash_password(password: str) -> str:
 class TooManySignIns(DomainError):
     field = "password"
 
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after  # whole seconds, for a Retry-After header
 
-def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
+
+MAX_FAILED_SIGN_INS = 5  # per email
+MAX_FAILED_SIGN_INS_PER_ADDRESS = 20  # per client address (the setting's default)
+SIGN_IN_WINDOW = timedelta(minutes=15)
+ADDRESS_SCOPE = "sign-in address"  # pawline.rate_limits scope: failed sign-ins per address
+
+
+def authenticate(email: str, password: str, now: datetime | None = None,
+                 address: str | None = None,
+                 per_address: int = MAX_FAILED_SIGN_INS_PER_ADDRESS) -> User | None:
     """The active user with this email and password, or None (timing does not reveal which).
 
-    After MAX_FAILED_SIGN_INS wrong passwords for an email within SIGN_IN_WINDOW, that email is
-    refused (TooManySignIns) until the window ends, before any password is checked. Unknown
-    emails count the same, so the throttle reveals no accounts.
+    Every attempt is counted before any password is checked: per email (MAX_FAILED_SIGN_INS in
+    SIGN_IN_WINDOW, OWASP ASVS 2.2.1) and, given the client's `address`, per address
+    (`per_address`, so spraying many emails from one address stops too). Each count is one
+    upsert, committed at once, so of N concurrent guesses only those within the limit reach
+    Argon2; the rest are refused (TooManySignIns) for one cheap statement, not Argon2's CPU and
+    memory. A right password takes its attempt back: the email starts over, the address counts
+    one fewer. Unknown emails count the same, so the throttle reveals no accounts.
     """
     now = now or utcnow()
     key = email.strip().lower()
-    _refuse_while_throttled(key, now)
+    by_address = _count_attempt(key, address, per_address, now)
     user = db.session.scalar(sa.select(User).where(User.email == key))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         user = None
     if user is None or not user.active:
-        _count_failure(key, now)
+        db.session.execute(sa.delete(SignInThrottle).where(
+            SignInThrottle.window_started_at <= now - SIGN_IN_WINDOW))  # stale ones
+        rate_limits.forget_expired(now)
+        db.session.commit()
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     db.session.execute(sa.delete(SignInThrottle).where(SignInThrottle.email == key))
+    if by_address is not None:
+        rate_limits.give_back(ADDRESS_SCOPE, rate_limits.address_key(address), by_address)
     db.session.commit()
     return user
 
 
-MAX_FAILED_SIGN_INS = 5
-SIGN_IN_WINDOW = timedelta(minutes=15)
+def _count_attempt(key: str, address: str | None, per_address: int,
+                   now: datetime) -> rate_limits.Count | None:
+    """Count this attempt for the address, then the email; refuse it past either limit."""
+    by_address = None
+    if address is not None:
+        by_address = rate_limits.count(ADDRESS_SCOPE, rate_limits.address_key(address),
+                                       per_address, SIGN_IN_WINDOW, now)
+        if by_address.over:
+            db.session.commit()
+            raise _refusal("from your network", by_address.retry_after(now))
+    failures, started = _count_for_email(key, now)
+    db.session.commit()
+    if failures > MAX_FAILED_SIGN_INS:
+        seconds = math.ceil((started + SIGN_IN_WINDOW - now).total_seconds())
+        raise _refusal("for this email", max(1, seconds))
+    return by_address
 
 
-def _refuse_while_throttled(key: str, now: datetime) -> None:
-    row = db.session.execute(
-        sa.select(SignInThrottle.failures, SignInThrottle.window_started_at)
-        .where(SignInThrottle.email == key)).first()
-    if row is None or row.failures < MAX_FAILED_SIGN_INS:
-        return
-    remaining = row.window_started_at + SIGN_IN_WINDOW - now
-    if remaining > timedelta(0):
-        minutes = math.ceil(remaining.total_seconds() / 60)
-        raise TooManySignIns(f"Too many failed sign-ins for this email. Try again in {minutes} "
-                             f"minute{'s' if minutes != 1 else ''}.")
+def _refusal(whose: str, seconds: int) -> TooManySignIns:
+    minutes = math.ceil(seconds / 60)
+    return TooManySignIns(f"Too many failed sign-ins {whose}. Try again in {minutes} "
+                          f"minute{'s' if minutes != 1 else ''}.", retry_after=seconds)
 
 
-def _count_failure(key: str, now: datetime) -> None:
-    """One more failure in the email's window, or the first of a new one: one upsert."""
-    table, since = SignInThrottle.__table__, now - SIGN_IN_WINDOW
-    current = table.c.window_started_at > since
+def _count_for_email(key: str, now: datetime) -> tuple[int, datetime]:
+    """One more attempt in the email's window, or the first of a new one: one upsert that
+    answers the attempts so far and when the window started."""
+    table = SignInThrottle.__table__
+    current = table.c.window_started_at > now - SIGN_IN_WINDOW
     upsert = insert(table).values(email=key, failures=1, window_started_at=now)
-    db.session.execute(upsert.on_conflict_do_update(
+    row = db.session.execute(upsert.on_conflict_do_update(
         index_elements=[table.c.email],
         set_={"failures": sa.case((current, table.c.failures + 1), else_=1),
-              "window_started_at": sa.case((current, table.c.window_started_at), else_=now)}))
-    db.session.execute(sa.delete(table).where(table.c.window_started_at <= since))  # stale ones
-    db.session.commit()
+              "window_started_at": sa.case((current, table.c.window_started_at), else_=now)},
+    ).returning(table.c.failures, table.c.window_started_at)).one()
+    return row.failures, row.window_started_at
 
 
 def slugify(name: str) -> str:
@@ -177,3 +207,56 @@ def add_user(org_slug: str, email: str, password: str, role: str) -> User:
         raise
     db.session.commit()
     return user
+
+
+# Each change below ends every session of the user in its own transaction: the trigger
+# app_user_ends_sessions revokes them as the row changes (pawline.sessions).
+
+def _user_by_email(email: str) -> User:
+    user = db.session.scalar(
+        sa.select(User).where(User.email == email.strip().lower()).with_for_update())
+    if user is None:
+        raise NotFound(f"No user has the email {email.strip()!r}.")
+    return user
+
+
+def _commit_change(user: User, action: str, data: dict, actor_user_id: int | None) -> User:
+    audit.record(user.org_id, actor_user_id, action, "user", user.id, data)
+    db.session.commit()
+    return user
+
+
+def change_password(email: str, password: str, actor_user_id: int | None = None) -> User:
+    """Give a user a new password; every session of theirs ends."""
+    try:
+        user = _user_by_email(email)
+        user.password_hash = hash_password(password)
+    except Exception:
+        db.session.rollback()
+        raise
+    return _commit_change(user, "user.password_changed", {}, actor_user_id)
+
+
+def change_role(email: str, role: str, actor_user_id: int | None = None) -> User:
+    """Give a user another role; every session of theirs ends (a new role, a new sign-in)."""
+    if role not in ROLES:
+        raise DomainError(f"Role must be one of {', '.join(ROLES)}.", "role")
+    try:
+        user = _user_by_email(email)
+        old, user.role = user.role, role
+    except Exception:
+        db.session.rollback()
+        raise
+    return _commit_change(user, "user.role_changed", {"from": old, "to": role}, actor_user_id)
+
+
+def set_active(email: str, active: bool, actor_user_id: int | None = None) -> User:
+    """Let a user sign in again, or stop them: deactivating ends every session of theirs."""
+    try:
+        user = _user_by_email(email)
+        user.active = active
+    except Exception:
+        db.session.rollback()
+        raise
+    return _commit_change(user, "user.activated" if active else "user.deactivated", {},
+                          actor_user_id)

@@ -48,6 +48,18 @@ def _whole(env, name: str, default: int) -> int:
     return value
 
 
+def _hops(env) -> int:
+    """TRUSTED_PROXY_HOPS: how many proxies in front of the app add to X-Forwarded-For."""
+    raw = (env.get("TRUSTED_PROXY_HOPS") or "").strip()
+    try:
+        value = int(raw) if raw else 0
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"TRUSTED_PROXY_HOPS must be a whole number (0 or more), not {raw!r}.")
+    return value
+
+
 def _sms_provider(env, production: bool) -> str:
     """The SMS provider by name, refused at start rather than at the first send."""
     name = env.get("SMS_PROVIDER", "twilio" if production else "console")
@@ -87,6 +99,17 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "PERMANENT_SESSION_LIFETIME": _whole(env, "SESSION_LIFETIME_SECONDS", 12 * 3600),
         # however active: a session signed in longer ago than this must sign in again
         "SESSION_MAX_AGE_SECONDS": _whole(env, "SESSION_MAX_AGE_SECONDS", 12 * 3600),
+        # a session with no request for this long must sign in again (pawline.sessions)
+        "SESSION_IDLE_SECONDS": _whole(env, "SESSION_IDLE_SECONDS", 2 * 3600),
+        # The client's address: 0 trusts no header (the connection's own address); N takes the
+        # address the Nth proxy from the app saw (X-Forwarded-For, via werkzeug's ProxyFix).
+        "TRUSTED_PROXY_HOPS": _hops(env),
+        # failed sign-ins from one client address in 15 minutes before it gets 429s (per email
+        # it is 5); an office behind one NAT address shares it
+        "SIGN_IN_FAILURES_PER_ADDRESS": _whole(env, "SIGN_IN_FAILURES_PER_ADDRESS", 20),
+        # requests per minute from one webhook sender (an SMS's From, else the address) before
+        # 429s: generous, as Twilio does not retry an SMS webhook (blueprints/webhook_limits.py)
+        "WEBHOOK_REQUESTS_PER_MINUTE": _whole(env, "WEBHOOK_REQUESTS_PER_MINUTE", 120),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "SMS_PROVIDER": _sms_provider(env, production),
         "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID", ""),

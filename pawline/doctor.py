@@ -75,6 +75,7 @@ TENANT_LINKS = [
     ("message_number", "assigned_sitter_id", "sitter"),
     ("sitter", "user_id", "app_user"),
     ("audit_event", "actor_user_id", "app_user"),
+    ("user_session", "user_id", "app_user"),
 ]
 
 # A trigger fires in ordinary sessions when enabled 'O' (origin) or 'A' (always); 'D' is

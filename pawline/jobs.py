@@ -22,7 +22,8 @@ from procrastinate.manager import JobManager
 from procrastinate.tasks import configure_task
 from procrastinate.worker import Worker
 
-from pawline import delivery, numbers, threads
+from pawline import delivery, numbers, rate_limits, sessions, threads
+from pawline.clock import utcnow
 from pawline.db import db
 from pawline.providers import provider_from_config
 
@@ -91,6 +92,17 @@ def wake_snoozed(timestamp: int) -> None:
     """Every minute: threads whose snooze has ended reopen, in every organization."""
     with _app().app_context():
         threads.wake_snoozed(None)
+
+
+@queue.periodic(cron="41 * * * *")
+@queue.task(name="forget_ended_sessions", queue="periodic",
+            queueing_lock="forget_ended_sessions")
+def forget_ended_sessions(timestamp: int) -> None:
+    """Every hour: sessions that can never open a page again, and expired rate-limit counters."""
+    with _app().app_context():
+        now = utcnow()
+        sessions.prune_sessions(now)
+        rate_limits.prune_rate_limits(now)
 
 
 @queue.periodic(cron="* * * * *")

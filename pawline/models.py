@@ -362,3 +362,8 @@ class AuditEvent(TenantScoped, db.Model):
     entity_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sa.text("'{}'::jsonb"))
     created_at: Mapped[datetime] = _created()
+
+
+# Sessions and rate-limit counters live in their own module; importing it here puts their tables
+# in db.metadata wherever the models are loaded (migrations, tests, the app).
+from pawline import access_models  # noqa: E402,F401

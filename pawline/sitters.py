@@ -191,12 +191,21 @@ def _assign_free_number(org_id: int, sitter_id: int) -> str | None:
     return None  # it got one concurrently: the caller reads it back
 
 
+def _let_sign_in(org_id: int, user_id: int | None, active: bool) -> None:
+    """A sitter's own sign-in is active exactly while the sitter is: deactivating one ends
+    its sessions (the trigger app_user_ends_sessions) and stops it signing in again."""
+    if user_id is not None:
+        db.session.execute(sa.update(User).where(
+            User.id == user_id, User.org_id == org_id, User.role == "sitter").values(active=active))
+
+
 def activate_sitter(org_id: int, sitter_id: int, actor_user_id: int | None,
                     now: datetime | None = None) -> ActivationResult:
     """Activate a sitter and, if it holds none, assign it one free masked number for good."""
     now = now or utcnow()
     sitter = get_sitter(org_id, sitter_id, lock=True)  # one activation of a sitter at a time
     sitter.active = True
+    _let_sign_in(org_id, sitter.user_id, True)
     held = sitter_number(org_id, sitter_id)
     e164 = held.e164 if held else _assign_free_number(org_id, sitter_id)
     newly = held is None and e164 is not None
@@ -215,6 +224,7 @@ def deactivate_sitter(org_id: int, sitter_id: int, actor_user_id: int | None,
     now = now or utcnow()
     sitter = get_sitter(org_id, sitter_id, lock=True)
     sitter.active = False
+    _let_sign_in(org_id, sitter.user_id, False)
     held = sitter_number(org_id, sitter_id)
     if held is not None:
         numbers.quarantine(

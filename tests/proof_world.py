@@ -73,6 +73,8 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
         w.org, w.thread, w.pool_e164, w.phone, w.pool, w.sid, w.staff)
     one("INSERT INTO thread_event (org_id, thread_id, kind, actor_user_id) "
         "VALUES (%s, %s, 'closed', %s)", w.org, w.thread, w.staff)
+    one("INSERT INTO user_session (org_id, user_id, token_hash, created_at, last_seen_at) "
+        "VALUES (%s, %s, %s, now(), now())", w.org, w.staff, f"{n:064x}")
     w.audit = one("INSERT INTO audit_event (org_id, actor_user_id, action, entity_type) "
                   "VALUES (%s, %s, 'sitter.activated', 'sitter')", w.org, w.staff)
     return w
@@ -115,6 +117,11 @@ def window(org, thread_id, booking_id, sitter) -> str:
     return (f"INSERT INTO assignment_window (id, org_id, thread_id, booking_id, sitter_id, "
             f"starts_at, ends_at) VALUES ({ROW}, {org}, {thread_id}, {booking_id}, {sitter}, "
             f"{WHEN});")
+
+
+def user_session(org, user) -> str:
+    return (f"INSERT INTO user_session (id, org_id, user_id, token_hash, created_at, "
+            f"last_seen_at) VALUES ({ROW}, {org}, {user}, '{'f' * 64}', now(), now());")
 
 
 def drop_constraint(name: str) -> str:

@@ -5,6 +5,7 @@ test's transaction stays usable) and must be refused by the named constraint; it
 neighbours must pass. The doctor's proof queries hold on clean data and catch bad data.
 """
 
+import secrets
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from pawline.access_models import UserSession
 from pawline.db import constraint_name, db
 from pawline.doctor import TENANT_LINKS, UNIQUE_INDEXES, foreign_key_name, run_checks
 from pawline.models import (
@@ -35,6 +37,7 @@ TABLES = {
     "client_contact": ClientContact, "thread": Thread, "message": Message,
     "thread_event": ThreadEvent, "booking": Booking, "assignment_window": AssignmentWindow,
     "message_number": MessageNumber, "sitter": Sitter, "audit_event": AuditEvent,
+    "user_session": UserSession,
 }
 
 
@@ -171,6 +174,9 @@ def child_values(table: str, world, fresh) -> dict:
         "sitter": {"org_id": org_id, "name": "Sky", "user_id": world.user_id},
         "audit_event": {"org_id": org_id, "actor_user_id": world.user_id,
                         "action": "test", "entity_type": "test"},
+        "user_session": {"org_id": org_id, "user_id": world.user_id,
+                         "token_hash": secrets.token_hex(32), "created_at": NOW,
+                         "last_seen_at": NOW},
     }[table]
 
 

@@ -26,10 +26,15 @@ def tables() -> set[str]:
     return {name for name in names if not name.startswith("procrastinate_")}
 
 
+TRIGGERS = ("audit_event_append_only", "app_user_ends_sessions")
+
+
 def trigger_installed() -> bool:
+    """Our triggers, all of them (or, when False, at least one is missing)."""
     with db.engine.connect() as conn:
-        return bool(conn.scalar(sa.text(
-            "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_event_append_only'")))
+        return conn.scalar(sa.text("SELECT count(*) FROM pg_trigger WHERE tgname IN :names")
+                           .bindparams(sa.bindparam("names", expanding=True)),
+                           {"names": list(TRIGGERS)}) == len(TRIGGERS)
 
 
 def differences() -> list:
@@ -74,10 +79,13 @@ def test_downgrade_to_base_leaves_nothing_and_upgrade_works_again(fresh_app):
 
         downgrade(revision="base")
         assert tables() == set()
-        assert not trigger_installed()
         with db.engine.connect() as conn:
             assert conn.scalar(sa.text(
-                "SELECT count(*) FROM pg_proc WHERE proname = 'audit_event_refuse_change'")) == 0
+                "SELECT count(*) FROM pg_trigger WHERE tgname IN :names").bindparams(
+                sa.bindparam("names", expanding=True)), {"names": list(TRIGGERS)}) == 0
+            assert conn.scalar(sa.text(
+                "SELECT count(*) FROM pg_proc WHERE proname IN "
+                "('audit_event_refuse_change', 'app_user_revoke_sessions')")) == 0
 
         upgrade()
         assert tables() == set(db.metadata.tables)

@@ -120,3 +120,24 @@ def test_pruning_forgets_finished_jobs_past_retention_and_keeps_the_rest(app):
     with app.app_context():
         left = set(db.session.scalars(sa.text("SELECT task_name FROM procrastinate_jobs")))
     assert left == {"new_done", "old_failed", "waiting"}
+
+
+def test_the_hourly_job_forgets_dead_sessions_and_expired_counters(app, ctx):
+    from pawline.access_models import RateLimit, UserSession
+    from pawline.models import User
+
+    org = factories.org()
+    user_id = db.session.scalar(sa.select(User.id).where(User.email == org.staff_email))
+    now = utcnow()
+    for n, seen in enumerate((now, now - timedelta(days=2))):
+        db.session.add(UserSession(org_id=org.id, user_id=user_id, token_hash=f"{n}" * 64,
+                                   created_at=seen, last_seen_at=seen))
+    for key, ends in (("live", now + timedelta(minutes=5)), ("gone", now - timedelta(hours=1))):
+        db.session.add(RateLimit(scope="sign-in", key=key, hits=1, window_ends_at=ends))
+    db.session.commit()
+    jobs.bind(app)
+
+    jobs.forget_ended_sessions(timestamp=0)
+
+    assert db.session.scalars(sa.select(UserSession.token_hash)).all() == ["0" * 64]
+    assert db.session.scalars(sa.select(RateLimit.key)).all() == ["live"]

@@ -83,6 +83,7 @@ def cross_tenant_row(child: str, column: str, o, t) -> str:
         ("audit_event", "actor_user_id"): f"INSERT INTO audit_event (id, org_id, actor_user_id, "
                                           f"action, entity_type) VALUES ({ROW}, {o.org}, "
                                           f"{t.staff}, 'test', 'test');",
+        ("user_session", "user_id"): pw.user_session(o.org, t.staff),
     }[(child, column)]
 
 
