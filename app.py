@@ -57,6 +57,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = embedded_database_url(instance / "pgdata")
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if app.config.get("DATABASE_BEHIND_PGBOUNCER"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = behind_pgbouncer(
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(web / "migrations"),
@@ -83,6 +86,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def behind_pgbouncer(engine_options: dict) -> dict:
+    """The engine's options for a PgBouncer in transaction pooling mode: psycopg prepares none
+    of its statements (by default it prepares one run five times on a connection, and the next
+    transaction may run on another server connection, where that statement does not exist)."""
+    connect_args = {**engine_options.get("connect_args", {}), "prepare_threshold": None}
+    return {**engine_options, "connect_args": connect_args}
 
 
 def check_settings() -> None:
