@@ -65,6 +65,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     if hops := app.config["TRUSTED_PROXY_HOPS"]:  # else the socket's address: no header trusted
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    if app.config.get("DATABASE_BEHIND_PGBOUNCER"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = behind_pgbouncer(
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(web / "migrations"),
@@ -96,6 +99,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def behind_pgbouncer(engine_options: dict) -> dict:
+    """The engine's options for a PgBouncer in transaction pooling mode: psycopg prepares none
+    of its statements (by default it prepares one run five times on a connection, and the next
+    transaction may run on another server connection, where that statement does not exist)."""
+    connect_args = {**engine_options.get("connect_args", {}), "prepare_threshold": None}
+    return {**engine_options, "connect_args": connect_args}
 
 
 def check_settings() -> None:

@@ -2,6 +2,8 @@
 
 PostgreSQL comes from TEST_DATABASE_URL (a fresh database is created in that server and dropped
 after the run) or, when unset, from the embedded server started once in a temporary folder.
+Through a PgBouncer in transaction pooling mode (.ci/run's last stage), TEST_DATABASE_URL names
+the PgBouncer and TEST_BEHIND_PGBOUNCER=1 sets DATABASE_BEHIND_PGBOUNCER for every app and worker.
 Tests marked `concurrency` or `browser` need data other connections can see: they commit for
 real, and every table is truncated after them.
 """
@@ -20,6 +22,10 @@ from pawline.db import db
 from pawline.embedded import embedded_database_url
 
 PASSWORD = "correct horse battery"
+BEHIND_PGBOUNCER = os.environ.get("TEST_BEHIND_PGBOUNCER") == "1"
+# The benchmarks measure PostgreSQL itself: their ceiling prepares statements and sets
+# search_path at connect (a startup parameter PgBouncer refuses).
+direct_only = pytest.mark.skipif(BEHIND_PGBOUNCER, reason="measures PostgreSQL, not a PgBouncer")
 JOB_TABLES = ("procrastinate_jobs", "procrastinate_events", "procrastinate_periodic_defers",
               "procrastinate_workers")
 
@@ -39,7 +45,10 @@ def server_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def make_database(server_url):
-    """Create empty databases on the test server; drop them all after the run."""
+    """Create empty databases on the test server; drop them all after the run.
+
+    Through a PgBouncer too: it forwards CREATE and DROP DATABASE (autocommit, one statement a
+    transaction), and its `*` entry pools the new databases as they are named."""
     created = []
     admin = _psycopg_url(server_url)
 
@@ -71,6 +80,7 @@ def make_app(database_url: str, **overrides):
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "PUBLIC_BASE_URL": "",
         "WORKER_IN_PROCESS": False,
+        "DATABASE_BEHIND_PGBOUNCER": BEHIND_PGBOUNCER,
     }
     config.update(overrides)
     return create_app(config)

@@ -3,8 +3,9 @@
 import pytest
 
 from bench import inbox_scale
+from tests.conftest import direct_only
 
-pytestmark = pytest.mark.concurrency
+pytestmark = [pytest.mark.concurrency, direct_only]
 
 
 def test_a_tiny_inbox_run_builds_both_organizations_and_times_every_path(server_url):

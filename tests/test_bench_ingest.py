@@ -3,8 +3,9 @@
 import pytest
 
 from bench import ingest
+from tests.conftest import direct_only
 
-pytestmark = pytest.mark.concurrency
+pytestmark = [pytest.mark.concurrency, direct_only]
 
 
 def test_a_tiny_ingestion_run_stores_every_message_exactly_once(server_url):

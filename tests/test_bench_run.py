@@ -3,8 +3,9 @@
 import pytest
 
 from bench import run
+from tests.conftest import direct_only
 
-pytestmark = pytest.mark.concurrency
+pytestmark = [pytest.mark.concurrency, direct_only]
 
 
 def test_the_bench_command_prints_a_row_for_every_benchmark(server_url, capsys):

@@ -9,16 +9,20 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.conftest import BEHIND_PGBOUNCER
+
 ROOT = Path(__file__).resolve().parent.parent
 SID, TOKEN = "AC" + "0" * 32, "test-auth-token"
 
 
 def worker_env(database_url: str, fake_base_url: str, **settings) -> dict:
-    """The environment of a production worker talking to a fake Twilio."""
+    """The environment of a production worker talking to a fake Twilio (through a PgBouncer
+    when the tests' apps are: see tests/conftest.py)."""
     return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "worker-test",
             "SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN,
             "TWILIO_API_BASE_URL": fake_base_url, "SMS_READ_TIMEOUT": "5",
             "JOB_POLL_SECONDS": "0.2", "JOB_HEARTBEAT_SECONDS": "0.5",
+            "DATABASE_BEHIND_PGBOUNCER": "1" if BEHIND_PGBOUNCER else "0",
             **{key: str(value) for key, value in settings.items()}}
 
 
