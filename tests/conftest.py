@@ -9,6 +9,7 @@ real, and every table is truncated after them.
 """
 
 import os
+import time
 import uuid
 
 import psycopg
@@ -136,12 +137,19 @@ def _truncate_all(app) -> None:
     with app.app_context():
         db.session.remove()
         tables = ", ".join([t.name for t in db.metadata.sorted_tables] + list(JOB_TABLES))
-        with db.engine.begin() as conn:
-            for table, trigger in NO_TRUNCATE:
-                conn.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
-            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            for table, trigger in NO_TRUNCATE:
-                conn.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
+        for attempt in range(5):
+            try:
+                with db.engine.begin() as conn:
+                    for table, trigger in NO_TRUNCATE:
+                        conn.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+                    conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                    for table, trigger in NO_TRUNCATE:
+                        conn.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
+                return
+            except sa.exc.OperationalError:  # a browser's last poll still in flight: deadlock
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
 
 
 @pytest.fixture
