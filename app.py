@@ -12,6 +12,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
+from blueprints import hygiene
 from pawline.clock import utcnow
 from pawline.config import ConfigError, from_environment
 from pawline.db import db, ours
@@ -61,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(web / "migrations"),
                      compare_server_default=True, include_name=ours)
+    hygiene.init_app(app)
     csrf.init_app(app)
     _init_login(app)
     _register_blueprints(app)

@@ -1,0 +1,30 @@
+"""Input hygiene, one set of rules for every form, query string and webhook.
+
+PostgreSQL refuses NUL in text and overflows past a bigint or year 9999; a btree index refuses a
+key over ~2.7 kB. These helpers keep such input from reaching it: forms are refused with the
+field named (a person can fix it), webhooks are cleaned and kept (a provider does not resend).
+"""
+
+import re
+
+# C0 control characters except tab, LF and CR: what no form or message needs, NUL among them.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPLACEMENT = "\ufffd"
+# Any one form field or query parameter; the longest real one is a message (1,600 characters).
+FIELD_MAX = 10_000
+
+
+def control_character(text: str) -> str | None:
+    """The first control character `text` holds, named as U+XXXX, or None."""
+    found = CONTROL.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def scrub(text: str) -> str:
+    """`text` with each control character replaced by U+FFFD (what a webhook stores)."""
+    return CONTROL.sub(REPLACEMENT, text) if CONTROL.search(text) else text
+
+
+def escaped(text: str) -> str:
+    """`text` with each control character written out as \\xNN (what a raw payload keeps)."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

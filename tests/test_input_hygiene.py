@@ -1,0 +1,112 @@
+"""Forms refuse control characters with the field named; every request body is bounded."""
+
+import pytest
+import sqlalchemy as sa
+
+from blueprints.hygiene import REQUEST_MAX
+from pawline.db import db
+from pawline.inbound import receive_sms
+from pawline.inputs import FIELD_MAX
+from pawline.models import Client, Message, Sitter, Thread
+from tests import factories
+from tests.twilio_signing import post_signed, sms_params
+
+POOL = "+14155550101"
+SMS = "/webhooks/twilio/sms"
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        org = factories.org()
+        factories.number(org.id, POOL, "pool")
+        org.thread_id = receive_sms(POOL, "+14155552671", "Is Rex okay?", "SMhygiene1").thread_id
+        return org
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\x08", "\x0c", "\x1f"])
+def test_message_anyone_refuses_a_control_character_naming_the_field(app, client, auth, world,
+                                                                     character):
+    auth.sign_in(world.owner_email)
+    before = (count(app, Message), count(app, Client))
+
+    response = client.post("/threads", data={"phone": "+14155550199",
+                                             "body": f"Rex{character}is fine"})
+
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "'body'" in text and f"U+{ord(character):04X}" in text
+    assert (count(app, Message), count(app, Client)) == before
+
+
+def test_the_new_sitter_form_refuses_a_nul_naming_the_field(app, client, auth, world):
+    auth.sign_in(world.owner_email)
+
+    response = client.post("/sitters", data={"name": "Sam\x00", "phone": "+14155553001"})
+
+    assert response.status_code == 400
+    assert "'name'" in response.get_data(as_text=True)
+    assert count(app, Sitter) == 0
+
+
+def test_tabs_and_line_breaks_are_text_not_control_characters(app, client, auth, world):
+    auth.sign_in(world.owner_email)
+
+    response = client.post(f"/threads/{world.thread_id}/messages",
+                           data={"body": "Walk:\t9 AM\r\nFeed:\t5 PM"})
+
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(Message.body).where(
+            Message.direction == "outbound")) == "Walk:\t9 AM\r\nFeed:\t5 PM"
+
+
+def test_a_query_parameter_with_a_nul_is_refused_naming_it(client, auth, world):
+    auth.sign_in(world.owner_email)
+    response = client.get("/clients", query_string={"q": "Ada\x00"})
+    assert response.status_code == 400
+    assert "'q'" in response.get_data(as_text=True)
+
+
+def test_a_field_longer_than_any_form_needs_is_refused(app, client, auth, world):
+    auth.sign_in(world.owner_email)
+
+    response = client.post(f"/threads/{world.thread_id}/snooze",
+                           data={"until": "custom", "custom_until": "9" * (FIELD_MAX + 1)})
+
+    assert response.status_code == 400
+    assert "'custom_until' is longer than" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Thread.status)) == "open"
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Twilio-Signature": "forged"}])
+def test_an_unsigned_oversized_form_is_refused_413_unread(app, client, world, headers):
+    response = client.post(SMS, data={"Body": "x" * (10 * 1024 * 1024)}, headers=headers)
+    assert response.status_code == 413
+    assert count(app, Message) == 1
+
+
+def test_a_signed_body_past_the_request_limit_is_refused_413(app, client, world):
+    params = sms_params(POOL, "+14155552671", "x" * (1024 * 1024))
+    assert post_signed(client, SMS, params).status_code == 413
+    assert count(app, Message) == 1
+
+
+def test_a_signed_sms_just_under_the_limit_is_read(app, client, world):
+    params = sms_params(POOL, "+14155552671", "x" * (REQUEST_MAX // 2))
+    assert post_signed(client, SMS, params).status_code == 200
+    assert count(app, Message) == 2
+
+
+def test_a_form_past_the_request_limit_is_refused_413(app, client, auth, world):
+    auth.sign_in(world.owner_email)
+    response = client.post("/threads", data={"phone": "+14155550199",
+                                             "body": "x" * (REQUEST_MAX + 1)})
+    assert response.status_code == 413
+    assert count(app, Message) == 1
