@@ -28,3 +28,8 @@ def scrub(text: str) -> str:
 def escaped(text: str) -> str:
     """`text` with each control character written out as \\xNN (what a raw payload keeps)."""
     return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def clip(text: str, limit: int) -> tuple[str, int]:
+    """`text` cut to `limit` characters, and how many it had (equal when nothing was cut)."""
+    return (text if len(text) <= limit else text[:limit]), len(text)
