@@ -62,7 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(web / "migrations"),
                      compare_server_default=True, include_name=ours)
-    hygiene.init_app(app)
+    hygiene.init_app(app)  # before the blueprints: their <int:id> routes use its converter
     csrf.init_app(app)
     _init_login(app)
     _register_blueprints(app)

@@ -6,12 +6,15 @@
 - A form field or query parameter with a control character, or longer than any field here
   needs, is a 400 that names it, before any view runs. The provider webhooks are left out: a
   message they refuse is lost, so they clean what they receive instead (blueprints.webhooks).
+- `<int:...>` in a URL matches only ids PostgreSQL can compare: a larger one is a 404 like any
+  other unknown id. Id query parameters go through blueprints.common.id_arg.
 """
 
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
 
-from pawline.inputs import FIELD_MAX, control_character, escaped
+from pawline.inputs import BIGINT_MAX, FIELD_MAX, control_character, escaped
 
 # Enough for the largest real request, a signed inbound SMS kept whole up to 10,000 characters
 # of emoji (12 bytes each, URL-encoded), with room to spare.
@@ -19,10 +22,19 @@ REQUEST_MAX = 256 * 1024
 WEBHOOK_BLUEPRINTS = {"webhooks", "booking_webhook"}
 
 
+class IdConverter(IntegerConverter):
+    """`<int:x>` for ids: an integer PostgreSQL's bigint can hold, or no match (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", BIGINT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
-    """Install the limits."""
+    """Install the limits; before the blueprints register, whose routes use the converter."""
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = REQUEST_MAX
+    app.url_map.converters["int"] = IdConverter
     app.before_request(check_request)
 
 

@@ -19,6 +19,7 @@ from pawline.clients import search_clients
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
+from pawline.inputs import db_id
 from pawline.models import AssignmentWindow, Booking, Client, Sitter
 from pawline.phones import display_phone, normalize_phone
 from pawline.threads import find_or_create_client_by_phone, find_or_create_thread, guest_name
@@ -85,8 +86,8 @@ def _check_times(starts_at: datetime, ends_at: datetime) -> None:
 
 def _require(model, org_id: int, record_id, field: str, what: str):
     try:
-        record_id = int(record_id)
-    except (TypeError, ValueError):
+        record_id = db_id(record_id)
+    except ValueError:
         raise NotFound(f"Choose a {what}.", field) from None
     row = db.session.scalar(sa.select(model).where(model.id == record_id, model.org_id == org_id))
     if row is None:
@@ -128,7 +129,10 @@ def client_choices(org_id: int, query: str = "", chosen_id=None) -> list[tuple[i
     (the first by name when empty), and the chosen one wherever it sorts."""
     rows = search_clients(org_id, query, limit=CLIENT_CHOICES).rows
     found = [(r.id, _client_label(r.name, r.phones)) for r in rows]
-    chosen = int(chosen_id) if str(chosen_id or "").isdigit() else None
+    try:
+        chosen = db_id(chosen_id) if chosen_id else None
+    except ValueError:
+        chosen = None
     if chosen is not None and chosen not in {i for i, _ in found}:
         kept = search_clients(org_id, only_id=chosen).rows  # of this organization, or nothing
         found = [(r.id, _client_label(r.name, r.phones)) for r in kept] + found

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pawline.db import db
+from pawline.inputs import db_id
 from pawline.models import Client, Message, Thread, ThreadEvent
 from pawline.search import client_filter
 
@@ -31,7 +32,7 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         at, thread_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(at), int(thread_id)
+        return datetime.fromisoformat(at), db_id(thread_id)
     except (ValueError, UnicodeDecodeError):
         return None
 

@@ -10,6 +10,7 @@ import re
 # C0 control characters except tab, LF and CR: what no form or message needs, NUL among them.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 REPLACEMENT = "\ufffd"
+BIGINT_MAX = 2**63 - 1  # every id column is a PostgreSQL bigint
 # Any one form field or query parameter; the longest real one is a message (1,600 characters).
 FIELD_MAX = 10_000
 
@@ -33,3 +34,16 @@ def escaped(text: str) -> str:
 def clip(text: str, limit: int) -> tuple[str, int]:
     """`text` cut to `limit` characters, and how many it had (equal when nothing was cut)."""
     return (text if len(text) <= limit else text[:limit]), len(text)
+
+
+def db_id(value) -> int:
+    """`value` as an id PostgreSQL can compare (0 to the bigint maximum), else ValueError.
+
+    0 is no row's id, so it stands for "none" where a page needs one. Usable as werkzeug's
+    `request.args.get(name, type=db_id)`.
+    """
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BIGINT_MAX:
+        raise ValueError(f"{value!r} is not an id")
+    return value
