@@ -7,7 +7,7 @@ that has not started yet is deleted (it never covered anyone).
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from pawline.clients import search_clients
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
-from pawline.inputs import db_id
+from pawline.inputs import db_id, within
 from pawline.models import AssignmentWindow, Booking, Client, Sitter
 from pawline.phones import display_phone, normalize_phone
 from pawline.threads import find_or_create_client_by_phone, find_or_create_thread, guest_name
@@ -54,7 +54,7 @@ def parse_local_time(text: str | None, zone: ZoneInfo, field: str) -> datetime:
         raise DomainError(f"{text!r} is not a date and time (YYYY-MM-DD HH:MM).", field) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
-    return value.astimezone(UTC)
+    return _near(value, field)
 
 
 def parse_instant(text, field: str) -> datetime:
@@ -67,6 +67,17 @@ def parse_instant(text, field: str) -> datetime:
         raise DomainError(f"{field} is not an ISO-8601 time.", field) from None
     if value.tzinfo is None:
         raise DomainError(f"{field} needs a UTC offset (e.g. +00:00).", field)
+    return _near(value, field)
+
+
+# Bookings are for pets and sitters of today: a time years away is a typo (year 9999 overflowed
+# the conversion to UTC, and PostgreSQL's reading it back).
+BOOKING_HORIZON = timedelta(days=5 * 366)
+
+
+def _near(value: datetime, field: str) -> datetime:
+    """`value` in UTC when it is within BOOKING_HORIZON of now, else DomainError."""
+    within(value, utcnow(), BOOKING_HORIZON, field, "Pick a time within five years of today.")
     return value.astimezone(UTC)
 
 

@@ -6,6 +6,9 @@ field named (a person can fix it), webhooks are cleaned and kept (a provider doe
 """
 
 import re
+from datetime import datetime, timedelta
+
+from pawline.errors import DomainError
 
 # C0 control characters except tab, LF and CR: what no form or message needs, NUL among them.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -47,3 +50,13 @@ def db_id(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BIGINT_MAX:
         raise ValueError(f"{value!r} is not an id")
     return value
+
+
+def within(value: datetime, now: datetime, horizon: timedelta, field: str, message: str) -> None:
+    """Refuse (DomainError on `field`) a time further than `horizon` from `now` either way."""
+    try:
+        near = abs(value - now) <= horizon
+    except OverflowError:
+        near = False
+    if not near:
+        raise DomainError(message, field)
