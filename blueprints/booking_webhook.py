@@ -13,13 +13,17 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 
 from pawline import bookings
+from pawline.clients import NAME_MAX
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
+from pawline.inputs import json_problem
 from pawline.models import Organization
 
 bp = Blueprint("booking_webhook", __name__, url_prefix="/webhooks")
 
 REQUIRED = ("external_ref", "client_phone", "sitter_id", "starts_at", "ends_at")
+# What each text field may hold: a reference is an index key, a name a client's name.
+LONGEST = {"external_ref": 200, "client_name": NAME_MAX, "client_phone": 64}
 
 
 def _refuse(status: int, reason: str):
@@ -42,8 +46,11 @@ def receive_booking():
     body = request.get_data(cache=True)
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past Python's stack
         return _refuse(400, "The body is not JSON.")
+    problem = json_problem(payload)  # PostgreSQL refuses NUL: a 400 now, not a 500 later
+    if problem:
+        return _refuse(400, problem)
     if not isinstance(payload, dict) or not isinstance(payload.get("org"), str):
         return _refuse(400, "The body must be a JSON object naming the organization in 'org'.")
     org = db.session.scalar(sa.select(Organization).where(Organization.slug == payload["org"]))
@@ -52,6 +59,9 @@ def receive_booking():
     missing = [name for name in REQUIRED if payload.get(name) in (None, "")]
     if missing:
         return _refuse(400, f"Missing fields: {', '.join(missing)}.")
+    problem = _field_problem(payload)
+    if problem:
+        return _refuse(400, problem)
     try:
         result = bookings.upsert_external_booking(
             org.id, str(payload["external_ref"]), payload["client_phone"],
@@ -68,3 +78,14 @@ def receive_booking():
     return jsonify({"booking_id": booking.id, "status": booking.status,
                     "created": result.created, "changed": result.changed}), (
         201 if result.created else 200)
+
+
+def _field_problem(payload: dict) -> str | None:
+    """A field of the wrong type or length, said for the booking system's developers."""
+    ref = payload["external_ref"]
+    if isinstance(ref, bool) or not isinstance(ref, str | int):
+        return "external_ref: a string (or an integer) is expected."
+    for name, longest in LONGEST.items():
+        if isinstance(payload.get(name), str) and len(payload[name]) > longest:
+            return f"{name}: at most {longest} characters."
+    return None

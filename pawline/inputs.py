@@ -60,3 +60,24 @@ def within(value: datetime, now: datetime, horizon: timedelta, field: str, messa
         near = False
     if not near:
         raise DomainError(message, field)
+
+
+def json_problem(document) -> str | None:
+    """Where a parsed JSON document holds a control character (in a key or a string, at any
+    depth), said for its sender, or None."""
+    stack = [("body", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            found = control_character(value)
+            if found:
+                return f"{path} holds the control character {found}."
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                found = control_character(key)
+                if found:
+                    return f"A key in {path} holds the control character {found}."
+                stack.append((f"{path}.{key}", item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+    return None
