@@ -170,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
         bookings,
         cli,
         clients,
+        dead_letters,
         inbox,
         numbers,
         simulator,
@@ -179,7 +180,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
-                   simulator, webhooks, booking_webhook, cli):
+                   simulator, webhooks, booking_webhook, cli, dead_letters):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)

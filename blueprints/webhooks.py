@@ -9,6 +9,7 @@ import re
 from flask import Blueprint, current_app, request
 from twilio.request_validator import RequestValidator
 
+from pawline import dead_letters
 from pawline.errors import InvalidPhone
 from pawline.inbound import UnknownNumber, apply_status_callback, receive_sms
 from pawline.inputs import scrub
@@ -37,18 +38,27 @@ def _require_signature():
 
 @bp.post("/twilio/sms")
 def twilio_sms():
-    """Store an inbound SMS (a retried MessageSid is answered 200 and changes nothing)."""
+    """Store an inbound SMS (a retried MessageSid is answered 200 and changes nothing); one that
+    cannot be a message is kept as a dead letter, and the answer says why (Twilio's log)."""
     try:
         fields = _inbound_fields(request.form)
         receive_sms(**fields, provider="twilio")
     except BadField as error:
-        return _text(str(error), 400)
+        return _dead_letter(str(error), 400)
     except InvalidPhone as error:
-        return _text(f"Malformed {(error.field or 'phone').title()}: {error.message}", 400)
+        return _dead_letter(f"Malformed {(error.field or 'phone').title()}: {error.message}", 400)
     except UnknownNumber as error:
         current_app.logger.warning("Inbound SMS to a number in no pool: %s", error.message)
-        return _text(error.message, 404)
+        return _dead_letter(error.message, 404)
     return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
+
+
+def _dead_letter(reason: str, status: int):
+    """Keep the SMS for the owners (Twilio will not send it again), then refuse it."""
+    sid = _field(request.form, "MessageSid").strip()
+    dead_letters.record("twilio", sid if SID_PATTERN.match(sid) else None,
+                        request.form.to_dict(flat=False), reason)
+    return _text(f"{reason} Kept as a dead letter.", status)
 
 
 @bp.post("/twilio/status")

@@ -18,7 +18,7 @@ from pawline.db import db, run_sql
 from pawline.errors import DomainError, InvalidPhone
 from pawline.inputs import clip
 from pawline.models import E164_PATTERN, Message, MessageNumber
-from pawline.phones import normalize_phone
+from pawline.phones import normalize_phone, sender_phone
 from pawline.threads import add_event, find_or_create_client_by_phone, find_or_create_thread
 
 PREVIEW_LENGTH = 160
@@ -103,7 +103,7 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
              num_media: int, now: datetime | None) -> InboundResult:
     now = now or utcnow()
     number, region = _number_for(to_raw)
-    from_e164 = _phone(from_raw, region, "from")
+    from_e164 = _phone(from_raw, region, "from", sender_phone)
     client_id, _ = find_or_create_client_by_phone(number.org_id, from_e164)
     thread_id = find_or_create_thread(number.org_id, client_id, now=now)
     quarantined = number.status == "quarantined"
@@ -142,10 +142,10 @@ def _number_for(to_raw: str) -> tuple:
     return row, row.default_region
 
 
-def _phone(raw: str, region: str, field: str) -> str:
+def _phone(raw: str, region: str, field: str, normalize=normalize_phone) -> str:
     """`raw` in E.164, or InvalidPhone naming the field it came from."""
     try:
-        return normalize_phone(raw, region)
+        return normalize(raw, region)
     except InvalidPhone as error:
         raise InvalidPhone(error.message, field=field) from None
 

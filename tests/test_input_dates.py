@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import upgrade
 
 from pawline import sitters
 from pawline.clock import utcnow
@@ -11,6 +12,7 @@ from pawline.db import db
 from pawline.inbound import receive_sms
 from pawline.models import Booking, Organization, Thread
 from tests import factories
+from tests.conftest import make_app
 from tests.test_booking_webhook import payload, post
 
 POOL = "+14155550101"
@@ -99,3 +101,31 @@ def test_a_snooze_of_eleven_months_is_kept(app, client, auth, world):
     with app.app_context():
         assert db.session.scalar(sa.select(Thread.status)) == "snoozed"
     assert client.get("/inbox?tab=snoozed").status_code == 200
+
+
+@pytest.fixture
+def fresh_app(make_database):
+    app = make_app(make_database())
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_migration_shortens_a_snooze_saved_past_what_can_be_read(fresh_app):
+    with fresh_app.app_context():
+        upgrade(revision="9d2c4a6e8b13")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("""
+                WITH o AS (INSERT INTO organization (name, slug, webhook_secret)
+                           VALUES ('Paws', 'paws', 's') RETURNING id),
+                     c AS (INSERT INTO client (org_id, name) SELECT id, 'Ada' FROM o
+                           RETURNING id, org_id)
+                INSERT INTO thread (org_id, client_id, status, snoozed_until)
+                SELECT org_id, id, 'snoozed', '10000-01-01 04:59+00' FROM c"""))
+
+        upgrade()
+
+        with db.engine.connect() as conn:
+            left = conn.scalar(sa.text("SELECT snoozed_until - now() FROM thread"))
+        assert timedelta(days=364) < left <= timedelta(days=366)
