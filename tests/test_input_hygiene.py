@@ -7,8 +7,9 @@ from blueprints.hygiene import REQUEST_MAX
 from pawline.db import db
 from pawline.inbound import receive_sms
 from pawline.inputs import FIELD_MAX
-from pawline.models import Client, Message, Sitter, Thread
+from pawline.models import Client, Message, SignInThrottle, Sitter, Thread
 from tests import factories
+from tests.fuzzing import noise
 from tests.twilio_signing import post_signed, sms_params
 
 POOL = "+14155550101"
@@ -110,3 +111,37 @@ def test_a_form_past_the_request_limit_is_refused_413(app, client, auth, world):
                                              "body": "x" * (REQUEST_MAX + 1)})
     assert response.status_code == 413
     assert count(app, Message) == 1
+
+
+# Found by tests/test_fuzz.py: keys longer than a btree index row (~2,700 bytes) were a 500.
+
+def test_signing_in_with_an_email_longer_than_any_address_is_a_wrong_password(app, client,
+                                                                            world):
+    response = client.post("/sign-in", data={"email": noise(1, 3000) + "@example.com",
+                                             "password": "correct horse battery"})
+    assert response.status_code == 400
+    assert "do not match an account" in response.get_data(as_text=True)
+    assert count(app, SignInThrottle) == 0
+
+
+def test_a_sitter_sign_in_email_longer_than_any_address_is_a_form_error(app, client, auth,
+                                                                       world):
+    auth.sign_in(world.owner_email)
+    response = client.post("/sitters", data={
+        "name": "Sam", "phone": "+14155553001", "email": noise(1, 3000) + "@example.com",
+        "password": "correct horse battery"})
+    assert response.status_code == 422
+    assert "at most 254 characters" in response.get_data(as_text=True)
+    assert count(app, Sitter) == 0
+
+
+@pytest.mark.parametrize("path", ["/threads", "/threads/{thread}/messages"])
+def test_a_client_token_longer_than_a_uuid_is_refused_before_anything_is_written(
+        app, client, auth, world, path):
+    auth.sign_in(world.owner_email)
+    before = (count(app, Message), count(app, Client))
+    response = client.post(path.format(thread=world.thread_id), data={
+        "phone": "+14155550199", "body": "Rex is fine", "client_token": noise(1, 3000)})
+    assert response.status_code == 400
+    assert "reload the page" in response.get_data(as_text=True)
+    assert (count(app, Message), count(app, Client)) == before

@@ -116,3 +116,12 @@ def test_a_booking_webhook_sitter_id_that_is_no_id_is_a_400(app, client, world, 
     response = post(client, payload(world, sitter_id=sitter_id), world.secret)
     assert response.status_code == 400, response.get_json()
     assert count(app, Booking) == 0
+
+
+def test_before_naming_no_message_of_the_thread_shows_the_messages_before_it(client, auth,
+                                                                             world):
+    """Found by tests/test_fuzz.py: the events' upper bound was None, a 500."""
+    auth.sign_in(world.owner_email)
+    response = client.get(f"/threads/{world.thread_id}?before={10**12}")
+    assert response.status_code == 200
+    assert "Is Rex okay?" in response.get_data(as_text=True)
