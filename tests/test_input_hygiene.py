@@ -8,6 +8,7 @@ from pawline.db import db
 from pawline.inbound import receive_sms
 from pawline.inputs import FIELD_MAX
 from pawline.models import Client, Message, SignInThrottle, Sitter, Thread
+from pawline.sitters import create_sitter
 from tests import factories
 from tests.fuzzing import noise
 from tests.twilio_signing import post_signed, sms_params
@@ -145,3 +146,16 @@ def test_a_client_token_longer_than_a_uuid_is_refused_before_anything_is_written
     assert response.status_code == 400
     assert "reload the page" in response.get_data(as_text=True)
     assert (count(app, Message), count(app, Client)) == before
+
+
+@pytest.mark.parametrize("path", ["/sitters", "/sitters/{sitter}"])
+def test_a_sitter_name_is_held_to_a_clients_length(app, client, auth, world, path):
+    with app.app_context():
+        sitter_id = create_sitter(world.id, "Sam", "+14155553002").id
+    auth.sign_in(world.owner_email)
+    response = client.post(path.format(sitter=sitter_id),
+                           data={"name": "S" * 121, "phone": "+14155553001"})
+    assert response.status_code == 422
+    assert "Keep the name under 120 characters." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(sa.select(Sitter.name)).all() == ["Sam"]
