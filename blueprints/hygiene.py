@@ -11,6 +11,7 @@
 """
 
 from flask import Flask, request
+from markupsafe import escape
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
@@ -50,8 +51,17 @@ def check_request():
         for name, value in source.items(multi=True):
             problem = field_problem(name, value)
             if problem:
-                return problem + "\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+                return _refusal(problem)
     return None
+
+
+def _refusal(problem: str):
+    """The reason as text; for htmx, an error above the page instead of the form it replaces
+    (static/app.js swaps a 400 in like a 200)."""
+    if request.headers.get("HX-Request"):
+        return (f'<p class="flash flash-error" role="alert">{escape(problem)}</p>', 400,
+                {"HX-Retarget": "#main", "HX-Reswap": "afterbegin"})
+    return problem + "\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def field_problem(name: str, value: str) -> str | None:

@@ -159,3 +159,16 @@ def test_a_sitter_name_is_held_to_a_clients_length(app, client, auth, world, pat
     assert "Keep the name under 120 characters." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(sa.select(Sitter.name)).all() == ["Sam"]
+
+
+def test_htmx_shows_the_refusal_above_the_page_instead_of_swapping_out_the_form(client, auth,
+                                                                               world):
+    auth.sign_in(world.owner_email)
+    response = client.post(f"/threads/{world.thread_id}/messages", data={"body": "<b>\x0b"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert (response.headers["HX-Retarget"], response.headers["HX-Reswap"]) == (
+        "#main", "afterbegin")
+    assert response.get_data(as_text=True) == (
+        '<p class="flash flash-error" role="alert">&#39;body&#39; holds the control character '
+        "U+000B: only printable text, tabs and line breaks are accepted.</p>")
