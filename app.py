@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from blueprints import hygiene
 from pawline.config import ConfigError, from_environment
 from pawline.db import db, ours
 from pawline.embedded import embedded_database_url
@@ -72,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(web / "migrations"),
                      compare_server_default=True, include_name=ours)
+    hygiene.init_app(app)  # before the blueprints: their <int:id> routes use its converter
     csrf.init_app(app)
     _init_login(app)
     _register_blueprints(app)
@@ -187,6 +189,7 @@ def _register_blueprints(app: Flask) -> None:
         bookings,
         cli,
         clients,
+        dead_letters,
         inbox,
         numbers,
         simulator,
@@ -196,7 +199,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
-                   simulator, webhooks, booking_webhook, cli):
+                   simulator, webhooks, booking_webhook, cli, dead_letters):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)

@@ -3,7 +3,7 @@
 from flask import Blueprint, request
 from flask_login import current_user
 
-from blueprints.common import render, staff_only
+from blueprints.common import id_arg, render, staff_only
 from pawline import audit_log
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -15,10 +15,10 @@ def index():
     """The Audit page; with ?before=<id> only the next, older rows (for htmx)."""
     filters = {
         "action": request.args.get("action", "").strip() or None,
-        "actor_id": request.args.get("actor", type=int),
+        "actor_id": id_arg("actor"),
         "entity_type": request.args.get("entity", "").strip() or None,
     }
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     page = audit_log.audit_page(current_user.org_id, before=before, **filters)
     block = "rows" if before else "results"
     return render("audit/index.html", block=block, page=page, filters=filters,

@@ -28,6 +28,7 @@ from pawline import external_bookings
 from pawline.bookings import parse_instant
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
+from pawline.inputs import json_problem
 from pawline.models import Organization
 
 bp = Blueprint("booking_webhook", __name__, url_prefix="/webhooks")
@@ -38,6 +39,7 @@ MAX_NESTING = 4  # the booking is a flat object; a system's extra fields may nes
 MAX_TEXT = 200
 BIGINT_MAX = 2**63 - 1
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # organization.slug's own check
 
 # name: (JSON type, required); every text field is at most MAX_TEXT characters
 FIELDS = {
@@ -115,6 +117,9 @@ def parse_payload(body: bytes) -> dict:
         payload = json.loads(body, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError):
         raise BadPayload("The body is not JSON.") from None
+    problem = json_problem(payload)  # PostgreSQL refuses NUL: a 400 now, not a 500 later
+    if problem:
+        raise BadPayload(problem)
     if not isinstance(payload, dict):
         raise BadPayload("The body must be a JSON object.")
     missing = [name for name, (_, required) in FIELDS.items()
@@ -151,7 +156,9 @@ def receive_booking(slug: str):
     body = _read_body()
     if body is None:
         return _refuse(413, f"The body is longer than {MAX_BODY_BYTES} bytes.")
-    org = db.session.scalar(sa.select(Organization).where(Organization.slug == slug))
+    known = SLUG.fullmatch(slug)  # else no organization's: and a NUL would reach PostgreSQL
+    org = db.session.scalar(sa.select(Organization).where(Organization.slug == slug)) if known \
+        else None
     if not _signed_by(org, timestamp, body, signature):
         return _refuse(403, "Bad signature.")
     if not TIMESTAMP.fullmatch(timestamp) or abs(time.time() - int(timestamp)) > (

@@ -4,11 +4,12 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, TelField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from blueprints.common import render, staff_only, wants_fragment
+from blueprints.common import id_arg, render, staff_only, wants_fragment
 from pawline import clients
 from pawline.errors import DomainError
+from pawline.inputs import BIGINT_MAX
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 staff_only(bp)
@@ -36,8 +37,9 @@ class LabelForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    into_client_id = IntegerField("Client to keep",
-                                  validators=[DataRequired("Choose the client to keep.")])
+    into_client_id = IntegerField("Client to keep", validators=[
+        DataRequired("Choose the client to keep."),
+        NumberRange(1, BIGINT_MAX, "Choose the client to keep.")])
 
 
 def _show_error(form: FlaskForm, error: DomainError, default: str) -> None:
@@ -47,7 +49,7 @@ def _show_error(form: FlaskForm, error: DomainError, default: str) -> None:
 
 
 def _cursor(args) -> tuple[str, int] | None:
-    after_id = args.get("after_id", type=int)
+    after_id = id_arg("after_id")
     return (args.get("after_name", ""), after_id) if after_id is not None else None
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from pawline.db import db
+from pawline.inputs import db_id
 
 
 def wants_fragment() -> bool:
@@ -50,6 +51,18 @@ def staff_only(bp) -> None:
     def _staff():
         if current_user.role not in ("owner", "staff"):
             abort(404)
+
+
+def id_arg(name: str, default: int | None = None) -> int | None:
+    """An id from the query string: `default` when absent or empty, a 400 when not an id
+    PostgreSQL can compare (past a bigint it would be a 500 instead)."""
+    raw = request.args.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        return db_id(raw)
+    except ValueError:
+        abort(400, f"The parameter {name!r} must be a record id.")
 
 
 def get_or_404(model, record_id: int):

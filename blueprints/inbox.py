@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
-from blueprints.common import get_or_404, render, wants_fragment
+from blueprints.common import get_or_404, id_arg, render, wants_fragment
 from blueprints.formatting import org_zone
 from pawline import delivery, inbox, outbound, threads
 from pawline.bookings import windows_for_thread
@@ -150,7 +150,7 @@ def show(thread_id: int):
     """One thread: its whole timeline, the send box, and the actions."""
     thread = _thread(thread_id)
     threads.mark_read(g.org.id, thread.id)
-    context = _conversation(thread, before_id=request.args.get("before", type=int))
+    context = _conversation(thread, before_id=id_arg("before"))
     if current_user.role in STAFF:
         context.update(_thread_list(), new_form=NewMessageForm(client_token=_new_token()))
     return render("inbox/thread.html", "conversation", **context)
@@ -166,8 +166,7 @@ def poll_thread(thread_id: int):
     except ValueError:
         since = None
     if since is not None and not inbox.timeline_changed(
-            g.org.id, thread.id, args.get("first", 0, type=int), args.get("after", 0, type=int),
-            since):
+            g.org.id, thread.id, id_arg("first", 0), id_arg("after", 0), since):
         return "", 204
     threads.mark_read(g.org.id, thread.id)
     return render("inbox/thread.html", "timeline", **_conversation(thread))

@@ -1,4 +1,8 @@
-"""Webhooks from the SMS provider, signed (so CSRF-exempt): inbound SMS, status callbacks."""
+"""Webhooks from the SMS provider, signed (so CSRF-exempt): inbound SMS, status callbacks.
+
+Twilio does not send a refused SMS again, so content never makes these fail: every value is read
+with its control characters replaced (PostgreSQL refuses NUL) and bounded.
+"""
 
 import re
 
@@ -6,13 +10,18 @@ from flask import Blueprint, current_app, request
 from twilio.request_validator import RequestValidator
 
 from blueprints.webhook_limits import limit_per_sender
+from pawline import dead_letters
 from pawline.errors import InvalidPhone
 from pawline.inbound import UnknownNumber, apply_status_callback, receive_sms
+from pawline.inputs import scrub
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 SID_PATTERN = re.compile(r"^[A-Za-z]{2}[0-9A-Za-z]{8,62}$")
+MAX_MEDIA = 100  # Twilio sends at most 10 media a message; a count past this is no count at all
+# Twilio's error codes are five digits and its messages a sentence: longer is cut, not stored.
+ERROR_CODE_KEPT, ERROR_MESSAGE_KEPT = 32, 1_000
 
 
 class BadField(ValueError):
@@ -31,18 +40,27 @@ def _require_signature():
 @bp.post("/twilio/sms")
 @limit_per_sender("twilio sms", lambda: request.form.get("From"))  # after the signature check
 def twilio_sms():
-    """Store an inbound SMS (a retried MessageSid is answered 200 and changes nothing)."""
+    """Store an inbound SMS (a retried MessageSid is answered 200 and changes nothing); one that
+    cannot be a message is kept as a dead letter, and the answer says why (Twilio's log)."""
     try:
         fields = _inbound_fields(request.form)
         receive_sms(**fields, provider="twilio")
     except BadField as error:
-        return _text(str(error), 400)
+        return _dead_letter(str(error), 400)
     except InvalidPhone as error:
-        return _text(f"Malformed {(error.field or 'phone').title()}: {error.message}", 400)
+        return _dead_letter(f"Malformed {(error.field or 'phone').title()}: {error.message}", 400)
     except UnknownNumber as error:
         current_app.logger.warning("Inbound SMS to a number in no pool: %s", error.message)
-        return _text(error.message, 404)
+        return _dead_letter(error.message, 404)
     return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
+
+
+def _dead_letter(reason: str, status: int):
+    """Keep the SMS for the owners (Twilio will not send it again), then refuse it."""
+    sid = _field(request.form, "MessageSid").strip()
+    dead_letters.record("twilio", sid if SID_PATTERN.match(sid) else None,
+                        request.form.to_dict(flat=False), reason)
+    return _text(f"{reason} Kept as a dead letter.", status)
 
 
 @bp.post("/twilio/status")
@@ -50,9 +68,10 @@ def twilio_sms():
 def twilio_status():
     """Apply a delivery status to an outbound message; unknown SIDs are ignored."""
     form = request.form
-    apply_status_callback(form.get("MessageSid", "").strip(), form.get("MessageStatus", ""),
-                          error_code=form.get("ErrorCode") or None,
-                          error_message=form.get("ErrorMessage") or None, provider="twilio")
+    apply_status_callback(_field(form, "MessageSid").strip(), _field(form, "MessageStatus"),
+                          error_code=_field(form, "ErrorCode")[:ERROR_CODE_KEPT] or None,
+                          error_message=_field(form, "ErrorMessage")[:ERROR_MESSAGE_KEPT] or None,
+                          provider="twilio")
     return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
 
 
@@ -78,19 +97,21 @@ def _inbound_fields(form) -> dict:
     """The arguments of receive_sms read from Twilio's form, or BadField saying which is wrong."""
     values = {}
     for name in ("MessageSid", "From", "To"):
-        values[name] = form.get(name, "").strip()
+        values[name] = _field(form, name).strip()
         if not values[name]:
             raise BadField(f"Missing {name}.")
     if not SID_PATTERN.match(values["MessageSid"]):
         raise BadField("Malformed MessageSid.")
-    try:
-        num_media = int(form.get("NumMedia") or 0)
-    except ValueError:
-        raise BadField("Malformed NumMedia.") from None
-    if num_media < 0:
+    media = _field(form, "NumMedia").strip() or "0"
+    if not (media.isascii() and media.isdigit() and int(media) <= MAX_MEDIA):
         raise BadField("Malformed NumMedia.")
-    return {"to_raw": values["To"], "from_raw": values["From"], "body": form.get("Body", ""),
-            "provider_sid": values["MessageSid"], "num_media": num_media}
+    return {"to_raw": values["To"], "from_raw": values["From"], "body": _field(form, "Body"),
+            "provider_sid": values["MessageSid"], "num_media": int(media)}
+
+
+def _field(form, name: str) -> str:
+    """A form value as PostgreSQL can store it: control characters replaced."""
+    return scrub(form.get(name, ""))
 
 
 def _text(reason: str, status: int):

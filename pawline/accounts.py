@@ -41,6 +41,7 @@ class TooManySignIns(DomainError):
 MAX_FAILED_SIGN_INS = 5  # per email
 MAX_FAILED_SIGN_INS_PER_ADDRESS = 20  # per client address (the setting's default)
 SIGN_IN_WINDOW = timedelta(minutes=15)
+EMAIL_MAX = 254  # RFC 5321's longest address; a key past ~2,700 bytes breaks a unique index
 ADDRESS_SCOPE = "sign-in address"  # pawline.rate_limits scope: failed sign-ins per address
 
 
@@ -59,6 +60,8 @@ def authenticate(email: str, password: str, now: datetime | None = None,
     """
     now = now or utcnow()
     key = email.strip().lower()
+    if len(key) > EMAIL_MAX:  # no account's email; and a throttle row could not be keyed by it
+        return None
     by_address = _count_attempt(key, address, per_address, now)
     user = db.session.scalar(sa.select(User).where(User.email == key))
     try:
@@ -176,6 +179,8 @@ def create_user(org_id: int, email: str, password: str, role: str, name: str = "
     if role not in ROLES:
         raise DomainError(f"Role must be one of {', '.join(ROLES)}.", "role")
     email = email.strip().lower()
+    if len(email) > EMAIL_MAX:
+        raise DomainError(f"An email address has at most {EMAIL_MAX} characters.", "email")
     if not re.fullmatch(r"[^@\s]+@[^@\s]+", email):
         raise DomainError(f"{email!r} is not an email address.", "email")
     user = User(org_id=org_id, email=email, password_hash=hash_password(password), role=role,

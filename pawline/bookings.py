@@ -7,7 +7,7 @@ that has not started yet is deleted (it never covered anyone).
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from pawline.clients import search_clients
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
+from pawline.inputs import db_id, within
 from pawline.models import AssignmentWindow, Booking, Client, Sitter
 from pawline.phones import display_phone
 from pawline.threads import find_or_create_thread
@@ -52,7 +53,7 @@ def parse_local_time(text: str | None, zone: ZoneInfo, field: str) -> datetime:
         raise DomainError(f"{text!r} is not a date and time (YYYY-MM-DD HH:MM).", field) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
-    return value.astimezone(UTC)
+    return _near(value, field)
 
 
 def parse_instant(text, field: str) -> datetime:
@@ -65,6 +66,17 @@ def parse_instant(text, field: str) -> datetime:
         raise DomainError(f"{field} is not an ISO-8601 time.", field) from None
     if value.tzinfo is None:
         raise DomainError(f"{field} needs a UTC offset (e.g. +00:00).", field)
+    return _near(value, field)
+
+
+# Bookings are for pets and sitters of today: a time years away is a typo (year 9999 overflowed
+# the conversion to UTC, and PostgreSQL's reading it back).
+BOOKING_HORIZON = timedelta(days=5 * 366)
+
+
+def _near(value: datetime, field: str) -> datetime:
+    """`value` in UTC when it is within BOOKING_HORIZON of now, else DomainError."""
+    within(value, utcnow(), BOOKING_HORIZON, field, "Pick a time within five years of today.")
     return value.astimezone(UTC)
 
 
@@ -84,8 +96,8 @@ def _check_times(starts_at: datetime, ends_at: datetime) -> None:
 
 def _require(model, org_id: int, record_id, field: str, what: str):
     try:
-        record_id = int(record_id)
-    except (TypeError, ValueError):
+        record_id = db_id(record_id)
+    except ValueError:
         raise NotFound(f"Choose a {what}.", field) from None
     row = db.session.scalar(sa.select(model).where(model.id == record_id, model.org_id == org_id))
     if row is None:
@@ -127,7 +139,10 @@ def client_choices(org_id: int, query: str = "", chosen_id=None) -> list[tuple[i
     (the first by name when empty), and the chosen one wherever it sorts."""
     rows = search_clients(org_id, query, limit=CLIENT_CHOICES).rows
     found = [(r.id, _client_label(r.name, r.phones)) for r in rows]
-    chosen = int(chosen_id) if str(chosen_id or "").isdigit() else None
+    try:
+        chosen = db_id(chosen_id) if chosen_id else None
+    except ValueError:
+        chosen = None
     if chosen is not None and chosen not in {i for i, _ in found}:
         kept = search_clients(org_id, only_id=chosen).rows  # of this organization, or nothing
         found = [(r.id, _client_label(r.name, r.phones)) for r in kept] + found

@@ -4,6 +4,7 @@ A provider retries a webhook it thinks failed; the message's unique (provider, p
 decides whether this delivery is new (I6), and a duplicate changes nothing at all.
 """
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -15,12 +16,19 @@ from sqlalchemy.exc import DBAPIError
 from pawline.clock import utcnow
 from pawline.db import db, run_sql
 from pawline.errors import DomainError, InvalidPhone
+from pawline.inputs import clip
 from pawline.models import E164_PATTERN, Message, MessageNumber
-from pawline.phones import normalize_phone
+from pawline.phones import normalize_phone, sender_phone
 from pawline.threads import add_event, find_or_create_client_by_phone, find_or_create_thread
 
 PREVIEW_LENGTH = 160
 QUARANTINE_FLAG = "sent to a quarantined number"
+# Twilio joins a long SMS into one body of at most 1,600 characters. A longer signed body is not
+# Twilio's doing but is still a message: it is kept whole up to 10,000 characters, and past that
+# cut, flagged and logged, never refused (a provider does not send a refused message again).
+BODY_KEPT = 10_000
+
+log = logging.getLogger("pawline.inbound")
 
 
 class UnknownNumber(DomainError):
@@ -95,24 +103,32 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
              num_media: int, now: datetime | None) -> InboundResult:
     now = now or utcnow()
     number, region = _number_for(to_raw)
-    from_e164 = _phone(from_raw, region, "from")
+    from_e164 = _phone(from_raw, region, "from", sender_phone)
     client_id, _ = find_or_create_client_by_phone(number.org_id, from_e164)
     thread_id = find_or_create_thread(number.org_id, client_id, now=now)
-    flag = QUARANTINE_FLAG if number.status == "quarantined" else None
+    quarantined = number.status == "quarantined"
+    body, received = clip(body or "", BODY_KEPT)
+    flags = [QUARANTINE_FLAG] if quarantined else []
+    if received > BODY_KEPT:
+        flags.append(f"cut to {BODY_KEPT:,} of {received:,} characters")
+    flag = "; ".join(flags) or None
     inserted = run_sql(INSERT_MESSAGE, {
-        "org": number.org_id, "thread": thread_id, "body": body or "", "from": from_e164,
+        "org": number.org_id, "thread": thread_id, "body": body, "from": from_e164,
         "to": number.e164, "number": number.id, "provider": provider, "sid": provider_sid,
         "media": num_media, "flag": flag, "now": now}).fetchone()
     if inserted is None:
         db.session.rollback()  # a retried webhook: undo the find-or-creates too (they found anyway)
         return InboundResult(None, thread_id, client_id, number.org_id, True, False,
                              from_e164, number.e164)
-    previous = _bump_thread(thread_id, body or "", now)
+    if received > BODY_KEPT:
+        log.warning("Inbound SMS %s kept its first %d of %d characters", provider_sid,
+                    BODY_KEPT, received)
+    previous = _bump_thread(thread_id, body, now)
     if previous in ("closed", "snoozed"):
         add_event(number.org_id, thread_id, "reopened", "Reopened by an inbound message", now=now)
     db.session.commit()
-    return InboundResult(inserted.id, thread_id, client_id, number.org_id, False,
-                         flag is not None, from_e164, number.e164)
+    return InboundResult(inserted.id, thread_id, client_id, number.org_id, False, quarantined,
+                         from_e164, number.e164)
 
 
 def _number_for(to_raw: str) -> tuple:
@@ -126,10 +142,10 @@ def _number_for(to_raw: str) -> tuple:
     return row, row.default_region
 
 
-def _phone(raw: str, region: str, field: str) -> str:
+def _phone(raw: str, region: str, field: str, normalize=normalize_phone) -> str:
     """`raw` in E.164, or InvalidPhone naming the field it came from."""
     try:
-        return normalize_phone(raw, region)
+        return normalize(raw, region)
     except InvalidPhone as error:
         raise InvalidPhone(error.message, field=field) from None
 

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from pawline.db import db
+from pawline.inputs import db_id
 from pawline.models import Client, Message, Thread, ThreadEvent
 from pawline.search import client_filter
 
@@ -31,7 +32,7 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
     try:
         at, thread_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(at), int(thread_id)
+        return datetime.fromisoformat(at), db_id(thread_id)
     except (ValueError, UnicodeDecodeError):
         return None
 
@@ -97,8 +98,10 @@ def timeline(org_id: int, thread_id: int, before_id: int | None = None,
     if more:
         events = events.where(ThreadEvent.created_at >= messages[0].created_at)
     if before_id and messages:
-        upper = db.session.scalar(sa.select(Message.created_at).where(Message.id == before_id))
-        events = events.where(ThreadEvent.created_at < upper)
+        upper = db.session.scalar(sa.select(Message.created_at).where(
+            Message.id == before_id, Message.org_id == org_id, Message.thread_id == thread_id))
+        if upper is not None:  # else `before` named no message of this thread: no upper bound
+            events = events.where(ThreadEvent.created_at < upper)
     elif before_id:
         return Timeline([], None)
     items = sorted([*messages, *db.session.scalars(events).all()],

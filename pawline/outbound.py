@@ -22,6 +22,7 @@ from pawline.routing import choose_sending_number
 from pawline.threads import find_or_create_client_by_phone, find_or_create_thread
 
 MAX_BODY = 1600  # Twilio's limit for one message body
+TOKEN_MAX = 64  # a form's client_token is a UUID; a longer one would not fit its unique index
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ def _clean_body(body: str | None) -> str:
     if len(text) > MAX_BODY:
         raise DomainError(f"A message can have at most {MAX_BODY} characters.", "body")
     return text
+
+
+def _check_token(client_token: str | None) -> None:
+    if client_token and len(client_token) > TOKEN_MAX:
+        raise DomainError("This form is out of date: reload the page and send again.", "body")
 
 
 def _recipient(org_id: int, thread: Thread) -> str:
@@ -67,6 +73,7 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
     """Store an outbound message on its route (status queued) with its delivery job; commit."""
     now = now or utcnow()
     text = _clean_body(body)
+    _check_token(client_token)
     thread = db.session.scalar(
         sa.select(Thread).where(Thread.id == thread_id, Thread.org_id == org_id))
     if thread is None:
@@ -112,6 +119,7 @@ def message_anyone(org_id: int, region: str, phone_raw: str, body: str,
     """Text any phone: its client and thread are found or created atomically, then queued."""
     e164 = normalize_phone(phone_raw, region)
     _clean_body(body)
+    _check_token(client_token)
     client_id, _ = find_or_create_client_by_phone(org_id, e164)
     thread_id = find_or_create_thread(org_id, client_id, now)
     return queue_message(org_id, thread_id, body, sender_user_id, provider_name, client_token,

@@ -1,8 +1,12 @@
 """Phone numbers: whatever people type, stored as E.164."""
 
+import re
+
 import phonenumbers
 
 from pawline.errors import InvalidPhone
+
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # pawline.models.E164_PATTERN, the columns' check
 
 
 def normalize_phone(raw: str | None, region: str = "US") -> str:
@@ -17,6 +21,32 @@ def normalize_phone(raw: str | None, region: str = "US") -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhone(f"{text!r} is not a valid phone number.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def sender_phone(raw: str | None, region: str = "US") -> str:
+    """The E.164 form of an SMS sender: as `normalize_phone`, and also any number written in
+    international form (+...) with a length its country allows.
+
+    is_valid_number checks phonenumbers' tables of allocated ranges, which lag the carriers
+    (new mobile ranges) and miss some countries' numbers: a typed number is held to them, but
+    a sender's carrier has delivered a text from it, so it exists. Short codes and alphanumeric
+    senders are still no phone number (the webhook keeps those as dead letters).
+    """
+    try:
+        return normalize_phone(raw, region)
+    except InvalidPhone:
+        text = (raw or "").strip()
+        if not text.startswith("+"):
+            raise
+        try:
+            parsed = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            raise InvalidPhone(f"{text!r} is not a phone number.") from None
+        e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        possible = phonenumbers.is_possible_number_with_reason(parsed)
+        if possible != phonenumbers.ValidationResult.IS_POSSIBLE or not E164.fullmatch(e164):
+            raise
+        return e164
 
 
 def try_normalize(raw: str, region: str = "US") -> str | None:

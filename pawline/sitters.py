@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pawline import accounts, audit, numbers
 from pawline.accounts import org_region
+from pawline.clients import NAME_MAX
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, constraint_name, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
@@ -112,6 +113,8 @@ def _clean_name(name: str | None) -> str:
     name = (name or "").strip()
     if not name:
         raise DomainError("Enter the sitter's name.", "name")
+    if len(name) > NAME_MAX:  # as a client's: the field would take 10,000 characters
+        raise DomainError(f"Keep the name under {NAME_MAX} characters.", "name")
     return name
 
 

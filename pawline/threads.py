@@ -100,12 +100,17 @@ def reopen_thread(org_id: int, thread_id: int, actor_user_id: int | None,
     _set_status(org_id, thread_id, "open", None, "reopened", "Reopened", actor_user_id, now)
 
 
+SNOOZE_MAX = timedelta(days=366)
+
+
 def snooze_thread(org_id: int, thread_id: int, until: datetime, actor_user_id: int | None,
                   now: datetime | None = None) -> None:
     """Hide the thread until `until` or the client's next message, whichever comes first."""
     now = now or utcnow()
     if until <= now:
         raise DomainError("Snooze until a time in the future.", "until")
+    if until > now + SNOOZE_MAX:  # year 9999 was saved, then every read of the thread failed
+        raise DomainError("Snooze for a year at most.", "until")
     _set_status(org_id, thread_id, "snoozed", until, "snoozed",
                 f"Snoozed until {until.isoformat()}", actor_user_id, now)
 

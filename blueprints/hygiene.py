@@ -1,0 +1,76 @@
+"""Every request bounded and every form's text clean, in one place (pawline.inputs's rules).
+
+- A request body over MAX_CONTENT_LENGTH is refused with 413 before it is read. No route takes
+  uploads; one that does raises its own limit (`request.max_content_length = ...` in the view,
+  before it reads the body) and only there.
+- A form field or query parameter with a control character, or longer than any field here
+  needs, is a 400 that names it, before any view runs. The provider webhooks are left out: a
+  message they refuse is lost, so they clean what they receive instead (blueprints.webhooks).
+- `<int:...>` in a URL matches only ids PostgreSQL can compare: a larger one is a 404 like any
+  other unknown id. Id query parameters go through blueprints.common.id_arg.
+"""
+
+from flask import Flask, request
+from markupsafe import escape
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter
+
+from pawline.inputs import BIGINT_MAX, FIELD_MAX, control_character, escaped
+
+# Enough for the largest real request, a signed inbound SMS kept whole up to 10,000 characters
+# of emoji (12 bytes each, URL-encoded), with room to spare.
+REQUEST_MAX = 256 * 1024
+WEBHOOK_BLUEPRINTS = {"webhooks", "booking_webhook"}
+
+
+class IdConverter(IntegerConverter):
+    """`<int:x>` for ids: an integer PostgreSQL's bigint can hold, or no match (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", BIGINT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Install the limits; before the blueprints register, whose routes use the converter."""
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = REQUEST_MAX
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(check_request)
+
+
+def check_request():
+    """413 for a body over the limit, signed or not, unread; else 400 naming the first form
+    field or query parameter a person must fix."""
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    if request.blueprint in WEBHOOK_BLUEPRINTS:
+        return None
+    for source in (request.args, request.form):
+        for name, value in source.items(multi=True):
+            problem = field_problem(name, value)
+            if problem:
+                return _refusal(problem)
+    return None
+
+
+def _refusal(problem: str):
+    """The reason as text; for htmx, an error above the page instead of the form it replaces
+    (static/app.js swaps a 400 in like a 200)."""
+    if request.headers.get("HX-Request"):
+        return (f'<p class="flash flash-error" role="alert">{escape(problem)}</p>', 400,
+                {"HX-Retarget": "#main", "HX-Reswap": "afterbegin"})
+    return problem + "\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def field_problem(name: str, value: str) -> str | None:
+    """Why this field cannot be accepted as sent, or None."""
+    shown = escaped(name[:40]) + ("…" if len(name) > 40 else "")
+    found = control_character(name) or control_character(value)
+    if found:
+        return (f"{shown!r} holds the control character {found}: only printable text, tabs "
+                "and line breaks are accepted.")
+    if len(value) > FIELD_MAX or len(name) > FIELD_MAX:
+        return f"{shown!r} is longer than {FIELD_MAX:,} characters."
+    return None

@@ -1,0 +1,203 @@
+"""What tests/test_fuzz.py sends: each route's fields, and values from plausible to absurd.
+
+Every route of the URL map is listed here with the form fields (POST) or query parameters (GET)
+it reads; test_fuzz checks the list against the map, so a new route must be added to be fuzzed.
+"""
+
+import json
+import random
+import string
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from hypothesis import strategies as st
+
+from pawline.clock import utcnow
+from pawline.db import db
+from tests.twilio_signing import message_sid
+
+BOOKING = ["external_ref", "client_phone", "client_name", "sitter_id", "starts_at", "ends_at",
+           "confirm", "org"]
+SMS = ["MessageSid", "From", "To", "Body", "NumMedia", "AccountSid", "FromCountry"]
+STATUS = ["MessageSid", "MessageStatus", "ErrorCode", "ErrorMessage"]
+QUARANTINE = ["duration", "custom_release_date", "reason"]
+BOOKING_FORM = ["client_q", "client_id", "sitter_id", "starts_at", "ends_at"]
+SITTER = ["name", "phone"]
+ROUTES = {
+    "GET audit.index": ["action", "actor", "entity", "before"],
+    "GET auth.root": [],
+    "GET auth.sign_in": ["next"],
+    "POST auth.sign_in": ["email", "password", "next"],
+    "POST auth.sign_out": [],
+    "POST booking_webhook.receive_booking": BOOKING,
+    "POST bookings.cancel": [],
+    "GET bookings.client_picker": ["client_q", "client_id"],
+    "POST bookings.confirm": [],
+    "POST bookings.create": BOOKING_FORM,
+    "GET bookings.edit": [],
+    "POST bookings.edit": BOOKING_FORM,
+    "GET bookings.index": [],
+    "POST clients.add_contact": ["phone", "label"],
+    "POST clients.create": ["name", "phone"],
+    "GET clients.detail": ["merge_q"],
+    "GET clients.index": ["q", "after_name", "after_id"],
+    "POST clients.merge": ["into_client_id"],
+    "POST clients.remove_contact": [],
+    "POST clients.rename": ["name"],
+    "POST clients.set_label": ["label"],
+    "GET dead_letters.index": [],
+    "POST inbox.cancel": [],
+    "POST inbox.close": [],
+    "GET inbox.index": ["tab", "q"],
+    "POST inbox.message_anyone": ["phone", "body", "client_token"],
+    "GET inbox.more": ["tab", "q", "cursor"],
+    "GET inbox.poll": ["tab", "q", "since"],
+    "GET inbox.poll_thread": ["since", "first", "after"],
+    "POST inbox.reopen": [],
+    "POST inbox.retry": [],
+    "POST inbox.send": ["body", "client_token"],
+    "GET inbox.show": ["before"],
+    "POST inbox.snooze": ["until", "custom_until"],
+    "POST numbers.add": ["e164", "number_class"],
+    "POST numbers.front_desk": [],
+    "GET numbers.index": [],
+    "POST numbers.quarantine": QUARANTINE,
+    "POST numbers.restore": ["force_restore", "restore_reason"],
+    "GET simulator.index": [],
+    "POST simulator.index": ["from_phone", "to", "body"],
+    "GET sitter_portal.home": [],
+    "POST sitters.activate": [],
+    "POST sitters.create": [*SITTER, "email", "password"],
+    "POST sitters.deactivate": [],
+    "GET sitters.edit": [],
+    "POST sitters.edit": SITTER,
+    "GET sitters.index": [],
+    "POST webhooks.twilio_sms": SMS,
+    "POST webhooks.twilio_status": STATUS,
+}
+SIGNED_IN_AS = {"GET sitter_portal.home": "sitter"}  # the rest as the owner
+# A refused request leaves every table as it was, except these, written on purpose.
+WRITES_WHEN_REFUSED = {"POST webhooks.twilio_sms": {"inbound_dead_letter"},
+                       "POST auth.sign_in": {"sign_in_throttle"}}
+
+HUGE = "99999999999999999999999"
+ODD = ["", " ", "0", "-1", "1.5", "1e309", "NaN", "true", "null", "[]", "{}", HUGE,
+       str(2**63), str(2**63 - 1), "9999-12-31T23:59", "0001-01-01T00:00", "9999-12-31",
+       "0001-01-01", "2026-02-30T25:61", "10000-01-01T00:00", "9999-12-31T23:59:59+14:00",
+       "+14155550123", "12345", "PAWBANK", "%00", "\\x00", "\u202e\u0000", "𝔓𝔞𝔴"]
+
+
+def noise(seed: int, length: int) -> str:
+    """Text that does not compress (an index key of it is as long as it)."""
+    rng = random.Random(seed)
+    return "".join(rng.choices(string.ascii_letters + "éü漢🐾", k=length))
+
+
+def junk() -> st.SearchStrategy[str]:
+    """Any text a request can carry: Unicode, control bytes, odd values, huge ones."""
+    sizes = st.sampled_from([2_000, 3_000, 10_001, 300_000])
+    return st.one_of(
+        st.text(st.characters(exclude_categories=["Cs"]), max_size=30),
+        st.text(st.characters(max_codepoint=0x1F), min_size=1, max_size=4),
+        st.sampled_from(ODD),
+        st.integers().map(str),
+        st.builds(noise, st.integers(0, 1000), sizes),
+    )
+
+
+def json_junk() -> st.SearchStrategy:
+    """Any JSON value, of any type."""
+    scalars = st.one_of(junk(), st.integers(), st.floats(), st.booleans(), st.none())
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                        | st.dictionaries(junk(), inner, max_size=3), max_leaves=6)
+
+
+def plausible(world) -> dict[str, list]:
+    """Values that pass (or nearly pass) each field's checks, so deeper code runs too; a
+    callable makes a fresh one each time (a reference or SID used once)."""
+    local = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    later = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    return {
+        "body": ["Rex is fine", "Walk:\t9 AM\r\nFeed: 5 PM"], "phone": ["+14155550188"],
+        "name": ["Ada Lovelace"], "email": [world.owner_email, "new@example.com"],
+        "password": ["correct horse battery"], "next": ["/inbox", "//evil.example"],
+        "until": ["custom", "1h", "tomorrow"], "custom_until": [local],
+        "duration": ["30", "custom"], "custom_release_date": [local[:10]], "reason": ["old"],
+        "force_restore": ["y"], "restore_reason": ["back"], "e164": ["+14155550166"],
+        "number_class": ["pool", "sitter", "front_desk"], "label": ["mobile", "home"],
+        "into_client_id": [str(world.known_client_id)], "client_id": [str(world.client_id)],
+        "sitter_id": [str(world.sitter_id)], "starts_at": [local], "ends_at": [later],
+        "client_q": ["Ada"], "from_phone": ["+14155550177"], "to": [world.pool],
+        "q": ["Ada", "415"], "tab": ["open", "snoozed", "closed", "all"], "cursor": [""],
+        "since": [utcnow().isoformat()], "before": [str(world.message_id)],
+        "first": ["0"], "after": ["0"], "after_name": ["a"], "after_id": ["1"],
+        "merge_q": ["Ada"], "action": ["client.created"], "actor": ["1"], "entity": ["client"],
+        "client_token": [lambda: uuid.uuid4().hex],
+        "MessageSid": [message_sid, world.outbound_sid],
+        "From": ["+14155550123", "+971571234567", "PAWBANK", "12345"],
+        "To": [world.pool], "Body": ["Is Rex okay?"], "NumMedia": ["0", "2"],
+        "AccountSid": ["AC" + "0" * 32], "FromCountry": ["US"],
+        "MessageStatus": ["delivered", "failed"], "ErrorCode": ["30003"],
+        "ErrorMessage": ["Unreachable"],
+        # the booking webhook's JSON
+        "org": [world.slug], "external_ref": [lambda: f"BK-{uuid.uuid4().hex[:8]}"],
+        "client_phone": ["+14155550155"], "client_name": ["Grace"], "confirm": [True, False],
+        "json:sitter_id": [world.sitter_id],
+        "json:starts_at": [(utcnow() + timedelta(days=2)).isoformat()],
+        "json:ends_at": [(utcnow() + timedelta(days=3)).isoformat()],
+    }
+
+
+def _made(value):
+    return value() if callable(value) else value
+
+
+def _name(key: str, field: str) -> str:
+    return f"json:{field}" if key == JSON_ROUTE and f"json:{field}" in _JSON_FIELDS else field
+
+
+_JSON_FIELDS = {"json:sitter_id", "json:starts_at", "json:ends_at"}
+JSON_ROUTE = "POST booking_webhook.receive_booking"
+
+
+def first_plausible(key: str, world) -> dict:
+    """Every field of the route with its first plausible value."""
+    good = plausible(world)
+    return {field: _made(good[_name(key, field)][0]) for field in ROUTES[key]}
+
+
+def request_values(key: str, world) -> st.SearchStrategy[dict]:
+    """Some of the route's fields (plausible or junk each), and now and then an unknown one."""
+    good = plausible(world)
+    bad = json_junk() if key == JSON_ROUTE else junk()
+    optional = {field: st.sampled_from(good[_name(key, field)]).map(_made) | bad
+                for field in ROUTES[key]}
+    optional["zz-unknown"] = bad
+    return st.fixed_dictionaries({}, optional=optional)
+
+
+# Each alone in each field, every run: what broke PostgreSQL or the conversions before.
+NASTY = ["a\x00b", "\x1b[31m", noise(1, 3000), "x" * 10_001, HUGE, "-1", "",
+         "9999-12-31T23:59", "0001-01-01T00:00", "9999-12-31T23:59:59-05:00"]
+NASTY_JSON = [*NASTY, 10**30, -1, 1.5, True, None, [], {"a": "b\x00"}]
+
+
+def path_ids(rule, world) -> st.SearchStrategy[dict]:
+    """The URL's ids: mostly the world's own, sometimes any number at all."""
+    return st.fixed_dictionaries({
+        arg: st.just(getattr(world, arg)) | st.integers(0, 10**25)
+        for arg in rule.arguments})
+
+
+def encoded(values: dict) -> bytes:
+    return json.dumps(values).encode()
+
+
+def fingerprint() -> dict[str, tuple]:
+    """(row count, hash of every row) per table: equal before and after means nothing changed."""
+    tables = [t.name for t in db.metadata.sorted_tables] + ["procrastinate_jobs"]
+    union = " UNION ALL ".join(
+        f"SELECT '{name}', count(*), coalesce(sum(hashtext(t::text)::bigint), 0) FROM {name} t"
+        for name in tables)
+    return {name: (rows, digest) for name, rows, digest in db.session.execute(sa.text(union))}
