@@ -26,6 +26,7 @@ from flask import Blueprint, jsonify, request
 from blueprints.webhook_limits import limit_per_sender
 from pawline import external_bookings
 from pawline.bookings import parse_instant
+from pawline.clients import NAME_MAX
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
 from pawline.inputs import json_problem
@@ -37,11 +38,12 @@ TOLERANCE_SECONDS = 5 * 60
 MAX_BODY_BYTES = 16 * 1024  # a booking is well under 1 KiB
 MAX_NESTING = 4  # the booking is a flat object; a system's extra fields may nest a little
 MAX_TEXT = 200
+LONGEST = {"client_name": NAME_MAX}  # a client's name as the clients page allows it
 BIGINT_MAX = 2**63 - 1
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # organization.slug's own check
 
-# name: (JSON type, required); every text field is at most MAX_TEXT characters
+# name: (JSON type, required); a text field is at most MAX_TEXT characters, or LONGEST says
 FIELDS = {
     "org": (str, False),  # the slug again, when sent: it must be the URL's
     "external_ref": (str, True),
@@ -133,8 +135,9 @@ def parse_payload(body: bytes) -> dict:
         # bool is an int to Python, but `true` is not a sitter's id
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise BadPayload(f"{name} must be a {_json_type(kind)}.")
-        if kind is str and len(value) > MAX_TEXT:
-            raise BadPayload(f"{name} is longer than {MAX_TEXT} characters.")
+        longest = LONGEST.get(name, MAX_TEXT)
+        if kind is str and len(value) > longest:
+            raise BadPayload(f"{name} is longer than {longest} characters.")
         if kind is int and not 0 < value <= BIGINT_MAX:
             raise BadPayload(f"{name}: no such sitter.")
     return payload

@@ -27,6 +27,7 @@ from flask import current_app, request
 from pawline import rate_limits
 from pawline.clock import utcnow
 from pawline.db import db
+from pawline.inputs import scrub
 
 log = logging.getLogger("pawline.webhooks")
 WINDOW = timedelta(minutes=1)
@@ -52,7 +53,7 @@ def limit_per_sender(scope: str, sender: Callable[[], str | None] = _no_sender):
 
 
 def _refusal(scope: str, sender: str):
-    key = sender[:MAX_KEY] or f"address {rate_limits.address_key(request.remote_addr)}"
+    key = scrub(sender[:MAX_KEY]) or f"address {rate_limits.address_key(request.remote_addr)}"
     limit, now = current_app.config["WEBHOOK_REQUESTS_PER_MINUTE"], utcnow()
     counted = rate_limits.count(f"webhook {scope}", key, limit, WINDOW, now)
     db.session.commit()  # the count stands, whatever the view does next

@@ -18,7 +18,7 @@ from pawline.db import db
 from tests.twilio_signing import message_sid
 
 BOOKING = ["external_ref", "client_phone", "client_name", "sitter_id", "starts_at", "ends_at",
-           "confirm", "org"]
+           "updated_at", "confirm", "org"]
 SMS = ["MessageSid", "From", "To", "Body", "NumMedia", "AccountSid", "FromCountry"]
 STATUS = ["MessageSid", "MessageStatus", "ErrorCode", "ErrorMessage"]
 QUARANTINE = ["duration", "custom_release_date", "reason"]
@@ -30,6 +30,7 @@ ROUTES = {
     "GET auth.sign_in": ["next"],
     "POST auth.sign_in": ["email", "password", "next"],
     "POST auth.sign_out": [],
+    "POST auth.sign_out_everywhere": [],
     "POST booking_webhook.receive_booking": BOOKING,
     "POST bookings.cancel": [],
     "GET bookings.client_picker": ["client_q", "client_id"],
@@ -78,8 +79,11 @@ ROUTES = {
 }
 SIGNED_IN_AS = {"GET sitter_portal.home": "sitter"}  # the rest as the owner
 # A refused request leaves every table as it was, except these, written on purpose.
-WRITES_WHEN_REFUSED = {"POST webhooks.twilio_sms": {"inbound_dead_letter"},
-                       "POST auth.sign_in": {"sign_in_throttle"}}
+# (rate_limit: a webhook's sender, a sign-in's address, counted before the request is judged)
+WRITES_WHEN_REFUSED = {"POST webhooks.twilio_sms": {"inbound_dead_letter", "rate_limit"},
+                       "POST webhooks.twilio_status": {"rate_limit"},
+                       "POST booking_webhook.receive_booking": {"rate_limit"},
+                       "POST auth.sign_in": {"sign_in_throttle", "rate_limit"}}
 
 HUGE = "99999999999999999999999"
 ODD = ["", " ", "0", "-1", "1.5", "1e309", "NaN", "true", "null", "[]", "{}", HUGE,
@@ -143,6 +147,7 @@ def plausible(world) -> dict[str, list]:
         # the booking webhook's JSON
         "org": [world.slug], "external_ref": [lambda: f"BK-{uuid.uuid4().hex[:8]}"],
         "client_phone": ["+14155550155"], "client_name": ["Grace"], "confirm": [True, False],
+        "updated_at": [lambda: utcnow().isoformat()],
         "json:sitter_id": [world.sitter_id],
         "json:starts_at": [(utcnow() + timedelta(days=2)).isoformat()],
         "json:ends_at": [(utcnow() + timedelta(days=3)).isoformat()],

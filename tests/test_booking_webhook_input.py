@@ -12,7 +12,7 @@ from pawline.db import db
 from pawline.inputs import json_problem
 from pawline.models import Booking, Client, Organization
 from tests import factories
-from tests.test_booking_webhook import payload, post
+from tests.booking_webhook import payload, post
 
 
 @pytest.fixture
@@ -47,49 +47,44 @@ def test_json_problem_finds_a_control_character_at_any_depth(document, problem):
 
 @pytest.mark.parametrize("field", ["external_ref", "client_name", "org", "client_phone"])
 def test_a_nul_in_any_field_is_a_400_naming_it(app, client, org, field):
-    response = post(client, payload(org, **{field: "BK\x00-1"}), org.secret)
+    response = post(client, org, payload(org, **{field: "BK\x00-1"}))
     assert response.status_code == 400
     assert response.get_json()["error"] == f"body.{field} holds the control character U+0000."
     assert saved(app) == (0, 0)
 
 
 def test_an_external_ref_longer_than_an_index_key_is_a_400(app, client, org):
-    response = post(client, payload(org, external_ref=noise(100_000)), org.secret)
+    response = post(client, org, payload(org, external_ref=noise(201)))
     assert response.status_code == 400
-    assert response.get_json()["error"] == "external_ref: at most 200 characters."
+    assert response.get_json()["error"] == "external_ref is longer than 200 characters."
     assert saved(app) == (0, 0)
 
 
 def test_a_megabyte_external_ref_is_refused_413_unread(app, client, org):
-    response = post(client, payload(org, external_ref="x" * 1_000_000), org.secret)
+    response = post(client, org, payload(org, external_ref="x" * 1_000_000))
     assert response.status_code == 413
     assert saved(app) == (0, 0)
 
 
 def test_a_client_name_longer_than_any_client_name_is_a_400(app, client, org):
-    response = post(client, payload(org, client_name="A" * 121), org.secret)
+    response = post(client, org, payload(org, client_name="A" * 121))
     assert response.status_code == 400
-    assert response.get_json()["error"] == "client_name: at most 120 characters."
+    assert response.get_json()["error"] == "client_name is longer than 120 characters."
     assert saved(app) == (0, 0)
 
 
-@pytest.mark.parametrize("ref", [["BK-1"], {"id": 1}, True, 1.5])
+@pytest.mark.parametrize("ref", [["BK-1"], {"id": 1}, True, 1.5, 4711])
 def test_an_external_ref_that_is_no_string_is_a_400(app, client, org, ref):
-    response = post(client, payload(org, external_ref=ref), org.secret)
+    response = post(client, org, payload(org, external_ref=ref))
     assert response.status_code == 400
-    assert response.get_json()["error"] == "external_ref: a string (or an integer) is expected."
+    assert response.get_json()["error"] == "external_ref must be a string."
     assert saved(app) == (0, 0)
 
 
-def test_an_integer_external_ref_is_still_a_reference(app, client, org):
-    assert post(client, payload(org, external_ref=4711), org.secret).status_code == 201
-    with app.app_context():
-        assert db.session.scalar(sa.select(Booking.external_ref)) == "4711"
-
-
-def test_json_nested_past_pythons_stack_is_not_json(app, client, org):
-    body = json.dumps({"org": org.slug})[:-1].encode() + b', "x": ' + b"[" * 100_000 + (
-        b"]" * 100_000) + b"}"
-    response = post(client, body, org.secret)
+def test_json_nested_past_the_limit_is_refused_before_it_is_parsed(app, client, org):
+    body = json.dumps({"org": org.slug})[:-1].encode() + b', "x": ' + b"[" * 5_000 + (
+        b"]" * 5_000) + b"}"
+    response = post(client, org, body)
     assert response.status_code == 400
-    assert response.get_json()["error"] == "The body is not JSON."
+    assert response.get_json()["error"] == "The body nests deeper than 4 levels."
+    assert saved(app) == (0, 0)

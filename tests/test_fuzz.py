@@ -30,7 +30,7 @@ from pawline.inbound import receive_sms
 from pawline.models import ClientContact, Message, Organization
 from pawline.outbound import queue_message
 from tests import factories, fuzzing
-from tests.test_booking_webhook import post as post_booking
+from tests.booking_webhook import post as post_booking
 from tests.twilio_signing import post_signed
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
@@ -50,9 +50,9 @@ def world(app):
         now = utcnow()
         booking = bookings.create_booking(org.id, inbound.client_id, sitter_id,
                                           now + timedelta(days=1), now + timedelta(days=2))
-        queued = queue_message(org.id, inbound.thread_id, "On my way", None, "console")
+        queued = queue_message(org.id, inbound.thread_id, "On my way", None, "twilio")
         sent = db.session.get(Message, queued.message_id)
-        sent.provider, sent.provider_sid, sent.status = "twilio", "SMfuzzoutbound1", "sent"
+        sent.provider_sid, sent.status = "SMfuzzoutbound1", "sent"
         db.session.commit()
         return SimpleNamespace(
             **vars(org), pool=POOL, number_id=number_id, thread_id=inbound.thread_id,
@@ -77,7 +77,8 @@ def test_every_route_is_fuzzed(app):
 def send(client, key: str, url: str, values: dict, world):
     """The request as a browser, Twilio or the booking system would send it."""
     if key == fuzzing.JSON_ROUTE:
-        return post_booking(client, fuzzing.encoded({"org": world.slug, **values}), world.secret)
+        return post_booking(client, world, fuzzing.encoded({"org": world.slug, **values}),
+                            slug=url.rsplit("/", 1)[1])
     if key.startswith("POST webhooks."):
         return post_signed(client, url, values)
     if key.startswith("GET "):
