@@ -12,8 +12,8 @@ from pawline.db import db
 from pawline.inbound import receive_sms
 from pawline.models import Booking, Organization, Thread
 from tests import factories
+from tests.booking_webhook import payload, post
 from tests.conftest import make_app
-from tests.test_booking_webhook import payload, post
 
 POOL = "+14155550101"
 
@@ -72,7 +72,7 @@ def test_a_booking_a_few_years_ahead_is_saved(app, client, auth, world):
     ("ends_at", "9999-12-31T23:59:59-05:00"), ("starts_at", "0001-01-01T00:00:00+14:00"),
     ("ends_at", "9999-12-31T23:59:59+00:00")])
 def test_a_booking_webhook_time_years_away_is_a_400(app, client, world, field, value):
-    response = post(client, payload(world, **{field: value}), world.secret)
+    response = post(client, world, payload(world, **{field: value}))
     assert response.status_code == 400
     assert response.get_json()["error"] == f"{field}: Pick a time within five years of today."
     assert bookings(app) == 0

@@ -11,7 +11,7 @@ from pawline.inbound import receive_sms
 from pawline.inputs import BIGINT_MAX, db_id
 from pawline.models import Booking, Client, Organization
 from tests import factories
-from tests.test_booking_webhook import payload, post
+from tests.booking_webhook import payload, post
 
 HUGE = "99999999999999999999999"
 POOL = "+14155550101"
@@ -113,7 +113,7 @@ def test_merging_into_a_client_id_past_a_bigint_is_a_form_error(app, client, aut
 
 @pytest.mark.parametrize("sitter_id", [int(HUGE), HUGE, -1, 1.5, [1], {"id": 1}, True])
 def test_a_booking_webhook_sitter_id_that_is_no_id_is_a_400(app, client, world, sitter_id):
-    response = post(client, payload(world, sitter_id=sitter_id), world.secret)
+    response = post(client, world, payload(world, sitter_id=sitter_id))
     assert response.status_code == 400, response.get_json()
     assert count(app, Booking) == 0
 
