@@ -11,6 +11,7 @@ sender waits `gap` seconds.
 import heapq
 import http.client
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -172,3 +173,5 @@ class App:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
