@@ -14,6 +14,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blueprints import hygiene
+from pawline import observability
 from pawline.config import ConfigError, from_environment
 from pawline.db import db, ours
 from pawline.embedded import embedded_database_url
@@ -71,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"])
 
     db.init_app(app)
+    observability.init_app(app)  # first: its hooks time and name every request (X-Request-ID)
     migrate.init_app(app, db, directory=str(web / "migrations"),
                      compare_server_default=True, include_name=ours)
     hygiene.init_app(app)  # before the blueprints: their <int:id> routes use its converter
@@ -162,6 +164,8 @@ def _init_login(app: Flask) -> None:
 
     @app.before_request
     def scope_to_organization():
+        if request.blueprint == "ops":  # probes and scrapes: no session, no query
+            return
         forget_ended_session()
         if current_user.is_authenticated:
             scope_session(db.session, current_user.org_id)
@@ -192,6 +196,7 @@ def _register_blueprints(app: Flask) -> None:
         dead_letters,
         inbox,
         numbers,
+        ops,
         simulator,
         sitter_portal,
         sitters,
@@ -199,10 +204,11 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
-                   simulator, webhooks, booking_webhook, cli, dead_letters):
+                   simulator, webhooks, booking_webhook, cli, dead_letters, ops):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)
+    csrf.exempt(ops.bp)  # GET only, and no session to protect
 
 
 def _init_templates(app: Flask) -> None:

@@ -13,6 +13,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -173,11 +174,15 @@ class Gunicorn:
         env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench-secret",
                "TWILIO_AUTH_TOKEN": TOKEN, "SMS_PROVIDER": "console",
                "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}"}
+        # Its output goes to a file: a pipe nobody reads fills up with the request log (a line
+        # per request) and then blocks every worker.
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by stop()
+            "w+", prefix="bench-gunicorn-", suffix=".log")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-k", "sync" if threads == 1 else "gthread",
              "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "app:create_app()"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -186,7 +191,12 @@ class Gunicorn:
             except OSError:
                 time.sleep(0.2)
         else:
-            raise RuntimeError("gunicorn did not start: " + self.process.stderr.read().decode())
+            raise RuntimeError("gunicorn did not start: " + self.output())
+
+    def output(self) -> str:
+        """What gunicorn and the app have written to stderr so far."""
+        self.log.flush()
+        return Path(self.log.name).read_text()
 
     def worker_rss_kib(self) -> list[int]:
         """Resident memory of each worker process (children of the gunicorn master)."""
@@ -204,6 +214,7 @@ class Gunicorn:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()
 
 
 @dataclass

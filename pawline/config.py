@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 SMS_PROVIDERS = ("console", "twilio")
+MIN_METRICS_TOKEN = 16
 
 
 class ConfigError(RuntimeError):
@@ -68,6 +69,28 @@ def _sms_provider(env, production: bool) -> str:
     return name
 
 
+def _metrics_token(env) -> str:
+    """METRICS_TOKEN: the bearer token that opens /metrics; empty (the default) keeps it shut.
+    Long enough that guessing it is hopeless, and only characters a header carries as is."""
+    token = (env.get("METRICS_TOKEN") or "").strip()
+    if token and (len(token) < MIN_METRICS_TOKEN or not token.isascii() or not token.isprintable()
+                  or " " in token):
+        raise ConfigError(f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} printable ASCII "
+                          "characters without spaces (try `openssl rand -hex 32`).")
+    return token
+
+
+def _multiprocess_dir(env) -> str:
+    """PROMETHEUS_MULTIPROC_DIR: where gunicorn's workers keep their metrics to be added up at a
+    scrape (gunicorn.conf.py makes one when METRICS_TOKEN is set). prometheus-client writes
+    there on every request, so a missing folder is refused now rather than failing each one."""
+    path = (env.get("PROMETHEUS_MULTIPROC_DIR") or "").strip()
+    if path and not (os.path.isdir(path) and os.access(path, os.W_OK)):
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR must be a folder the app can write, "
+                          f"not {path!r}.")
+    return path
+
+
 def _instance_secret(instance_path: Path) -> str:
     """A random key kept in the instance folder, so demo sessions survive a restart."""
     path = instance_path / "secret_key"
@@ -129,4 +152,7 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "JOB_STALLED_AFTER_SECONDS": _seconds(env, "JOB_STALLED_AFTER_SECONDS", 30),
         "JOB_RETENTION_HOURS": _whole(env, "JOB_RETENTION_HOURS", 7 * 24),
         "DATABASE_BEHIND_PGBOUNCER": _flag(env.get("DATABASE_BEHIND_PGBOUNCER", "0")),
+        # GET /metrics answers only `Authorization: Bearer <this>`; empty: 404 to everyone
+        "METRICS_TOKEN": _metrics_token(env),
+        "PROMETHEUS_MULTIPROC_DIR": _multiprocess_dir(env),
     }
