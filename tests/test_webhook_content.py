@@ -98,9 +98,9 @@ def queued_sid(app, org) -> str:
         inbound = post_signed(app.test_client(), SMS, sms_params(POOL, PHONE))
         assert inbound.status_code == 200
         thread_id = db.session.scalar(sa.select(Message.thread_id))
-        queued = queue_message(org.id, thread_id, "On my way", None, "console")
+        queued = queue_message(org.id, thread_id, "On my way", None, "twilio")
         message = db.session.get(Message, queued.message_id)
-        message.provider, message.provider_sid, message.status = "twilio", "SMout1", "sent"
+        message.provider_sid, message.status = "SMout1", "sent"
         db.session.commit()
         return "SMout1"
 
