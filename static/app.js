@@ -29,12 +29,88 @@ document.addEventListener("change", () => syncDependents(document));
 document.addEventListener("DOMContentLoaded", () => syncDependents(document));
 document.addEventListener("htmx:afterSettle", () => syncDependents(document));
 
-// Keep a thread's timeline scrolled to the newest message.
-function scrollTimeline() {
-  document.querySelectorAll(".timeline").forEach((t) => { t.scrollTop = t.scrollHeight; });
+// A thread opens at its newest message. The timeline scrolls by itself on a wide screen and
+// with the page on a phone (where the composer sticks to the bottom).
+function ownScroll(tl) { return getComputedStyle(tl).maxHeight !== "none"; }
+function visibleBottom(tl) {
+  if (ownScroll(tl)) return tl.getBoundingClientRect().bottom;
+  const composer = document.getElementById("composer");
+  return composer ? composer.getBoundingClientRect().top : window.innerHeight;
 }
-document.addEventListener("DOMContentLoaded", scrollTimeline);
-document.addEventListener("htmx:afterSettle", scrollTimeline);
+function atNewest(tl) {
+  const last = tl.lastElementChild;
+  return !last || last.getBoundingClientRect().bottom <= visibleBottom(tl) + 48;
+}
+function newPill() { return document.getElementById("new-pill"); }
+function hidePill() {
+  const pill = newPill();
+  if (pill) { pill.hidden = true; pill.dataset.count = "0"; }
+}
+function showNewest(tl) {
+  if (ownScroll(tl)) tl.scrollTop = tl.scrollHeight;
+  else window.scrollTo(0, document.documentElement.scrollHeight);
+  hidePill();
+}
+function openThread(root) {
+  const tl = root && root.querySelector && root.querySelector(".timeline");
+  // After htmx's own scrolling of a boosted page, which would put the page back at its top.
+  if (tl) setTimeout(() => showNewest(tl));
+}
+document.addEventListener("DOMContentLoaded", () => openThread(document));
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.target.id !== "timeline") openThread(event.target);
+});
+
+// Live refresh of a timeline: new messages arrive in place. A reader scrolled up stays where
+// they are and gets a "new message" pill; an open "Why this number" stays open.
+const messageId = (li) => Number(li.id.replace("message-", "")) || 0;
+const lastMessageId = (tl) => Math.max(0, ...[...tl.querySelectorAll("li.msg")].map(messageId));
+let kept = null;
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const tl = event.detail.target;
+  if (!tl || tl.id !== "timeline" || !event.detail.shouldSwap) return;
+  const top = ownScroll(tl) ? tl.getBoundingClientRect().top : 0;
+  const anchor = [...tl.querySelectorAll("li[id]")].find((li) => li.getBoundingClientRect().bottom > top);
+  kept = {
+    atNewest: atNewest(tl), scrollTop: tl.scrollTop, lastId: lastMessageId(tl),
+    open: [...tl.querySelectorAll("li[id] details[open]")].map((d) => d.closest("li[id]").id),
+    anchor: anchor && { id: anchor.id, top: anchor.getBoundingClientRect().top },
+  };
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  const tl = event.target;
+  if (tl.id !== "timeline" || !kept) return;
+  const was = kept;
+  kept = null;
+  was.open.forEach((id) => {
+    const details = document.getElementById(id)?.querySelector("details");
+    if (details) details.open = true;
+  });
+  if (was.atNewest) { showNewest(tl); return; }
+  if (ownScroll(tl)) tl.scrollTop = was.scrollTop;
+  const anchor = was.anchor && document.getElementById(was.anchor.id);
+  if (anchor) {
+    const shift = anchor.getBoundingClientRect().top - was.anchor.top;
+    if (ownScroll(tl)) tl.scrollTop += shift; else window.scrollBy(0, shift);
+  }
+  const fresh = [...tl.querySelectorAll("li.msg")].filter((li) => messageId(li) > was.lastId).length;
+  const pill = newPill();
+  if (fresh && pill) {
+    const count = Number(pill.dataset.count || 0) + fresh;
+    pill.dataset.count = String(count);
+    pill.textContent = `${count} new message${count === 1 ? "" : "s"} ↓`;
+    pill.hidden = false;
+  }
+});
+document.addEventListener("click", (event) => {
+  const tl = document.getElementById("timeline");
+  if (event.target.closest("#new-pill") && tl) showNewest(tl);
+});
+document.addEventListener("scroll", () => {
+  const tl = document.getElementById("timeline");
+  const pill = newPill();
+  if (tl && pill && !pill.hidden && atNewest(tl)) hidePill();
+}, true);
 
 // Clear the composer after a message was sent.
 document.addEventListener("htmx:afterRequest", (event) => {

@@ -2,6 +2,7 @@
 
 import os
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,15 @@ def seed_thread(app, messages: int = 1, body: str = "Is Rex okay? #{n}"):
     return org, thread_id
 
 
+def bubble(page, n: int):
+    return page.locator(".bubble").get_by_text(f"Is Rex okay? #{n}", exact=True)
+
+
 def test_message_anyone_opens_the_new_thread_inside_the_inbox(live_app, live_url, page):
     org, _ = seed_thread(live_app)
     sign_in(page, live_url, org.staff_email)
+    expect(page).to_have_url(f"{live_url}/inbox")
+    page.wait_for_load_state("load")  # app.js (deferred) opens the dialog
     page.get_by_role("button", name="New", exact=True).click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Phone number").fill("(415) 555-0199")
@@ -74,3 +81,69 @@ def test_inbox_search_filters_while_typing_and_on_enter(live_app, live_url, page
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Is Rex okay?")
     expect(page.get_by_label("Search by name or phone")).to_have_value("2671")
+
+
+@pytest.mark.parametrize("how", ["click", "goto"])
+def test_a_thread_on_a_phone_opens_at_its_newest_message(live_app, live_url, page, how):
+    org, thread_id = seed_thread(live_app, messages=30)
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_url, org.staff_email)
+    if how == "click":
+        page.get_by_role("link", name="Guest (+14155552671)").click()
+    else:
+        page.goto(f"{live_url}/threads/{thread_id}")
+    expect(bubble(page, 30)).to_be_in_viewport()
+    expect(page.get_by_label("Reply")).to_be_in_viewport()
+    expect(bubble(page, 1)).not_to_be_in_viewport()
+    page.mouse.wheel(0, -3000)  # reading history, the reply box stays at hand
+    expect(bubble(page, 30)).not_to_be_in_viewport()
+    expect(page.get_by_label("Reply")).to_be_in_viewport()
+    page.screenshot(path=str(SHOTS / f"thread-phone-{how}.png"))
+
+
+def test_the_snooze_menu_fits_a_phone(live_app, live_url, page):
+    org, thread_id = seed_thread(live_app, messages=3)
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{thread_id}")
+    page.locator("summary", has_text="Snooze").click()
+    menu = page.locator(".menu-body")
+    expect(page.get_by_label("Pick a time")).to_be_in_viewport()
+    box = menu.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert box["y"] + box["height"] <= PHONE["height"]
+    page.get_by_label("Pick a time").check()
+    later = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT09:30")
+    page.get_by_label("Time", exact=True).fill(later)
+    page.screenshot(path=str(SHOTS / "snooze-phone.png"))
+    menu.get_by_role("button", name="Snooze").click()
+    expect(page.locator("#conversation h2 .badge")).to_contain_text("snoozed until")
+
+
+def test_live_refresh_keeps_the_readers_place_and_what_they_opened(live_app, live_url, page):
+    org, thread_id = seed_thread(live_app, messages=30)
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{thread_id}")
+    page.get_by_label("Reply").fill("On it")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".msg.outbound .bubble")).to_have_text("On it")
+    page.get_by_text("Why this number").click()
+    page.get_by_label("Reply").fill("A draft in progress")
+    timeline = page.locator("#timeline")
+    timeline.evaluate("t => { t.scrollTop = 0; }")
+
+    with live_app.app_context():
+        receive_sms("+14155550101", "+14155552671", "Brand new news", "SMnew")
+    pill = page.get_by_role("button", name="1 new message ↓")
+    expect(pill).to_be_visible(timeout=15_000)
+    # The list's own refresh (every 10 s) must not move the thread either.
+    expect(page.locator("#thread-list")).to_contain_text("Brand new news", timeout=15_000)
+    assert timeline.evaluate("t => t.scrollTop") < 40
+    expect(page.locator(".bubble", has_text="Brand new news")).to_have_count(1)
+    expect(page.locator("#timeline details[open]")).to_have_count(1)
+    expect(page.get_by_label("Reply")).to_have_value("A draft in progress")
+    shoot(page, "live-refresh-pill")
+
+    pill.click()
+    expect(page.locator(".bubble", has_text="Brand new news")).to_be_in_viewport()
+    expect(pill).to_be_hidden()
