@@ -58,7 +58,13 @@ function openThread(root) {
 }
 document.addEventListener("DOMContentLoaded", () => openThread(document));
 document.addEventListener("htmx:afterSettle", (event) => {
-  if (event.target.id !== "timeline") openThread(event.target);
+  const root = event.target;
+  if (root.id === "timeline") return; // a live refresh: see below
+  if (root.id !== "conversation") { openThread(root); return; }
+  // An answered, closed or snoozed thread: a phone's page moves only for the sender's answer.
+  const tl = root.querySelector(".timeline");
+  const sent = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(".composer");
+  if (tl && (ownScroll(tl) || sent)) showNewest(tl);
 });
 
 // Live refresh of a timeline: new messages arrive in place. A reader scrolled up stays where
@@ -70,11 +76,14 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   const tl = event.detail.target;
   if (!tl || tl.id !== "timeline" || !event.detail.shouldSwap) return;
   const top = ownScroll(tl) ? tl.getBoundingClientRect().top : 0;
-  const anchor = [...tl.querySelectorAll("li[id]")].find((li) => li.getBoundingClientRect().bottom > top);
+  // A few visible messages: the first of them still shown after the refresh keeps the place.
+  const anchors = [...tl.querySelectorAll("li[id]")]
+    .filter((li) => li.getBoundingClientRect().bottom > top).slice(0, 5)
+    .map((li) => ({ id: li.id, top: li.getBoundingClientRect().top }));
   kept = {
     atNewest: atNewest(tl), scrollTop: tl.scrollTop, lastId: lastMessageId(tl),
     open: [...tl.querySelectorAll("li[id] details[open]")].map((d) => d.closest("li[id]").id),
-    anchor: anchor && { id: anchor.id, top: anchor.getBoundingClientRect().top },
+    anchors,
   };
 });
 document.addEventListener("htmx:afterSwap", (event) => {
@@ -88,9 +97,9 @@ document.addEventListener("htmx:afterSwap", (event) => {
   });
   if (was.atNewest) { showNewest(tl); return; }
   if (ownScroll(tl)) tl.scrollTop = was.scrollTop;
-  const anchor = was.anchor && document.getElementById(was.anchor.id);
+  const anchor = was.anchors.find((a) => document.getElementById(a.id));
   if (anchor) {
-    const shift = anchor.getBoundingClientRect().top - was.anchor.top;
+    const shift = document.getElementById(anchor.id).getBoundingClientRect().top - anchor.top;
     if (ownScroll(tl)) tl.scrollTop += shift; else window.scrollBy(0, shift);
   }
   const fresh = [...tl.querySelectorAll("li.msg")].filter((li) => messageId(li) > was.lastId).length;
