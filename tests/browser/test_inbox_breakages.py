@@ -101,21 +101,23 @@ def test_a_thread_on_a_phone_opens_at_its_newest_message(live_app, live_url, pag
     page.screenshot(path=str(SHOTS / f"thread-phone-{how}.png"))
 
 
-def test_the_snooze_menu_fits_a_phone(live_app, live_url, page):
+@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, PHONE],
+                         ids=["desktop", "phone"])
+def test_the_snooze_menu_fits_the_screen(live_app, live_url, page, viewport):
     org, thread_id = seed_thread(live_app, messages=3)
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(viewport)
     sign_in(page, live_url, org.staff_email)
     page.goto(f"{live_url}/threads/{thread_id}")
     page.locator("summary", has_text="Snooze").click()
     menu = page.locator(".menu-body")
     expect(page.get_by_label("Pick a time")).to_be_in_viewport()
     box = menu.bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
-    assert box["y"] + box["height"] <= PHONE["height"]
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+    assert box["y"] + box["height"] <= viewport["height"]
     page.get_by_label("Pick a time").check()
     later = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT09:30")
     page.get_by_label("Time", exact=True).fill(later)
-    page.screenshot(path=str(SHOTS / "snooze-phone.png"))
+    page.screenshot(path=str(SHOTS / f"snooze-{viewport['width']}.png"))
     menu.get_by_role("button", name="Snooze").click()
     expect(page.locator("#conversation h2 .badge")).to_contain_text("snoozed until")
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from pawline import bookings, sitters
+from pawline import bookings, dead_letters, sitters
 from pawline.db import db
 from pawline.inbound import receive_sms
 from pawline.models import Thread
@@ -38,6 +38,9 @@ def seed(app):
         booking = bookings.create_booking(org.id, client_id, sitter_id,
                                           now - timedelta(hours=1), now + timedelta(hours=3))
         bookings.confirm_booking(org.id, booking.id)
+        dead_letters.record("twilio", "SMdead", {
+            "To": ["+14155550101"], "From": ["NAMED-SENDER-" + "X" * 60], "Body": [LONG_URL]},
+            "Malformed From: " + "Y" * 120)
         factories.client(org.id, "Maximilianus-Featherstonehaugh-Worthington", "+14155550123")
         db.session.commit()
     return org, {"thread": thread_id, "client": client_id}
