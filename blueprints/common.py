@@ -12,11 +12,13 @@ from pawline.inputs import db_id
 
 
 def wants_fragment() -> bool:
-    """True for an htmx request that swaps part of a page (not boosted, not a history restore)."""
+    """True for an htmx request that swaps part of a page (not boosted, not a history restore,
+    not one that replaces the whole <main>, as an HX-Location to another page does)."""
     return (
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-Boosted") != "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
+        and request.headers.get("HX-Target") != "main"
     )
 
 

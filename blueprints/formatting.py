@@ -1,9 +1,11 @@
 """Jinja filters: phone numbers and times as a person reads them, in the organization's zone."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import g
+from markupsafe import Markup, escape
 
 from pawline.clock import utcnow
 from pawline.phones import display_phone
@@ -34,5 +36,33 @@ def ago(dt: datetime | None) -> str:
     return local.strftime("%a") if seconds < 6 * 86400 else local.strftime("%b %d")
 
 
+# http(s) links and bare www. ones, up to whitespace or a character a URL does not hold here.
+URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+TRAILING = ".,;:!?)]}"
+
+
+def linkify(text: str | None) -> Markup:
+    """Message text, escaped, with its web addresses as links that open no door back to us:
+    rel="noopener noreferrer nofollow". Trailing punctuation stays outside the link."""
+    if not text:
+        return Markup("")
+    out, last = [], 0
+    for match in URL.finditer(text):
+        url = match.group(0)
+        while url and url[-1] in TRAILING and not (
+                url[-1] == ")" and url.count("(") >= url.count(")")):
+            url = url[:-1]
+        if not url or url.lower() in ("http://", "https://", "www."):
+            continue
+        href = url if "://" in url else f"https://{url}"
+        out.append(escape(text[last:match.start()]))
+        out.append(Markup('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>')
+                   .format(href, url))
+        last = match.start() + len(url)
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
 def register(app) -> None:
-    app.jinja_env.filters.update(phone=display_phone, localtime=localtime, ago=ago)
+    app.jinja_env.filters.update(phone=display_phone, localtime=localtime, ago=ago,
+                                 linkify=linkify)

@@ -1,5 +1,6 @@
 """The inbox: the thread list, a thread, sending, and close / snooze / reopen."""
 
+import json
 import uuid
 from datetime import datetime, timedelta
 
@@ -248,8 +249,11 @@ def message_anyone():
         else:
             target = url_for("inbox.show", thread_id=queued.thread_id)
             if wants_fragment():
+                # A bare HX-Location would swap the thread's fragment into <body>, dropping the
+                # top bar and list: ask for the whole page into <main> (title included).
                 response = make_response("", 204)
-                response.headers["HX-Location"] = target
+                response.headers["HX-Location"] = json.dumps(
+                    {"path": target, "target": "#main", "select": "#main", "swap": "outerHTML"})
                 return response
             return redirect(target)
     return render("inbox/index.html", "new_message", 400, new_form=form, open_new=True,

@@ -29,12 +29,97 @@ document.addEventListener("change", () => syncDependents(document));
 document.addEventListener("DOMContentLoaded", () => syncDependents(document));
 document.addEventListener("htmx:afterSettle", () => syncDependents(document));
 
-// Keep a thread's timeline scrolled to the newest message.
-function scrollTimeline() {
-  document.querySelectorAll(".timeline").forEach((t) => { t.scrollTop = t.scrollHeight; });
+// A thread opens at its newest message. The timeline scrolls by itself on a wide screen and
+// with the page on a phone (where the composer sticks to the bottom).
+function ownScroll(tl) { return getComputedStyle(tl).maxHeight !== "none"; }
+function visibleBottom(tl) {
+  if (ownScroll(tl)) return tl.getBoundingClientRect().bottom;
+  const composer = document.getElementById("composer");
+  return composer ? composer.getBoundingClientRect().top : window.innerHeight;
 }
-document.addEventListener("DOMContentLoaded", scrollTimeline);
-document.addEventListener("htmx:afterSettle", scrollTimeline);
+function atNewest(tl) {
+  const last = tl.lastElementChild;
+  return !last || last.getBoundingClientRect().bottom <= visibleBottom(tl) + 48;
+}
+function newPill() { return document.getElementById("new-pill"); }
+function hidePill() {
+  const pill = newPill();
+  if (pill) { pill.hidden = true; pill.dataset.count = "0"; }
+}
+function showNewest(tl) {
+  if (ownScroll(tl)) tl.scrollTop = tl.scrollHeight;
+  else window.scrollTo(0, document.documentElement.scrollHeight);
+  hidePill();
+}
+function openThread(root) {
+  const tl = root && root.querySelector && root.querySelector(".timeline");
+  // After htmx's own scrolling of a boosted page, which would put the page back at its top.
+  if (tl) setTimeout(() => showNewest(tl));
+}
+document.addEventListener("DOMContentLoaded", () => openThread(document));
+document.addEventListener("htmx:afterSettle", (event) => {
+  const root = event.target;
+  if (root.id === "timeline") return; // a live refresh: see below
+  if (root.id !== "conversation") { openThread(root); return; }
+  // An answered, closed or snoozed thread: a phone's page moves only for the sender's answer.
+  const tl = root.querySelector(".timeline");
+  const sent = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(".composer");
+  if (tl && (ownScroll(tl) || sent)) showNewest(tl);
+});
+
+// Live refresh of a timeline: new messages arrive in place. A reader scrolled up stays where
+// they are and gets a "new message" pill; an open "Why this number" stays open.
+const messageId = (li) => Number(li.id.replace("message-", "")) || 0;
+const lastMessageId = (tl) => Math.max(0, ...[...tl.querySelectorAll("li.msg")].map(messageId));
+let kept = null;
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const tl = event.detail.target;
+  if (!tl || tl.id !== "timeline" || !event.detail.shouldSwap) return;
+  const top = ownScroll(tl) ? tl.getBoundingClientRect().top : 0;
+  // A few visible messages: the first of them still shown after the refresh keeps the place.
+  const anchors = [...tl.querySelectorAll("li[id]")]
+    .filter((li) => li.getBoundingClientRect().bottom > top).slice(0, 5)
+    .map((li) => ({ id: li.id, top: li.getBoundingClientRect().top }));
+  kept = {
+    atNewest: atNewest(tl), scrollTop: tl.scrollTop, lastId: lastMessageId(tl),
+    open: [...tl.querySelectorAll("li[id] details[open]")].map((d) => d.closest("li[id]").id),
+    anchors,
+  };
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  const tl = event.target;
+  if (tl.id !== "timeline" || !kept) return;
+  const was = kept;
+  kept = null;
+  was.open.forEach((id) => {
+    const details = document.getElementById(id)?.querySelector("details");
+    if (details) details.open = true;
+  });
+  if (was.atNewest) { showNewest(tl); return; }
+  if (ownScroll(tl)) tl.scrollTop = was.scrollTop;
+  const anchor = was.anchors.find((a) => document.getElementById(a.id));
+  if (anchor) {
+    const shift = document.getElementById(anchor.id).getBoundingClientRect().top - anchor.top;
+    if (ownScroll(tl)) tl.scrollTop += shift; else window.scrollBy(0, shift);
+  }
+  const fresh = [...tl.querySelectorAll("li.msg")].filter((li) => messageId(li) > was.lastId).length;
+  const pill = newPill();
+  if (fresh && pill) {
+    const count = Number(pill.dataset.count || 0) + fresh;
+    pill.dataset.count = String(count);
+    pill.textContent = `${count} new message${count === 1 ? "" : "s"} ↓`;
+    pill.hidden = false;
+  }
+});
+document.addEventListener("click", (event) => {
+  const tl = document.getElementById("timeline");
+  if (event.target.closest("#new-pill") && tl) showNewest(tl);
+});
+document.addEventListener("scroll", () => {
+  const tl = document.getElementById("timeline");
+  const pill = newPill();
+  if (tl && pill && !pill.hidden && atNewest(tl)) hidePill();
+}, true);
 
 // Clear the composer after a message was sent.
 document.addEventListener("htmx:afterRequest", (event) => {
