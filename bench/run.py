@@ -33,6 +33,10 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
 
 
+def load_average() -> str:
+    return " / ".join(Path("/proc/loadavg").read_text().split()[:3]) + " (1 / 5 / 15 min)"
+
+
 def server_version(server_url: str) -> str:
     import psycopg
 
@@ -101,7 +105,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"PostgreSQL {server_version(server)} ({kind})")
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, cwd=Path(__file__).parent).stdout.strip()
-        print(f"Commit: {commit}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
+        print(f"Commit: {commit}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+        print(f"Load average at the start: {load_average()} (the machine is shared)\n")
         rows: list[tuple] = []
         results: dict = {}
         if "ingest" in chosen:
@@ -123,6 +128,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"|{'-' * (width + 2)}|--------|-------|")
         for name, value, note in rows:
             print(f"| {name:<{width}} | {value} | {note} |")
+        print(f"\nLoad average at the end: {load_average()}")
         if "ingest" in chosen and not result["exact"]:
             raise SystemExit("Ingestion lost or duplicated rows.")
         if "jobs" in chosen and not results["jobs"]["exact"]:
