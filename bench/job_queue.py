@@ -15,6 +15,7 @@ from bench.job_world import (
     Workers,
     outcome,
     seed_senders,
+    server_cpu_seconds,
     start_fake,
     wait_until_settled,
     worker_env,
@@ -54,9 +55,13 @@ def throughput(db_url: str, messages: int, workers: int = 2, concurrency: int = 
             while not fake.calls:  # started up: the CPU from here on is the messages'
                 time.sleep(0.005)
             cpu_before, calls_before = pool.cpu_seconds(), len(fake.calls)
+            server_before = server_cpu_seconds(db_url)
             done = wait_until_settled(db_url, senders.org_id, timeout=600)
             elapsed = done - pool.started
             cpu = (pool.cpu_seconds() - cpu_before) / (messages - calls_before)
+            server = server_cpu_seconds(db_url)
+            if server is not None and server_before is not None:  # the bench's polls included
+                server = (server - server_before) / (messages - calls_before)
         finally:
             pool.close()
         calls = [c.received_at for c in fake.calls]
@@ -69,6 +74,7 @@ def throughput(db_url: str, messages: int, workers: int = 2, concurrency: int = 
             "seconds": elapsed, "rate": messages / elapsed,
             "steady_rate": (len(calls) - 1) / steady if steady else 0.0,
             "start_up_s": elapsed - steady, "worker_cpu_ms": cpu * 1000,
+            "server_cpu_ms": None if server is None else server * 1000,
             "checks": checks}
 
 

@@ -117,12 +117,11 @@ class Workers:
 
     def cpu_seconds(self) -> float:
         """User and system CPU the running workers have used so far (Linux /proc)."""
-        ticks = os.sysconf("SC_CLK_TCK")
         total = 0
         for process in self.processes:
             fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-        return total / ticks
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> list[int]:
         """SIGTERM (each finishes its jobs), then wait; answer the exit codes."""
@@ -146,6 +145,26 @@ class Workers:
     def close(self) -> None:
         self.stop()
         self.log.close()
+
+
+def server_cpu_seconds(db_url: str) -> float | None:
+    """CPU used so far by the PostgreSQL server's processes, when it runs on this machine and
+    its data directory is readable (the embedded one); else None."""
+    try:
+        with psycopg.connect(db_url) as conn:
+            folder = Path(conn.execute("SHOW data_directory").fetchone()[0])
+        postmaster = (folder / "postmaster.pid").read_text().split()[0]
+    except (OSError, psycopg.Error, IndexError):
+        return None
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if fields[1] == postmaster or stat.parent.name == postmaster:  # ppid, or itself
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def start_fake() -> FakeTwilio:
