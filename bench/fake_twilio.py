@@ -15,6 +15,7 @@ import base64
 import random
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, replace
 
@@ -71,6 +72,7 @@ class Call:
     authorized: bool
     form: dict
     answer: Answer | None  # None when refused before any answer was chosen (404, 401, 400)
+    received_at: float = 0.0  # time.time() once the request was read: latency benchmarks
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,8 @@ class FakeTwilio:
             if choose:
                 answer = self._queued.pop(0) if self._queued else None
                 answer = answer or self.rule(len(self._calls) + 1)
-            self._calls.append(Call(len(self._calls) + 1, path, authorized, form, answer))
+            self._calls.append(Call(len(self._calls) + 1, path, authorized, form, answer,
+                                    time.time()))
             return answer
 
     def _accept(self, account_sid: str, form: dict) -> str:

@@ -62,6 +62,9 @@ class Server(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as api.twilio.com
     server_version = "FakeTwilio/1"
+    # The headers and the body go out in two writes: with Nagle's algorithm the body waits for
+    # the client's delayed ACK of the headers, and every answer took 40 ms more on loopback.
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         super().setup()

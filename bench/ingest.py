@@ -166,14 +166,14 @@ def free_port() -> int:
 class Gunicorn:
     """The real app under gunicorn on loopback: sync workers, or gthread when threads > 1."""
 
-    def __init__(self, db_url: str, workers: int, threads: int):
+    def __init__(self, db_url: str, workers: int, threads: int, env: dict | None = None):
         # threads == 1: sync workers, which close each connection after its request, so the
         # kernel spreads connections over the workers; gthread keeps a client's connection on
         # one worker, and with keep-alive one busy worker can hold most of the load.
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "bench-secret",
                "TWILIO_AUTH_TOKEN": TOKEN, "SMS_PROVIDER": "console",
-               "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}"}
+               "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}", **(env or {})}
         # Its output goes to a file: a pipe nobody reads fills up with the request log (a line
         # per request) and then blocks every worker.
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by stop()

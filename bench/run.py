@@ -1,4 +1,5 @@
-"""Run every benchmark and print one table: python -m bench.run [--server URL] [--tiny].
+"""Run every benchmark and print one table: python -m bench.run [--server URL] [--tiny]
+[--only ingest|inbox|jobs ...]  (--only may be given more than once).
 
 With no --server, an embedded PostgreSQL is started in a temporary folder. Each benchmark works
 in databases of its own on that server and drops them afterwards.
@@ -12,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+BENCHMARKS = ["ingest", "inbox", "jobs"]
 TINY = {"messages": 300, "phones": 60, "retries": 30, "concurrency": 8, "rounds": 1,
         "memory_requests": 200}
 
@@ -29,6 +31,10 @@ def machine() -> str:
     memory = Path("/proc/meminfo").read_text().split()[1]
     return (f"{os.cpu_count()} cores ({cpu}), {int(memory) // 1024 // 1024} GiB, "
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+
+
+def load_average() -> str:
+    return " / ".join(Path("/proc/loadavg").read_text().split()[:3]) + " (1 / 5 / 15 min)"
 
 
 def server_version(server_url: str) -> str:
@@ -81,12 +87,14 @@ def inbox_rows(scale: dict) -> list[tuple]:
                    for r in scale["rows"]]
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--server", help="PostgreSQL server URL (default: embedded)")
     parser.add_argument("--tiny", action="store_true", help="a few hundred rows: CI's check")
-    parser.add_argument("--only", choices=["ingest", "inbox"], help="run one benchmark")
+    parser.add_argument("--only", choices=BENCHMARKS, action="append",
+                        help="run this benchmark (repeat for several); default all")
     args = parser.parse_args(argv)
+    chosen = set(args.only or BENCHMARKS)
 
     from bench import ingest
 
@@ -97,23 +105,35 @@ def main(argv: list[str] | None = None) -> None:
         print(f"PostgreSQL {server_version(server)} ({kind})")
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, cwd=Path(__file__).parent).stdout.strip()
-        print(f"Commit: {commit}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
+        print(f"Commit: {commit}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+        print(f"Load average at the start: {load_average()} (the machine is shared)\n")
         rows: list[tuple] = []
-        if args.only in (None, "ingest"):
-            result = ingest.run(server, **(TINY if args.tiny else {}))
+        results: dict = {}
+        if "ingest" in chosen:
+            result = results["ingest"] = ingest.run(server, **(TINY if args.tiny else {}))
             rows += ingestion_rows(result)
-        if args.only in (None, "inbox"):
+        if "inbox" in chosen:
             from bench import inbox_scale
 
             scale = inbox_scale.run(server, inbox_scale.TINY if args.tiny else None)
+            results["inbox"] = scale
             rows += inbox_rows(scale)
+        if "jobs" in chosen:
+            from bench import jobs
+
+            results["jobs"] = jobs.run(server, jobs.TINY if args.tiny else jobs.FULL)
+            rows += jobs.rows(results["jobs"])
         width = max(len(r[0]) for r in rows)
         print(f"| {'benchmark':<{width}} | result | notes |")
         print(f"|{'-' * (width + 2)}|--------|-------|")
         for name, value, note in rows:
             print(f"| {name:<{width}} | {value} | {note} |")
-        if args.only in (None, "ingest") and not result["exact"]:
+        print(f"\nLoad average at the end: {load_average()}")
+        if "ingest" in chosen and not result["exact"]:
             raise SystemExit("Ingestion lost or duplicated rows.")
+        if "jobs" in chosen and not results["jobs"]["exact"]:
+            raise SystemExit("The job queue lost or doubled a message (or a worker failed).")
+    return results
 
 
 if __name__ == "__main__":
