@@ -14,6 +14,7 @@ import asyncio
 import logging
 import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import procrastinate
@@ -166,6 +167,10 @@ def run_worker(flask_app, concurrency: int = 2, wait: bool = True,
     }
 
     async def main():
+        # procrastinate runs a sync task in the loop's default executor, which has cpu + 4
+        # threads: without this, --concurrency above that would wait for a thread.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(concurrency, thread_name_prefix="pawline-job"))
         stopping = asyncio.Event()
         current: list[Worker] = []
 

@@ -3,6 +3,7 @@
 Each test commits its data: workers are other processes on other connections.
 """
 
+import os
 import signal
 import time
 
@@ -149,3 +150,16 @@ def test_a_worker_stopped_with_sigterm_finishes_its_job_first(app, database_url,
     assert worker.returncode == 0, output
     [message] = messages(app)
     assert message.provider_sid == fake.messages[0].sid
+
+
+def test_a_worker_sends_as_many_at_once_as_its_concurrency(app, database_url, fake):
+    """More than the cpu + 4 threads asyncio's default executor would give sync tasks."""
+    fake.always(accept(delay=1.5))
+    queue(app, 12)
+    env = worker_env(database_url, fake.base_url, SMS_CONNECT_TIMEOUT=5)
+
+    finish(start_worker(env, "--once", "--concurrency", "12"))
+
+    starts = sorted(call.received_at for call in fake.calls)
+    at_once = sum(1 for start in starts if start < starts[0] + 1.0)  # before the first answered
+    assert len(starts) == 12 and at_once > (os.cpu_count() or 1) + 4, starts
