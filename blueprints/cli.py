@@ -6,6 +6,7 @@ from flask import Blueprint, current_app
 from flask_migrate import upgrade
 
 from pawline import accounts, db_roles, demo, jobs, numbers
+from pawline.config import MAX_WORKER_CONCURRENCY
 from pawline.db import db
 from pawline.doctor import run_checks
 from pawline.errors import Refused
@@ -150,8 +151,8 @@ def grant_runtime_role_command(role: str):
 
 
 @bp.cli.command("worker")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=None,
-              help="Jobs run at once (default WORKER_CONCURRENCY, 4).")
+@click.option("--concurrency", type=click.IntRange(1, MAX_WORKER_CONCURRENCY), default=None,
+              help="Jobs run at once, at most 15 (default WORKER_CONCURRENCY, 4).")
 @click.option("--once", is_flag=True, help="Stop when no job is left instead of waiting.")
 def worker_command(concurrency: int | None, once: bool):
     """Run background jobs (delivery, retries, periodic jobs) until stopped with Ctrl-C."""

@@ -37,8 +37,11 @@ def _seconds(env, name: str, default: float) -> float:
     return value
 
 
-def _whole(env, name: str, default: int) -> int:
-    """A whole number (at least 1), or a refusal that names the setting."""
+MAX_WORKER_CONCURRENCY = 15  # SQLAlchemy's default pool: 5 connections and 10 more on demand
+
+
+def _whole(env, name: str, default: int, most: int | None = None) -> int:
+    """A whole number (at least 1, at most `most`), or a refusal that names the setting."""
     raw = (env.get(name) or "").strip()
     try:
         value = int(raw) if raw else default
@@ -46,6 +49,8 @@ def _whole(env, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
     if value < 1:
         raise ConfigError(f"{name} must be at least 1, not {raw!r}.")
+    if most is not None and value > most:
+        raise ConfigError(f"{name} must be at most {most}, not {raw!r}.")
     return value
 
 
@@ -146,7 +151,8 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
         # Background work (pawline.jobs): the demo runs a worker inside the web process.
         "WORKER_IN_PROCESS": _flag(env.get("WORKER_IN_PROCESS", "0" if production else "1")),
-        "WORKER_CONCURRENCY": _whole(env, "WORKER_CONCURRENCY", 4),
+        # each running job holds a database connection: no more than the pool has
+        "WORKER_CONCURRENCY": _whole(env, "WORKER_CONCURRENCY", 4, MAX_WORKER_CONCURRENCY),
         "JOB_POLL_SECONDS": _seconds(env, "JOB_POLL_SECONDS", 5),
         "JOB_HEARTBEAT_SECONDS": _seconds(env, "JOB_HEARTBEAT_SECONDS", 10),
         "JOB_STALLED_AFTER_SECONDS": _seconds(env, "JOB_STALLED_AFTER_SECONDS", 30),
