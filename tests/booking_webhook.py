@@ -5,6 +5,11 @@ import hmac
 import json
 import time
 
+from pawline import sitters
+from pawline.db import db
+from pawline.models import Organization
+from tests import factories
+
 STARTS, ENDS = "2026-12-01T09:00:00-05:00", "2026-12-01T17:00:00-05:00"
 UPDATED = "2026-11-20T10:00:00+00:00"
 
@@ -30,3 +35,12 @@ def post(client, tenant, body: bytes, secret: str | None = None, *, signature: s
     key = tenant.secret if secret is None else secret
     headers["X-Signature"] = signature if signature is not None else sign(key, stamp, body)
     return client.post(f"/webhooks/bookings/{slug or tenant.slug}", data=body, headers=headers)
+
+
+def tenant(app):
+    """An organization with a sitter, and the webhook secret its booking system signs with."""
+    with app.app_context():
+        made = factories.org()
+        made.sitter_id = sitters.create_sitter(made.id, "Sam", factories.phone()).id
+        made.secret = db.session.get(Organization, made.id).webhook_secret
+    return made

@@ -7,7 +7,7 @@ from pawline import bookings, sitters
 from pawline.db import db
 from pawline.models import AssignmentWindow, Booking, Client, Organization, Thread
 from tests import factories
-from tests.booking_webhook import ENDS, STARTS, payload, post, sign
+from tests.booking_webhook import ENDS, STARTS, payload, post, sign, tenant
 
 NEWER = "2026-11-21T10:00:00+00:00"
 LATER_STARTS, LATER_ENDS = "2026-12-02T09:00:00-05:00", "2026-12-02T18:00:00-05:00"
@@ -15,11 +15,7 @@ LATER_STARTS, LATER_ENDS = "2026-12-02T09:00:00-05:00", "2026-12-02T18:00:00-05:
 
 @pytest.fixture
 def org(app):
-    with app.app_context():
-        made = factories.org()
-        made.sitter_id = sitters.create_sitter(made.id, "Sam", factories.phone()).id
-        made.secret = db.session.get(Organization, made.id).webhook_secret
-    return made
+    return tenant(app)
 
 
 def counts(app, org_id):

@@ -7,21 +7,15 @@ import string
 import pytest
 import sqlalchemy as sa
 
-from pawline import sitters
 from pawline.db import db
 from pawline.inputs import json_problem
-from pawline.models import Booking, Client, Organization
-from tests import factories
-from tests.booking_webhook import payload, post
+from pawline.models import Booking, Client
+from tests.booking_webhook import payload, post, tenant
 
 
 @pytest.fixture
 def org(app):
-    with app.app_context():
-        made = factories.org()
-        made.sitter_id = sitters.create_sitter(made.id, "Sam", factories.phone()).id
-        made.secret = db.session.get(Organization, made.id).webhook_secret
-    return made
+    return tenant(app)
 
 
 def saved(app) -> tuple[int, int]:

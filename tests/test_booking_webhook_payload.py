@@ -7,20 +7,14 @@ import pytest
 import sqlalchemy as sa
 
 from blueprints.booking_webhook import MAX_BODY_BYTES, MAX_NESTING, nesting
-from pawline import sitters
 from pawline.db import db
-from pawline.models import Booking, Organization
-from tests import factories
-from tests.booking_webhook import STARTS, payload, post
+from pawline.models import Booking
+from tests.booking_webhook import STARTS, payload, post, tenant
 
 
 @pytest.fixture
 def org(app):
-    with app.app_context():
-        made = factories.org()
-        made.sitter_id = sitters.create_sitter(made.id, "Sam", factories.phone()).id
-        made.secret = db.session.get(Organization, made.id).webhook_secret
-    return made
+    return tenant(app)
 
 
 def bookings_of(app, org_id) -> int:
