@@ -4,8 +4,9 @@ reaches the (fake) provider exactly once and the table has its rows; never speed
 import pytest
 
 from bench import jobs, run
+from tests.conftest import direct_only
 
-pytestmark = pytest.mark.concurrency
+pytestmark = [pytest.mark.concurrency, direct_only]
 
 ROWS = ["Jobs, mixed: inbound p99 alone / with sends",
         "Jobs, mixed: app / ceiling alone / with sends",
