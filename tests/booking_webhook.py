@@ -7,6 +7,7 @@ import time
 
 from pawline import sitters
 from pawline.db import db
+from pawline.inbound import receive_sms
 from pawline.models import Organization
 from tests import factories
 
@@ -43,4 +44,14 @@ def tenant(app):
         made = factories.org()
         made.sitter_id = sitters.create_sitter(made.id, "Sam", factories.phone()).id
         made.secret = db.session.get(Organization, made.id).webhook_secret
+    return made
+
+
+def tenant_with_thread(app, pool: str, sid: str):
+    """A tenant with a pool number and a thread a client opened by texting it."""
+    made = tenant(app)
+    with app.app_context():
+        factories.number(made.id, pool, "pool")
+        inbound = receive_sms(pool, "+14155552671", "Is Rex okay?", sid)
+        made.thread_id, made.client_id = inbound.thread_id, inbound.client_id
     return made

@@ -6,13 +6,10 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from pawline import sitters
 from pawline.clock import utcnow
 from pawline.db import db
-from pawline.inbound import receive_sms
-from pawline.models import Booking, Organization, Thread
-from tests import factories
-from tests.booking_webhook import payload, post
+from pawline.models import Booking, Thread
+from tests.booking_webhook import payload, post, tenant_with_thread
 from tests.conftest import make_app
 
 POOL = "+14155550101"
@@ -20,14 +17,7 @@ POOL = "+14155550101"
 
 @pytest.fixture
 def world(app):
-    with app.app_context():
-        org = factories.org()
-        factories.number(org.id, POOL, "pool")
-        inbound = receive_sms(POOL, "+14155552671", "Is Rex okay?", "SMdates1")
-        org.thread_id, org.client_id = inbound.thread_id, inbound.client_id
-        org.sitter_id = sitters.create_sitter(org.id, "Sam", factories.phone()).id
-        org.secret = db.session.get(Organization, org.id).webhook_secret
-        return org
+    return tenant_with_thread(app, POOL, "SMdates1")
 
 
 def bookings(app) -> int:

@@ -5,13 +5,10 @@ import base64
 import pytest
 import sqlalchemy as sa
 
-from pawline import sitters
 from pawline.db import db
-from pawline.inbound import receive_sms
 from pawline.inputs import BIGINT_MAX, db_id
-from pawline.models import Booking, Client, Organization
-from tests import factories
-from tests.booking_webhook import payload, post
+from pawline.models import Booking, Client
+from tests.booking_webhook import payload, post, tenant_with_thread
 
 HUGE = "99999999999999999999999"
 POOL = "+14155550101"
@@ -19,14 +16,7 @@ POOL = "+14155550101"
 
 @pytest.fixture
 def world(app):
-    with app.app_context():
-        org = factories.org()
-        factories.number(org.id, POOL, "pool")
-        inbound = receive_sms(POOL, "+14155552671", "Is Rex okay?", "SMids1")
-        org.thread_id, org.client_id = inbound.thread_id, inbound.client_id
-        org.sitter_id = sitters.create_sitter(org.id, "Sam", factories.phone()).id
-        org.secret = db.session.get(Organization, org.id).webhook_secret
-        return org
+    return tenant_with_thread(app, POOL, "SMids1")
 
 
 def count(app, model) -> int:
