@@ -57,6 +57,8 @@ class Organization(db.Model):
     __table_args__ = (
         sa.CheckConstraint(r"slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'", name="slug_format"),
         sa.CheckConstraint("length(btrim(name)) > 0", name="name_present"),
+        sa.CheckConstraint("help_reply IS NULL OR length(btrim(help_reply)) BETWEEN 1 AND 320",
+                           name="help_reply_length"),
     )
 
     id: Mapped[int] = _pk()
@@ -65,6 +67,8 @@ class Organization(db.Model):
     timezone: Mapped[str] = mapped_column(sa.Text, server_default="America/New_York")
     default_region: Mapped[str] = mapped_column(sa.String(2), server_default="US")
     webhook_secret: Mapped[str] = mapped_column(sa.Text)
+    # The answer to HELP or INFO, as the owner wrote it; empty for the default (pawline.consent).
+    help_reply: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = _created()
 
 
@@ -253,6 +257,8 @@ class Message(TenantScoped, db.Model):
             "direction = 'inbound' OR routing_trace IS NOT NULL", name="outbound_has_trace"
         ),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        sa.CheckConstraint("auto_reply IS NULL OR (auto_reply = 'help' AND direction = "
+                           "'outbound')", name="auto_reply_known"),
         sa.Index("ix_message_thread_id_id", "thread_id", "id"),
     )
 
@@ -273,6 +279,8 @@ class Message(TenantScoped, db.Model):
     num_media: Mapped[int] = mapped_column(server_default="0")
     sent_by_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     client_token: Mapped[str | None] = mapped_column(sa.Text)
+    # 'help': the automatic answer to HELP, which a phone gets even when opted out.
+    auto_reply: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = _created()
     status_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(server_default="0")  # times handed to the provider
@@ -366,4 +374,4 @@ class AuditEvent(TenantScoped, db.Model):
 
 # Sessions and rate-limit counters live in their own module; importing it here puts their tables
 # in db.metadata wherever the models are loaded (migrations, tests, the app).
-from pawline import access_models  # noqa: E402,F401
+from pawline import access_models, consent_models  # noqa: E402,F401
