@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Optional
 
 from blueprints.common import get_or_404, id_arg, render, wants_fragment
 from blueprints.formatting import org_zone
-from pawline import delivery, inbox, outbound, threads
+from pawline import consent, delivery, inbox, outbound, threads
 from pawline.bookings import windows_for_thread
 from pawline.clock import utcnow
 from pawline.db import db
@@ -136,6 +136,7 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
     shown_at = utcnow() - POLL_OVERLAP
     return {
         "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
+        "opted_out": consent.opted_out_phones(g.org.id, [c.e164 for c in contacts]),
         "timeline": inbox.timeline(g.org.id, thread.id, before_id),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),

@@ -14,9 +14,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from pawline import audit
 from pawline.accounts import org_zone
 from pawline.clock import utcnow
+from pawline.consent_models import ConsentEvent, PhoneConsent
 from pawline.db import db, run_sql
 from pawline.errors import DomainError
 from pawline.models import Organization
@@ -78,9 +81,9 @@ class OptedOut(DomainError):
         self.opt_out = opt_out
 
 
-def describe(opt_out: OptOut, org_id: int) -> str:
+def describe(opt_out: OptOut, org_id: int, zone=None) -> str:
     """'opted out on 3 Dec 2026 (texted STOP)', the day in the organization's time zone."""
-    day = opt_out.since.astimezone(org_zone(org_id))
+    day = opt_out.since.astimezone(zone or org_zone(org_id))
     why = (f"texted {opt_out.keyword}" if opt_out.keyword
            else "Twilio reported it: error 21610")
     return f"{OPTED_OUT_NOTE} on {day.day} {day:%b %Y} ({why})"
@@ -121,6 +124,21 @@ def hold(org_id: int, e164: str) -> OptOut | None:
     if not row.opted_out:
         return None
     return OptOut(e164, row.changed_at, row.keyword, row.source)
+
+
+def opted_out_phones(org_id: int, phones: list[str]) -> dict[str, str]:
+    """Which of these phones opted out, each with when and how ('opted out on 3 Dec 2026...')."""
+    if not phones:
+        return {}
+    rows = db.session.execute(
+        sa.select(PhoneConsent.e164, PhoneConsent.changed_at, ConsentEvent.keyword,
+                  ConsentEvent.source)
+        .join(ConsentEvent, ConsentEvent.id == PhoneConsent.last_event_id)
+        .where(PhoneConsent.org_id == org_id, PhoneConsent.e164.in_(phones),
+               PhoneConsent.opted_out)).all()
+    zone = org_zone(org_id) if rows else None
+    return {row.e164: describe(OptOut(row.e164, row.changed_at, row.keyword, row.source),
+                               org_id, zone) for row in rows}
 
 
 def not_sent_note(opt_out: OptOut, org_id: int) -> str:

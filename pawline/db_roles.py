@@ -18,6 +18,8 @@ DEFAULT = ("SELECT", "INSERT", "UPDATE", "DELETE")
 LIMITED = {
     "audit_event": ("SELECT", "INSERT"),  # I9: only ever added
     "message": ("SELECT", "INSERT", "UPDATE"),  # I10: never removed
+    "consent_event": ("SELECT", "INSERT"),  # I11: only ever added
+    "phone_consent": ("SELECT", "INSERT", "UPDATE"),  # I11: a phone's consent is never forgotten
     "alembic_version": ("SELECT",),
 }
 NEVER = ("TRUNCATE", "REFERENCES", "TRIGGER")

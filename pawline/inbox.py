@@ -6,9 +6,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from pawline.consent_models import PhoneConsent
 from pawline.db import db
 from pawline.inputs import db_id
-from pawline.models import Client, Message, Thread, ThreadEvent
+from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent
 from pawline.search import client_filter
 
 TABS = ("open", "snoozed", "closed", "all")
@@ -37,12 +38,20 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
 
 
+def _opted_out():
+    """Whether a phone of the thread's client opted out (a column of the list: no N+1)."""
+    return sa.exists().where(
+        ClientContact.org_id == Thread.org_id, ClientContact.client_id == Thread.client_id,
+        PhoneConsent.org_id == ClientContact.org_id, PhoneConsent.e164 == ClientContact.e164,
+        PhoneConsent.opted_out).label("opted_out")
+
+
 def _filtered(org_id: int, tab: str, query: str, region: str):
     statement = (
         sa.select(Thread.id, Thread.status, Thread.last_activity_at, Thread.last_message_at,
                   Thread.last_message_preview, Thread.last_message_direction,
                   Thread.unread_count, Thread.snoozed_until, Client.name.label("client_name"),
-                  Client.is_guest)
+                  Client.is_guest, _opted_out())
         .join(Client, Client.id == Thread.client_id)
         .where(Thread.org_id == org_id)
     )
