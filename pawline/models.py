@@ -1,4 +1,4 @@
-"""The data model. Each invariant of docs/design.md (I1-I10) is a constraint here or in migrations.
+"""The data model. Each invariant of docs/design.md (I1-I11) is a constraint here or in migrations.
 
 Tenancy (I4): every row that points at a client, thread, number, sitter, booking or user points
 with a composite foreign key `(x_id, org_id) -> x (id, org_id)`, so it cannot name a row of another

@@ -16,6 +16,7 @@ from pawline.doctor import REFUSING_TRIGGERS, TENANT_LINKS, foreign_key_name
 from pawline.proofs import render_sql
 from tests import proof_world as pw
 from tests.markdown import proof_queries
+from tests.proof_consent import consent_scenarios
 from tests.proof_world import PHONE, ROW
 
 QUERIES = proof_queries()
@@ -217,7 +218,8 @@ def scenarios(o, t) -> dict:
         "audit_event_never_truncated"]}) for how, sql in AUDIT_TRUNCATE_OFF.items()}
     message = {f"I10 the message trigger {how}": (sql, {claim("messages refuse"): missing})
                for how, (sql, missing) in MESSAGE_OFF.items()}
-    return {**unique_scenarios(o, t), **tenant_scenarios(o, t), **audit, **message}
+    return {**unique_scenarios(o, t), **tenant_scenarios(o, t), **audit, **message,
+            **consent_scenarios(o, claim, index_missing)}
 
 
 class _AnyIds:
