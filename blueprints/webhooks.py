@@ -44,7 +44,8 @@ def twilio_sms():
     cannot be a message is kept as a dead letter, and the answer says why (Twilio's log)."""
     try:
         fields = _inbound_fields(request.form)
-        receive_sms(**fields, provider="twilio", status_callback=_status_callback())
+        receive_sms(**fields, provider="twilio", status_callback=_status_callback(),
+                    reply_provider=current_app.config["SMS_PROVIDER"])
     except BadField as error:
         return _dead_letter(str(error), 400)
     except InvalidPhone as error:
@@ -75,8 +76,10 @@ def twilio_status():
     return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
 
 
-def _status_callback() -> str:
+def _status_callback() -> str | None:
     """Where Twilio reports the status of a message we send (an answer to HELP)."""
+    if current_app.config["SMS_PROVIDER"] != "twilio":
+        return None
     base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/") or request.host_url.rstrip("/")
     return base + url_for("webhooks.twilio_status")
 

@@ -90,15 +90,18 @@ ATTEMPTS = 3
 
 def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
                 provider: str = "twilio", num_media: int = 0,
-                now: datetime | None = None, status_callback: str | None = None) -> InboundResult:
+                now: datetime | None = None, status_callback: str | None = None,
+                reply_provider: str | None = None) -> InboundResult:
     """Store an inbound SMS in its client's one thread, reopening it; a retry changes nothing.
 
-    A keyword (STOP, START, HELP... pawline.consent) is acted on in the same transaction.
+    A keyword (STOP, START, HELP... pawline.consent) is acted on in the same transaction; the
+    answer to HELP goes out through `reply_provider` (the configured SMS provider).
     """
+    reply_provider = reply_provider or ("console" if provider == "simulator" else provider)
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return _receive(to_raw, from_raw, body, provider_sid, provider, num_media, now,
-                            status_callback)
+                            (reply_provider, status_callback))
         except DBAPIError as error:
             db.session.rollback()
             transient = getattr(error.orig, "sqlstate", None) in RETRIED_SQLSTATES
@@ -108,7 +111,7 @@ def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
 
 
 def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider: str,
-             num_media: int, now: datetime | None, status_callback: str | None
+             num_media: int, now: datetime | None, reply: tuple[str, str | None]
              ) -> InboundResult:
     now = now or utcnow()
     number, region = _number_for(to_raw)
@@ -140,17 +143,16 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
     if previous in ("closed", "snoozed"):
         add_event(number.org_id, thread_id, "reopened", "Reopened by an inbound message", now=now)
     if said is not None and said.kind == HELP:
-        _answer_help(number.org_id, thread_id, from_e164, provider, now, status_callback)
+        _answer_help(number.org_id, thread_id, from_e164, now, *reply)
     db.session.commit()
     return InboundResult(inserted.id, thread_id, client_id, number.org_id, False, quarantined,
                          from_e164, number.e164)
 
 
-def _answer_help(org_id: int, thread_id: int, to_e164: str, provider: str, now: datetime,
-                 status_callback: str | None) -> None:
+def _answer_help(org_id: int, thread_id: int, to_e164: str, now: datetime,
+                 reply_provider: str, status_callback: str | None) -> None:
     """Queue the organization's answer to HELP, even to an opted-out phone (carriers expect
     HELP answered whatever the phone's consent); with no number to send from, say so."""
-    reply_provider = "console" if provider == "simulator" else provider
     try:
         message_id = store_outbound(org_id, thread_id, consent.help_reply(org_id), to_e164,
                                     reply_provider, now, auto_reply="help")

@@ -148,3 +148,11 @@ def test_an_owner_changes_only_their_own_organizations_answer(app, client, auth,
         assert db.session.get(Organization, world.id).help_reply is None
         assert consent.help_reply(other.id) == "Other Paws: call us"
         assert consent.opted_out_phones(other.id, [ADA]) == {}  # Ada's STOP was to Happy Paws
+
+
+def test_the_audit_trail_names_the_client_who_texted_stop(client, auth, world):
+    auth.sign_in(world.owner_email)
+
+    page = client.get("/audit").get_data(as_text=True)
+
+    assert "consent.opted_out" in page and "Client (415) 555-2671 (texted STOP)" in page
