@@ -71,7 +71,10 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
         return _not_claimed(message_id, now)
     from_e164, to_e164, body, attempts, queued_at, org_id, thread_id, auto_reply = claimed
     # Held until the outcome is committed: a STOP arriving now is stored after this send.
-    opt_out = consent.hold(org_id, to_e164)
+    try:
+        opt_out = consent.hold(org_id, to_e164)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        return _put_back(message_id, status_callback)  # nothing was sent: not `unconfirmed`
     if opt_out is not None and auto_reply != "help":
         _update(message_id, status="canceled", attempts=Message.attempts - 1,
                 error_message=consent.not_sent_note(opt_out, org_id),
@@ -100,6 +103,19 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
 
     _write_through_outages(record)
     return values["status"]
+
+
+def _put_back(message_id: int, status_callback: str | None) -> str:
+    """The database failed between the claim and the hand-over: queued again, tried later."""
+    db.session.rollback()
+    due = utcnow() + backoff(1)
+
+    def put_back():
+        _update(message_id, status="queued", attempts=Message.attempts - 1, next_attempt_at=due)
+        jobs.defer_delivery(message_id, status_callback, at=due)
+
+    _write_through_outages(put_back)
+    return "queued"
 
 
 def _after_failure(error: ProviderError, attempts: int, queued_at: datetime):

@@ -24,6 +24,7 @@ from pawline.outbound import queue_message
 from pawline.providers import TwilioProvider
 from tests import factories
 from tests.concurrency import race
+from tests.conftest import direct_only, make_app
 
 pytestmark = pytest.mark.concurrency
 
@@ -93,3 +94,43 @@ def test_no_message_reaches_the_provider_after_the_stop_is_stored(app, fake, sen
             assert all(m.status == "canceled" and "opted out" in m.error_message
                        for m in never_sent), [(m.status, m.error_message) for m in never_sent]
     print(send, {o: outcomes.count(o) for o in set(outcomes)})  # noqa: T201 - what the races did
+
+
+@direct_only  # PgBouncer refuses startup options
+def test_a_database_failure_between_claim_and_hand_over_puts_the_message_back(app, database_url):
+    # A worker whose connections give up on a lock after 100 ms, against a STOP in progress
+    impatient = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={
+        "pool_size": 2, "connect_args": {"options": "-c lock_timeout=100"}})
+    with app.app_context():
+        org = factories.org()
+        factories.number(org.id, POOL)
+        thread_id = receive_sms(POOL, "+14155550199", "Hi", "SMhi" + "0" * 30).thread_id
+        queued = queue_message(org.id, thread_id, "Rex is fed", None, "twilio").message_id
+        blocker = db.engine.connect()
+        blocker.execute(sa.text("SELECT 1 FROM phone_consent FOR UPDATE"))
+    provider = NoSends()
+    try:
+        with impatient.app_context():
+            assert delivery.attempt(queued, provider) == "queued"
+            message = db.session.get(Message, queued)
+            assert (message.status, message.attempts) == ("queued", 0)
+            assert message.next_attempt_at is not None and provider.sent == []
+            assert db.session.scalar(sa.text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' "
+                "AND scheduled_at IS NOT NULL")) == 1
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+
+class NoSends:
+    name = "twilio"
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, **message):
+        self.sent.append(message)
+        raise AssertionError("nothing may be sent while the phone's consent is unknown")
