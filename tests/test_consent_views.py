@@ -156,3 +156,17 @@ def test_the_audit_trail_names_the_client_who_texted_stop(client, auth, world):
     page = client.get("/audit").get_data(as_text=True)
 
     assert "consent.opted_out" in page and "Client (415) 555-2671 (texted STOP)" in page
+
+
+def test_the_phone_simulator_gets_the_answer_to_help_through_the_console(
+        app, client, auth, world):
+    auth.sign_in(world.staff_email)
+
+    response = client.post("/simulator", data={"from_phone": "(415) 555-0123",
+                                               "to": "+14155550101", "body": "Help"})
+
+    assert response.status_code == 200
+    with app.app_context():
+        reply = db.session.scalar(sa.select(Message).where(Message.auto_reply == "help"))
+        assert (reply.to_e164, reply.provider) == ("+14155550123", "console")
+        assert reply.body.startswith("Happy Paws: this is our text line.")
