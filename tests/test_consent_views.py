@@ -170,3 +170,23 @@ def test_the_phone_simulator_gets_the_answer_to_help_through_the_console(
         reply = db.session.scalar(sa.select(Message).where(Message.auto_reply == "help"))
         assert (reply.to_e164, reply.provider) == ("+14155550123", "console")
         assert reply.body.startswith("Happy Paws: this is our text line.")
+
+
+def test_opted_out_rows_cost_the_inbox_no_extra_statement(app, client, auth, world,
+                                                           statements):
+    auth.sign_in(world.staff_email)
+
+    def cost() -> int:
+        statements.clear()
+        assert client.get("/inbox").status_code == 200
+        return len(statements)
+
+    few = cost()
+    with app.app_context():
+        for n in range(25):
+            phone = factories.phone()
+            receive_sms("+14155550101", phone, "hi", f"SMmany{n}")
+            receive_sms("+14155550101", phone, "STOP", f"SMmanystop{n}")
+
+    assert cost() == few
+    assert client.get("/inbox").get_data(as_text=True).count("badge bad\">opted out") == 26
