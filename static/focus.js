@@ -46,7 +46,10 @@ function listRows() {
 // hidden behind the open thread, it goes to the thread's heading.
 let listFocus = null;
 const movesOn = (elt) => elt && elt.matches && elt.matches('form[action$="/close"], form[action$="/snooze"]');
+// htmx's settle event names the new element, not the form that asked: remember the form here.
+let asked = null;
 document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.target && event.detail.target.id === "conversation") asked = event.detail.elt;
   if (!movesOn(event.detail.elt)) return;
   const rows = listRows();
   const current = rows.findIndex((a) => a.getAttribute("aria-current") === "page");
@@ -71,7 +74,8 @@ document.addEventListener("htmx:afterSettle", (event) => {
   const root = event.target;
   if (root.id === "thread-list" && listFocus) { focusList(); return; }
   if (root.id !== "conversation") return;
-  const elt = event.detail.elt;
+  const elt = asked;
+  asked = null;
   if (elt && elt.closest && elt.closest(".composer")) {
     // After a send (or its refusal), the reply box is ready for the next message.
     const reply = document.getElementById("reply-body");
