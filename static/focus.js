@@ -87,3 +87,23 @@ document.addEventListener("htmx:afterSettle", (event) => {
     if (!shown(document.getElementById("thread-list"))) focusList();
   }
 });
+
+// Any other swap that removed the focused element (a live refresh of the list, an action in the
+// numbers panel, Reopen): focus the same control in the new content, else the new content's
+// message or heading, so a keyboard user is never dropped back at the top of the page.
+let focusedBefore = null;
+document.addEventListener("htmx:beforeSwap", () => {
+  const active = document.activeElement;
+  focusedBefore = active && active !== document.body ? active : null;
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  const was = focusedBefore;
+  focusedBefore = null;
+  if (!was || was.isConnected || document.activeElement !== document.body) return;
+  const root = event.target;
+  const href = was.getAttribute("href");
+  const same = (was.id && document.getElementById(was.id))
+    || (href && root.querySelector(`a[href="${CSS.escape(href)}"]`));
+  if (same) { same.focus({ preventScroll: true }); return; }
+  focusHere(root.querySelector("[role=status], [role=alert], h1, h2") || root);
+});

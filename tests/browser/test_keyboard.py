@@ -103,3 +103,22 @@ def test_after_close_on_a_phone_focus_goes_to_the_thread_heading(live_url, page,
     page.get_by_role("button", name="Close").click()
     expect(page.locator("#conversation .badge").first).to_have_text("closed")
     expect(page.locator("#conversation h2")).to_be_focused()
+
+
+def test_a_live_refresh_of_the_list_keeps_focus_on_the_same_row(live_url, page, world):
+    sign_in(page, live_url, world.org.staff_email)
+    page.wait_for_load_state("load")
+    row = page.locator(f'#thread-list a[href="/threads/{world.thread}"]')
+    row.focus()
+    with page.expect_response(lambda r: "/inbox" in r.url and r.request.method == "GET"):
+        page.evaluate("htmx.trigger(document.body, 'threadsChanged')")
+    expect(row).to_be_focused()
+
+
+def test_an_action_in_the_numbers_panel_lands_focus_on_its_message(live_url, page, world):
+    sign_in(page, live_url, world.org.owner_email)
+    page.goto(f"{live_url}/numbers")
+    page.get_by_label("Phone number").fill("(415) 555-0177")
+    page.get_by_role("button", name="Add number").click()
+    expect(page.get_by_role("status")).to_have_text("Added (415) 555-0177.")
+    expect(page.get_by_role("status")).to_be_focused()
