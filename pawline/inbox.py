@@ -77,7 +77,7 @@ def changed_since(org_id: int, tab: str, query: str, since: datetime, region: st
         sa.select(sa.exists(statement.where(Thread.last_activity_at > since).subquery())))
 
 
-COUNT_CAP = 1000  # a tab shows "999+" past this: the count reads at most this many index entries
+COUNT_CAP = 100  # a tab shows "99+" from here on: a count reads at most this many index entries
 
 
 def tab_counts(org_id: int) -> dict[str, int]:
