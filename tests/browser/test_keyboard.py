@@ -5,6 +5,7 @@ opens on its selected (90-day) option."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_inbox_breakages import seed_thread
 from tests.browser.test_sign_in import sign_in
 from tests.browser.world import DESKTOP, PHONE, seed_world
 
@@ -122,3 +123,17 @@ def test_an_action_in_the_numbers_panel_lands_focus_on_its_message(live_url, pag
     page.get_by_role("button", name="Add number").click()
     expect(page.get_by_role("status")).to_have_text("Added (415) 555-0177.")
     expect(page.get_by_role("status")).to_be_focused()
+
+
+def test_on_a_phone_a_send_while_reading_history_shows_the_answer(live_app, live_url, page):
+    page.set_viewport_size(PHONE)
+    org, thread_id = seed_thread(live_app, messages=30)
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{thread_id}")
+    page.wait_for_load_state("load")
+    page.evaluate("window.scrollTo(0, 0)")  # reading old messages
+    page.get_by_label("Reply").fill("Newest answer")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".msg.outbound .bubble")).to_have_text("Newest answer")
+    expect(page.locator(".msg.outbound .bubble")).to_be_in_viewport()
+    expect(page.get_by_label("Reply")).to_be_focused()
