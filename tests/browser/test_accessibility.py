@@ -35,6 +35,15 @@ def open_quarantine(page):
     expect(page.get_by_role("dialog")).to_be_visible()
 
 
+def send_to_a_bad_number(page):
+    page.get_by_role("button", name="New").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Phone number").fill("12")
+    dialog.get_by_label("Message").fill("Hello")
+    dialog.get_by_role("button", name="Send").click()
+    expect(dialog.locator(".error")).to_be_visible()
+
+
 def open_menu(page):
     toggle = page.get_by_role("button", name="Menu")
     if toggle.is_visible():
@@ -50,7 +59,10 @@ def states(world):
         ("thread", f"/threads/{world.thread}", None),
         ("thread-snooze-menu", f"/threads/{world.thread}",
          lambda page: page.locator("summary", has_text="Snooze").click()),
+        ("thread-typing", f"/threads/{world.thread}",
+         lambda page: page.get_by_label("Reply").fill("See you at 5 \N{DOG FACE}")),
         ("new-message", "/inbox", lambda page: page.get_by_role("button", name="New").click()),
+        ("new-message-error", "/inbox", send_to_a_bad_number),
         ("menu-open", "/inbox", open_menu),
         ("numbers", "/numbers", None),
         ("numbers-quarantine", "/numbers", open_quarantine),
@@ -78,36 +90,38 @@ def test_axe_finds_no_violation_on_any_page(live_app, live_url, browser, viewpor
     SHOTS.mkdir(parents=True, exist_ok=True)
     world = seed_world(live_app)
     context = browser.new_context(viewport=viewport)
-    with_axe(context)
-    page = context.new_page()
-    width, found = viewport["width"], {}
+    try:
+        with_axe(context)
+        page = context.new_page()
+        width, found = viewport["width"], {}
 
-    page.goto(f"{live_url}/sign-in")
-    check(page, "sign-in", width, found)
-    page.goto(f"{live_url}/no-such-page")
-    check(page, "error-404-signed-out", width, found)
-    for status in (403, 500):
-        body = rendered_error(live_app, status)
-        page.route(f"{live_url}/error-{status}", answer(status, body))
-        page.goto(f"{live_url}/error-{status}")
-        check(page, f"error-{status}", width, found)
+        page.goto(f"{live_url}/sign-in")
+        check(page, "sign-in", width, found)
+        page.goto(f"{live_url}/no-such-page")
+        check(page, "error-404-signed-out", width, found)
+        for status in (403, 500):
+            body = rendered_error(live_app, status)
+            page.route(f"{live_url}/error-{status}", answer(status, body))
+            page.goto(f"{live_url}/error-{status}")
+            check(page, f"error-{status}", width, found)
 
-    sign_in(page, live_url, world.org.owner_email)
-    expect(page).to_have_url(f"{live_url}/inbox")
-    for name, path, action in states(world):
-        page.goto(f"{live_url}{path}")
-        page.wait_for_load_state("load")
-        if action:
-            action(page)
-        check(page, name, width, found)
+        sign_in(page, live_url, world.org.owner_email)
+        expect(page).to_have_url(f"{live_url}/inbox")
+        for name, path, action in states(world):
+            page.goto(f"{live_url}{path}")
+            page.wait_for_load_state("load")
+            if action:
+                action(page)
+            check(page, name, width, found)
 
-    page.context.clear_cookies()
-    sign_in(page, live_url, world.org.sitter_email)
-    expect(page).to_have_url(f"{live_url}/me")
-    check(page, "sitter-portal", width, found)
-    page.goto(f"{live_url}/threads/{world.thread}")
-    check(page, "sitter-thread", width, found)
-    context.close()
+        page.context.clear_cookies()
+        sign_in(page, live_url, world.org.sitter_email)
+        expect(page).to_have_url(f"{live_url}/me")
+        check(page, "sitter-portal", width, found)
+        page.goto(f"{live_url}/threads/{world.thread}")
+        check(page, "sitter-thread", width, found)
+    finally:
+        context.close()
 
     assert not found, "\n".join(
         f"{state}: {[(v['rule'], v['nodes'][:2]) for v in problems]}"
