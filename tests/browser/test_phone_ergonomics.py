@@ -67,6 +67,7 @@ def test_every_tap_target_is_at_least_44_px_on_a_phone(live_app, live_url, phone
     phone.context.clear_cookies()
     sign_in(phone, live_url, world.org.sitter_email)
     expect(phone).to_have_url(f"{live_url}/me")
+    phone.wait_for_load_state("load")  # the stylesheets, before measuring
     if small := small_targets(phone):
         found["/me"] = small
     assert not found, "\n".join(f"{where}: {', '.join(small)}" for where, small in found.items())
