@@ -79,7 +79,8 @@ def _thread_list(cursor: str | None = None) -> dict:
     args = _list_args()
     threads.wake_snoozed(g.org.id)
     page = inbox.list_threads(g.org.id, args["tab"], args["q"], cursor, g.org.default_region)
-    return {"page": page, "tabs": inbox.TABS, "loaded_at": utcnow().isoformat(), **args}
+    return {"page": page, "tabs": inbox.TABS, "tab_counts": inbox.tab_counts(g.org.id),
+            "count_cap": inbox.COUNT_CAP, "loaded_at": utcnow().isoformat(), **args}
 
 
 def _new_token() -> str:

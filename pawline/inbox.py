@@ -86,6 +86,24 @@ def changed_since(org_id: int, tab: str, query: str, since: datetime, region: st
         sa.select(sa.exists(statement.where(Thread.last_activity_at > since).subquery())))
 
 
+COUNT_CAP = 100  # a tab shows "99+" from here on: a count reads at most this many index entries
+
+
+def tab_counts(org_id: int) -> dict[str, int]:
+    """How many threads each tab holds, each capped at COUNT_CAP, in one statement: every count
+    is a bounded read of ix_thread_inbox, so its cost does not grow with the organization."""
+
+    def capped(*where):
+        rows = sa.select(sa.literal(1)).select_from(Thread).where(
+            Thread.org_id == org_id, *where).limit(COUNT_CAP).subquery()
+        return sa.select(sa.func.count()).select_from(rows).scalar_subquery()
+
+    counts = {tab: capped(Thread.status == tab) for tab in TABS if tab != "all"}
+    counts["all"] = capped()
+    row = db.session.execute(sa.select(*(c.label(tab) for tab, c in counts.items()))).one()
+    return row._asdict()
+
+
 @dataclass(frozen=True)
 class Timeline:
     items: list  # Message and ThreadEvent rows, oldest first
