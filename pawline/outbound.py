@@ -104,7 +104,8 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
     db.session.execute(
         sa.update(Thread).where(Thread.id == thread_id).values(
             last_message_at=now, last_activity_at=now, last_message_preview=text[:160],
-            last_message_direction="outbound", unread_count=0,
+            last_message_direction="outbound", last_message_user_id=sender_user_id,
+            unread_count=0,
         )
     )
     jobs.defer_delivery(message_id, status_callback)
