@@ -197,6 +197,7 @@ def _register_blueprints(app: Flask) -> None:
         inbox,
         numbers,
         ops,
+        profile,
         simulator,
         sitter_portal,
         sitters,
@@ -204,7 +205,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
-                   simulator, webhooks, booking_webhook, cli, dead_letters, ops):
+                   simulator, webhooks, booking_webhook, cli, dead_letters, ops, profile):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)

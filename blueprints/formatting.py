@@ -63,6 +63,16 @@ def linkify(text: str | None) -> Markup:
     return Markup("").join(out)
 
 
+GUEST_NAME = re.compile(r"^Guest \((\+[1-9][0-9]{6,14})\)$")
+
+
+def client_name(name: str, is_guest: bool = False) -> str:
+    """A client as the front desk reads them: a guest named "Guest (+14155557001)" shows as
+    "(415) 555-7001"; anyone else by their name."""
+    match = GUEST_NAME.match(name or "") if is_guest else None
+    return display_phone(match.group(1)) if match else name
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(phone=display_phone, localtime=localtime, ago=ago,
-                                 linkify=linkify)
+                                 linkify=linkify, client_name=client_name)

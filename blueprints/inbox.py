@@ -20,13 +20,14 @@ from wtforms.validators import DataRequired, Optional
 
 from blueprints.common import get_or_404, id_arg, render, wants_fragment
 from blueprints.formatting import org_zone
-from pawline import delivery, inbox, outbound, threads
+from pawline import delivery, inbox, outbound, people, threads
 from pawline.bookings import windows_for_thread
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
+from pawline.lines import org_lines
 from pawline.models import Client, ClientContact, Thread
-from pawline.routing import NoSendingNumber, plan_route
+from pawline.routing import NoSendingNumber, line_for_new_client, plan_route
 from pawline.sitters import sitter_can_see_thread
 
 bp = Blueprint("inbox", __name__)
@@ -86,12 +87,17 @@ def _new_token() -> str:
     return uuid.uuid4().hex
 
 
+def _new_message(form: NewMessageForm | None = None) -> dict:
+    """The "Message anyone" dialog: its form, and the line a new client would hear from."""
+    return {"new_form": form or NewMessageForm(client_token=_new_token()),
+            "new_line": line_for_new_client(g.org.id)}
+
+
 @bp.route("/inbox")
 def index():
     """The thread list (full page, or only the list for a tab or search swap)."""
     _staff_only()
-    new_form = NewMessageForm(client_token=_new_token())
-    return render("inbox/index.html", "thread_list", new_form=new_form, **_thread_list())
+    return render("inbox/index.html", "thread_list", **_new_message(), **_thread_list())
 
 
 @bp.route("/inbox/more")
@@ -134,9 +140,11 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
     # Polls ask what changed since a little before this read: a status committed while the page
     # was read shows on the next poll instead of never.
     shown_at = utcnow() - POLL_OVERLAP
+    timeline = inbox.timeline(g.org.id, thread.id, before_id)
     return {
         "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
-        "timeline": inbox.timeline(g.org.id, thread.id, before_id),
+        "timeline": timeline, "lines": org_lines(g.org.id),
+        "authors": people.author_names(g.org.id, timeline.items),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),
         "form": form or ReplyForm(formdata=None, client_token=_new_token()),
@@ -153,7 +161,7 @@ def show(thread_id: int):
     threads.mark_read(g.org.id, thread.id)
     context = _conversation(thread, before_id=id_arg("before"))
     if current_user.role in STAFF:
-        context.update(_thread_list(), new_form=NewMessageForm(client_token=_new_token()))
+        context.update(_thread_list(), **_new_message())
     return render("inbox/thread.html", "conversation", **context)
 
 
@@ -179,7 +187,7 @@ def _after_change(thread: Thread, status: int = 200, **context):
         return redirect(url_for("inbox.show", thread_id=thread.id))
     page = {}
     if not wants_fragment() and current_user.role in STAFF:
-        page = {**_thread_list(), "new_form": NewMessageForm(client_token=_new_token())}
+        page = {**_thread_list(), **_new_message()}
     body, code = render("inbox/thread.html", "conversation", status,
                         **_conversation(thread, **context), **page)
     response = make_response(body, code)
@@ -256,7 +264,7 @@ def message_anyone():
                     {"path": target, "target": "#main", "select": "#main", "swap": "outerHTML"})
                 return response
             return redirect(target)
-    return render("inbox/index.html", "new_message", 400, new_form=form, open_new=True,
+    return render("inbox/index.html", "new_message", 400, **_new_message(form), open_new=True,
                   **_thread_list())
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from pawline.db import db
 from pawline.inputs import db_id
-from pawline.models import Client, Message, Thread, ThreadEvent
+from pawline.models import Client, Message, Thread, ThreadEvent, User
 from pawline.search import client_filter
 
 TABS = ("open", "snoozed", "closed", "all")
@@ -42,8 +42,11 @@ def _filtered(org_id: int, tab: str, query: str, region: str):
         sa.select(Thread.id, Thread.status, Thread.last_activity_at, Thread.last_message_at,
                   Thread.last_message_preview, Thread.last_message_direction,
                   Thread.unread_count, Thread.snoozed_until, Client.name.label("client_name"),
-                  Client.is_guest)
+                  Client.is_guest, Thread.last_message_user_id,
+                  User.name.label("author_name"))
         .join(Client, Client.id == Thread.client_id)
+        .outerjoin(User, sa.and_(User.id == Thread.last_message_user_id,
+                                 User.org_id == Thread.org_id))
         .where(Thread.org_id == org_id)
     )
     if tab != "all":

@@ -74,6 +74,7 @@ class User(TenantScoped, UserMixin, db.Model):
         sa.UniqueConstraint("id", "org_id"),
         sa.CheckConstraint(_in("role", ROLES), name="role_known"),
         sa.CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_format"),
+        sa.CheckConstraint("length(name) <= 100", name="name_length"),
     )
 
     id: Mapped[int] = _pk()

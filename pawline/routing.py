@@ -192,6 +192,15 @@ def plan_route(org_id: int, thread_id: int, now: datetime | None = None) -> Rout
     raise NoSendingNumber(steps)
 
 
+def line_for_new_client(org_id: int) -> Line | None:
+    """The line a client with no thread yet would hear from (rule 4, else rule 5)."""
+    number = _free_pool_number(org_id) or db.session.scalar(
+        sa.select(MessageNumber).where(MessageNumber.org_id == org_id,
+                                       MessageNumber.number_class == "front_desk",
+                                       MessageNumber.status == "active"))
+    return line_of(number, None) if number is not None else None
+
+
 def choose_sending_number(org_id: int, thread_id: int, now: datetime | None = None) -> Route:
     """Plan the route and, for rule 4, keep the pool number as the thread's default."""
     route = plan_route(org_id, thread_id, now)

@@ -68,6 +68,8 @@ ROUTES = {
     "GET ops.healthz": [],
     "GET ops.readyz": [],
     "GET ops.metrics": [],
+    "GET profile.edit": [],
+    "POST profile.edit": ["name"],
     "GET simulator.index": [],
     "POST simulator.index": ["from_phone", "to", "body"],
     "GET sitter_portal.home": [],

@@ -3,7 +3,7 @@
 message_number.label: the owner's name for a line ("Front desk", "Pool 2"); when empty the app
 derives one from the class and the sitter (pawline.lines). thread.last_message_user_id: who wrote
 the message the inbox previews, so it can say "Sam:" rather than "You:" (composite key: never
-another organization's user). client.notes: what the front desk keeps about a client.
+another organization's user). client.notes: what the front desk keeps about a client. app_user.name: at most 100 characters.
 
 Revision ID: a41c7e93d2b6
 Revises: 8970d352ecb1
@@ -38,9 +38,13 @@ def upgrade():
     """)
     op.add_column('client', sa.Column('notes', sa.Text(), server_default='', nullable=False))
     op.create_check_constraint(op.f('ck_client_notes_length'), 'client', 'length(notes) <= 2000')
+    # display names are edited on the profile page now: a bound, longer than any email's local part
+    op.execute("UPDATE app_user SET name = left(name, 100) WHERE length(name) > 100")
+    op.create_check_constraint(op.f('ck_app_user_name_length'), 'app_user', 'length(name) <= 100')
 
 
 def downgrade():
+    op.drop_constraint(op.f('ck_app_user_name_length'), 'app_user', type_='check')
     op.drop_constraint(op.f('ck_client_notes_length'), 'client', type_='check')
     op.drop_column('client', 'notes')
     op.drop_constraint(op.f('fk_thread_last_message_user_id_org_id_app_user'), 'thread',
