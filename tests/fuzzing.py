@@ -64,6 +64,7 @@ ROUTES = {
     "POST numbers.front_desk": [],
     "GET numbers.index": [],
     "POST numbers.quarantine": QUARANTINE,
+    "POST numbers.rename": ["label"],
     "POST numbers.restore": ["force_restore", "restore_reason"],
     "GET ops.healthz": [],
     "GET ops.readyz": [],
