@@ -8,7 +8,7 @@ from flask import g
 from markupsafe import Markup, escape
 
 from pawline.clock import utcnow
-from pawline.phones import display_phone
+from pawline.phones import client_name, display_phone
 
 
 def org_zone() -> ZoneInfo:
@@ -61,16 +61,6 @@ def linkify(text: str | None) -> Markup:
         last = match.start() + len(url)
     out.append(escape(text[last:]))
     return Markup("").join(out)
-
-
-GUEST_NAME = re.compile(r"^Guest \((\+[1-9][0-9]{6,14})\)$")
-
-
-def client_name(name: str, is_guest: bool = False) -> str:
-    """A client as the front desk reads them: a guest named "Guest (+14155557001)" shows as
-    "(415) 555-7001"; anyone else by their name."""
-    match = GUEST_NAME.match(name or "") if is_guest else None
-    return display_phone(match.group(1)) if match else name
 
 
 def register(app) -> None:

@@ -21,6 +21,7 @@ from pawline.db import db
 from pawline.errors import DomainError
 from pawline.lines import Line, line_of
 from pawline.models import AssignmentWindow, Client, Message, MessageNumber, Sitter, Thread
+from pawline.phones import client_name
 
 RULES = {
     1: "active assignment window",
@@ -142,9 +143,10 @@ def _window_route(org_id: int, client: str, windows, now: datetime, steps: list[
 def plan_route(org_id: int, thread_id: int, now: datetime | None = None) -> Route:
     """The number a message sent now would go from, and why; changes nothing."""
     now = now or utcnow()
-    thread, client = db.session.execute(
-        sa.select(Thread, Client.name).join(Client, Client.id == Thread.client_id)
+    thread, name, is_guest = db.session.execute(
+        sa.select(Thread, Client.name, Client.is_guest).join(Client, Client.id == Thread.client_id)
         .where(Thread.id == thread_id, Thread.org_id == org_id)).one()
+    client = client_name(name, is_guest)
     steps: list[str] = []
     texted = _last_texted(thread_id)
     last = _line(texted) if texted is not None else None

@@ -46,6 +46,7 @@ ROUTES = {
     "POST clients.merge": ["into_client_id"],
     "POST clients.remove_contact": [],
     "POST clients.rename": ["name"],
+    "POST clients.save_notes": ["notes"],
     "POST clients.set_label": ["label"],
     "GET dead_letters.index": [],
     "POST inbox.cancel": [],
