@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
-from pawline.models import Message, User
+from pawline.models import Message, ThreadEvent, User
 
 NAME_MAX = 60
 ROLE_NAMES = {"owner": "Owner", "staff": "Staff", "sitter": "Sitter"}
@@ -12,8 +12,10 @@ AUTOMATIC = "Automatic"
 
 
 def author_names(org_id: int, messages) -> dict[int, str]:
-    """The display names of the people who wrote these outbound messages, in one query."""
+    """The display names of the people who wrote these messages or caused these timeline
+    events, in one query."""
     ids = {m.sent_by_user_id for m in messages if isinstance(m, Message) and m.sent_by_user_id}
+    ids |= {e.actor_user_id for e in messages if isinstance(e, ThreadEvent) and e.actor_user_id}
     if not ids:
         return {}
     rows = db.session.execute(sa.select(User.id, User.name, User.email).where(

@@ -325,4 +325,4 @@ def test_the_thread_poll_shows_a_delivery_status_and_a_close(app, client, auth, 
         db.session.add(ThreadEvent(org_id=world.id, thread_id=world.thread_id, kind="closed",
                                    detail="Closed by someone else", created_at=utcnow()))
         db.session.commit()
-    assert "Closed by someone else" in client.get(url, headers=HX).get_data(as_text=True)
+    assert "closed the conversation." in client.get(url, headers=HX).get_data(as_text=True)
