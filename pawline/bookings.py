@@ -29,6 +29,7 @@ class BookingRow:
     booking: Booking
     client_name: str
     sitter_name: str
+    client_is_guest: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def list_bookings(org_id: int, now: datetime, past_limit: int = 50
                   ) -> tuple[list[BookingRow], list[BookingRow]]:
     """(current and upcoming by start, recent past newest first), with client and sitter names."""
     base = (
-        sa.select(Booking, Client.name, Sitter.name)
+        sa.select(Booking, Client.name, Sitter.name, Client.is_guest)
         .join(Client, sa.and_(Client.id == Booking.client_id, Client.org_id == Booking.org_id))
         .join(Sitter, sa.and_(Sitter.id == Booking.sitter_id, Sitter.org_id == Booking.org_id))
         .where(Booking.org_id == org_id)
