@@ -19,7 +19,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, Optional
 
 from blueprints.common import get_or_404, id_arg, render, wants_fragment
-from blueprints.formatting import org_zone
 from pawline import delivery, inbox, outbound, people, threads
 from pawline.bookings import windows_for_thread
 from pawline.clock import utcnow
@@ -97,7 +96,8 @@ def _new_message(form: NewMessageForm | None = None) -> dict:
 def index():
     """The thread list (full page, or only the list for a tab or search swap)."""
     _staff_only()
-    return render("inbox/index.html", "thread_list", **_new_message(), **_thread_list())
+    return render("inbox/index.html", "thread_list", **_new_message(), **_thread_list(),
+                  undo=inbox_status.undo_notice(id_arg("undo")))
 
 
 @bp.route("/inbox/more")
@@ -160,6 +160,7 @@ def show(thread_id: int):
     thread = _thread(thread_id)
     threads.mark_read(g.org.id, thread.id)
     context = _conversation(thread, before_id=id_arg("before"))
+    context["undo"] = inbox_status.undo_notice(id_arg("undo"))
     if current_user.role in STAFF:
         context.update(_thread_list(), **_new_message())
     return render("inbox/thread.html", "conversation", **context)
@@ -268,34 +269,5 @@ def message_anyone():
                   **_thread_list())
 
 
-@bp.route("/threads/<int:thread_id>/close", methods=["POST"])
-def close(thread_id: int):
-    """Close the thread; the client's next message reopens it."""
-    _staff_only()
-    thread = _thread(thread_id)
-    threads.close_thread(g.org.id, thread.id, current_user.id)
-    return _after_change(thread)
-
-
-@bp.route("/threads/<int:thread_id>/reopen", methods=["POST"])
-def reopen(thread_id: int):
-    """Put the thread back under Open."""
-    _staff_only()
-    thread = _thread(thread_id)
-    threads.reopen_thread(g.org.id, thread.id, current_user.id)
-    return _after_change(thread)
-
-
-@bp.route("/threads/<int:thread_id>/snooze", methods=["POST"])
-def snooze(thread_id: int):
-    """Snooze for an hour, until tomorrow morning, or until a chosen time."""
-    _staff_only()
-    thread = _thread(thread_id)
-    form = SnoozeForm()
-    try:
-        until = threads.snooze_until(form.until.data, request.form.get("custom_until"),
-                                     org_zone(), utcnow())
-        threads.snooze_thread(g.org.id, thread.id, until, current_user.id)
-    except DomainError as refused:
-        return _after_change(thread, 400, error=refused.message)
-    return _after_change(thread)
+# Close, reopen and snooze live in their own module, on this blueprint.
+from blueprints import inbox_status  # noqa: E402

@@ -73,6 +73,22 @@ def list_threads(org_id: int, tab: str = "open", query: str = "", cursor: str | 
     return ThreadPage(rows, next_cursor)
 
 
+def next_open_thread(org_id: int, after_id: int) -> int | None:
+    """The conversation to move on to after closing or snoozing one: the next open thread
+    below it in the Open list, else the newest open one (None when none is open)."""
+    at = db.session.scalar(sa.select(Thread.last_activity_at).where(
+        Thread.id == after_id, Thread.org_id == org_id))
+    open_threads = (sa.select(Thread.id).where(Thread.org_id == org_id, Thread.status == "open",
+                                               Thread.id != after_id)
+                    .order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(1))
+    if at is not None:
+        below = db.session.scalar(open_threads.where(
+            sa.tuple_(Thread.last_activity_at, Thread.id) < sa.tuple_(at, after_id)))
+        if below is not None:
+            return below
+    return db.session.scalar(open_threads)
+
+
 def changed_since(org_id: int, tab: str, query: str, since: datetime, region: str = "US") -> bool:
     """Whether any thread of this list had activity after `since` (the live refresh's poll)."""
     statement = _filtered(org_id, tab if tab in TABS else "open", query, region)
