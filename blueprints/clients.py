@@ -37,7 +37,8 @@ class LabelForm(FlaskForm):
 
 
 class NotesForm(FlaskForm):
-    notes = TextAreaField("Notes", validators=[Length(max=client_page.NOTES_MAX)])
+    notes = TextAreaField("What to remember about this client",
+                          validators=[Length(max=client_page.NOTES_MAX)])
 
 
 class MergeForm(FlaskForm):
