@@ -144,6 +144,7 @@ def plausible(world) -> dict[str, list]:
         "since": [utcnow().isoformat()], "before": [str(world.message_id)],
         "first": ["0"], "after": ["0"], "after_name": ["a"], "after_id": ["1"],
         "merge_q": ["Ada"], "action": ["client.created"], "actor": ["1"], "entity": ["client"],
+        "notes": ["pets: Biscuit, beagle, pill at 8"], "undo": [str(world.thread_id)],
         "client_token": [lambda: uuid.uuid4().hex],
         "MessageSid": [message_sid, world.outbound_sid],
         "From": ["+14155550123", "+971571234567", "PAWBANK", "12345"],
