@@ -85,19 +85,24 @@ class SitterRow:
     sitter: Sitter
     number: str | None
     email: str | None
+    number_label: str | None = None  # the owner's name for the line, if any
+
+    @property
+    def line_label(self) -> str:
+        return self.number_label or f"{self.sitter.name}'s line"
 
 
 def list_sitters(org_id: int) -> list[SitterRow]:
     """Every sitter of the organization with its masked number and sign-in, in one query."""
     rows = db.session.execute(
-        sa.select(Sitter, MessageNumber.e164, User.email)
+        sa.select(Sitter, MessageNumber.e164, User.email, MessageNumber.label)
         .outerjoin(MessageNumber, sa.and_(MessageNumber.assigned_sitter_id == Sitter.id,
                                           MessageNumber.org_id == Sitter.org_id))
         .outerjoin(User, sa.and_(User.id == Sitter.user_id, User.org_id == Sitter.org_id))
         .where(Sitter.org_id == org_id)
         .order_by(Sitter.active.desc(), sa.func.lower(Sitter.name), Sitter.id)
     )
-    return [SitterRow(sitter, e164, email) for sitter, e164, email in rows]
+    return [SitterRow(sitter, e164, email, label) for sitter, e164, email, label in rows]
 
 
 def get_sitter(org_id: int, sitter_id: int, lock: bool = False) -> Sitter:

@@ -57,4 +57,5 @@ def test_deactivating_a_sitter_asks_first_and_names_the_number_that_goes(client,
     page = client.get("/sitters").get_data(as_text=True)
     dialog = page.split(f'id="deactivate-{world.sam}"', 1)[1].split("</dialog>", 1)[0]
     assert "Deactivate Sam?" in dialog and "goes into quarantine for 90 days" in dialog
+    assert "Sam&#39;s line" in dialog
     assert "Keep active" in dialog
