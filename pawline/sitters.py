@@ -25,7 +25,7 @@ from pawline.models import (
     Thread,
     User,
 )
-from pawline.phones import normalize_phone
+from pawline.phones import client_name, normalize_phone
 
 NO_NUMBER = "No masked number available: add one to the pool."
 
@@ -262,7 +262,7 @@ def sitter_home(org_id: int, user_id: int, now: datetime) -> SitterHome:
         return SitterHome(None, None, [], [])
     held = sitter_number(org_id, sitter.id)
     bookings = db.session.execute(
-        sa.select(Booking, Client.name)
+        sa.select(Booking, Client.name, Client.is_guest)
         .join(Client, sa.and_(Client.id == Booking.client_id, Client.org_id == Booking.org_id))
         .where(Booking.org_id == org_id, Booking.sitter_id == sitter.id,
                Booking.status != "cancelled", Booking.ends_at > now)
@@ -270,10 +270,11 @@ def sitter_home(org_id: int, user_id: int, now: datetime) -> SitterHome:
     ).all()
     windows = _active_windows(org_id, user_id, now).subquery()
     threads = db.session.execute(
-        sa.select(Thread.id, Client.name)
+        sa.select(Thread.id, Client.name, Client.is_guest)
         .join(Client, sa.and_(Client.id == Thread.client_id, Client.org_id == Thread.org_id))
         .where(Thread.org_id == org_id, Thread.id.in_(sa.select(windows.c.thread_id)))
         .order_by(sa.func.lower(Client.name), Thread.id)
     ).all()
     return SitterHome(sitter, held.e164 if held else None,
-                      [tuple(b) for b in bookings], [tuple(t) for t in threads])
+                      [(b, client_name(name, guest)) for b, name, guest in bookings],
+                      [(t, client_name(name, guest)) for t, name, guest in threads])

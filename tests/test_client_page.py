@@ -79,3 +79,21 @@ def test_notes_have_a_length_limit_in_the_database(ctx):
     with pytest.raises(sa.exc.IntegrityError, match="ck_client_notes_length"):
         db.session.execute(sa.update(Client).where(Client.id == client_id)
                            .values(notes="x" * 2001))
+
+
+def test_a_guest_is_named_by_phone_in_the_booking_picker_and_the_sitters_page(ctx):
+    org = factories.org()
+    factories.number(org.id, "+14155550101", "pool")
+    receive_sms("+14155550101", "+14155557001", "hi", "SMguestpick")
+    client_id = db.session.scalar(sa.select(Thread.client_id))
+    sam = sitters.create_sitter(org.id, "Sam", "+14155553001", org.sitter_email)
+    sitters.activate_sitter(org.id, sam.id, None)
+    now = utcnow()
+    booking = bookings.create_booking(org.id, client_id, sam.id, now - timedelta(hours=1),
+                                      now + timedelta(hours=1))
+    bookings.confirm_booking(org.id, booking.id)
+
+    assert (client_id, "(415) 555-7001") in bookings.client_choices(org.id, "7001")
+    home = sitters.sitter_home(org.id, org.sitter_user_id, now)
+    assert [name for _, name in home.threads] == ["(415) 555-7001"]
+    assert [name for _, name in home.bookings] == ["(415) 555-7001"]
