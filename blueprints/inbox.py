@@ -26,7 +26,8 @@ from pawline.db import db
 from pawline.errors import DomainError
 from pawline.lines import org_lines
 from pawline.models import Client, ClientContact, Thread
-from pawline.routing import NoSendingNumber, line_for_new_client, plan_route
+from pawline.phones import normalize_phone
+from pawline.routing import NoSendingNumber, line_for_new_client, line_for_phone, plan_route
 from pawline.sitters import sitter_can_see_thread
 
 bp = Blueprint("inbox", __name__)
@@ -98,6 +99,19 @@ def index():
     _staff_only()
     return render("inbox/index.html", "thread_list", **_new_message(), **_thread_list(),
                   undo=inbox_status.undo_notice(id_arg("undo")))
+
+
+@bp.route("/inbox/new-line")
+def new_line():
+    """Which line the person typed in "Message anyone" would hear from (htmx, as they type)."""
+    _staff_only()
+    try:
+        e164 = normalize_phone(request.args.get("phone", ""), g.org.default_region)
+    except DomainError:
+        line, name = line_for_new_client(g.org.id), None
+    else:
+        line, name = line_for_phone(g.org.id, e164)
+    return render("inbox/index.html", "new_line", new_line=line, new_line_client=name)
 
 
 @bp.route("/inbox/more")

@@ -20,7 +20,15 @@ from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
 from pawline.lines import Line, line_of
-from pawline.models import AssignmentWindow, Client, Message, MessageNumber, Sitter, Thread
+from pawline.models import (
+    AssignmentWindow,
+    Client,
+    ClientContact,
+    Message,
+    MessageNumber,
+    Sitter,
+    Thread,
+)
 from pawline.phones import client_name
 
 RULES = {
@@ -201,6 +209,26 @@ def line_for_new_client(org_id: int) -> Line | None:
                                        MessageNumber.number_class == "front_desk",
                                        MessageNumber.status == "active"))
     return line_of(number, None) if number is not None else None
+
+
+def line_for_phone(org_id: int, e164: str, now: datetime | None = None
+                   ) -> tuple[Line | None, str | None]:
+    """The line a text to this phone would go from now, and the client's name when the phone
+    is a client's with a thread (else the line a new client hears from, and None)."""
+    found = db.session.execute(
+        sa.select(Thread.id, Client.name, Client.is_guest)
+        .join(Client, Client.id == Thread.client_id)
+        .join(ClientContact, sa.and_(ClientContact.client_id == Thread.client_id,
+                                     ClientContact.org_id == Thread.org_id))
+        .where(ClientContact.org_id == org_id, ClientContact.e164 == e164)).first()
+    if found is None:
+        return line_for_new_client(org_id), None
+    try:
+        route = plan_route(org_id, found.id, now)
+    except NoSendingNumber:
+        return None, client_name(found.name, found.is_guest)
+    line = Line(route.number_id, route.e164, route.label, "", "active")
+    return line, client_name(found.name, found.is_guest)
 
 
 def choose_sending_number(org_id: int, thread_id: int, now: datetime | None = None) -> Route:

@@ -54,6 +54,7 @@ ROUTES = {
     "GET inbox.index": ["tab", "q", "undo"],
     "POST inbox.message_anyone": ["phone", "body", "client_token"],
     "GET inbox.more": ["tab", "q", "cursor"],
+    "GET inbox.new_line": ["phone"],
     "GET inbox.poll": ["tab", "q", "since"],
     "GET inbox.poll_thread": ["since", "first", "after"],
     "POST inbox.reopen": [],

@@ -143,3 +143,26 @@ def test_the_database_refuses_an_overlong_user_name(ctx):
     org = factories.org()
     with pytest.raises(sa.exc.IntegrityError, match="ck_app_user_name_length"):
         db.session.execute(sa.update(User).where(User.org_id == org.id).values(name="x" * 101))
+
+
+def test_the_new_message_dialog_names_the_line_of_the_phone_being_typed(client, auth, world):
+    auth.sign_in(world.staff_email)
+    page = client.get("/inbox").get_data(as_text=True)
+    assert 'hx-get="/inbox/new-line"' in page
+    known = client.get("/inbox/new-line", query_string={"phone": "(415) 555-2671"}, headers=HX)
+    said = known.get_data(as_text=True)
+    assert "<html" not in said and "Ada will hear from" in said and "Front desk" in said
+    new = client.get("/inbox/new-line", query_string={"phone": "415 555 9999"}, headers=HX)
+    assert "A new client sees" in new.get_data(as_text=True)
+    typo = client.get("/inbox/new-line", query_string={"phone": "12"}, headers=HX)
+    assert typo.status_code == 200 and "A new client sees" in typo.get_data(as_text=True)
+
+
+def test_another_organizations_client_is_a_new_client_here(app, client, auth, world):
+    with app.app_context():
+        other = factories.org()
+        factories.client(other.id, "Secret Sue", "+14155558888")
+    auth.sign_in(world.staff_email)
+    said = client.get("/inbox/new-line", query_string={"phone": "+14155558888"},
+                      headers=HX).get_data(as_text=True)
+    assert "Secret Sue" not in said and "A new client sees" in said

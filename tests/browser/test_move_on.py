@@ -65,3 +65,14 @@ def test_snooze_moves_on_and_undo_unsnoozes(live_app, live_url, page):
     page.get_by_role("button", name="Undo").click()
     expect(page.locator("#conversation h2 .badge:not(.new)")).to_have_text("open")
     expect(page.locator("#thread-list")).to_contain_text("(415) 555-7002")
+
+
+def test_message_anyone_names_the_line_as_the_phone_is_typed(live_app, live_url, page):
+    org = three_threads(live_app)
+    sign_in(page, live_url, org.staff_email)
+    page.locator("[data-open-dialog='new-message']").first.click()
+    said = page.locator("#new-message-line")
+    expect(said).to_contain_text("A new client sees Pool 0101")
+    page.get_by_label("Phone number").press_sequentially("(415) 555-7001", delay=20)
+    expect(said).to_contain_text("(415) 555-7001 will hear from Front desk")
+    expect(page.get_by_label("Phone number")).to_be_focused()
