@@ -253,6 +253,7 @@ class SitterHome:
     number: str | None
     bookings: list  # (Booking, client name), current and upcoming, by start
     threads: list  # (thread id, client name), the clients covered right now
+    line: str | None = None  # the name clients see the number by in the office ("Sam's line")
 
 
 def sitter_home(org_id: int, user_id: int, now: datetime) -> SitterHome:
@@ -277,4 +278,5 @@ def sitter_home(org_id: int, user_id: int, now: datetime) -> SitterHome:
     ).all()
     return SitterHome(sitter, held.e164 if held else None,
                       [(b, client_name(name, guest)) for b, name, guest in bookings],
-                      [(t, client_name(name, guest)) for t, name, guest in threads])
+                      [(t, client_name(name, guest)) for t, name, guest in threads],
+                      (held.label or f"{sitter.name}'s line") if held else None)

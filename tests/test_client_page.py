@@ -97,3 +97,4 @@ def test_a_guest_is_named_by_phone_in_the_booking_picker_and_the_sitters_page(ct
     home = sitters.sitter_home(org.id, org.sitter_user_id, now)
     assert [name for _, name in home.threads] == ["(415) 555-7001"]
     assert [name for _, name in home.bookings] == ["(415) 555-7001"]
+    assert home.line == "Sam's line"  # the name the office gives the sitter's number
