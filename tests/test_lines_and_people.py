@@ -166,3 +166,22 @@ def test_another_organizations_client_is_a_new_client_here(app, client, auth, wo
     said = client.get("/inbox/new-line", query_string={"phone": "+14155558888"},
                       headers=HX).get_data(as_text=True)
     assert "Secret Sue" not in said and "A new client sees" in said
+
+
+def test_a_bubble_shows_the_line_again_when_it_changes(app, client, auth, world):
+    with app.app_context():
+        factories.number(world.id, "+14155550110", "sitter")
+        sam = sitters.create_sitter(world.id, "Sam", "+14155553001")
+        sitters.activate_sitter(world.id, sam.id, None)
+        now = utcnow()
+        booking = bookings.create_booking(world.id, world.client_id, sam.id,
+                                          now - timedelta(hours=1), now + timedelta(hours=2))
+        bookings.confirm_booking(world.id, booking.id)
+    auth.sign_in(world.staff_email)
+    for body in ("Sam here", "Rex ate well"):
+        client.post(f"/threads/{world.thread_id}/messages", data={"body": body})
+    html = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    changes = html.split('id="timeline"', 1)[1].split("</ol>", 1)[0].split('class="line-change"')
+    assert len(changes) == 3  # the front desk the client texted, then Sam's line, once
+    assert "Texted" in changes[1] and "Front desk" in changes[1]
+    assert "Sent from" in changes[2] and "Sam&#39;s line" in changes[2]
