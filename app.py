@@ -198,6 +198,7 @@ def _register_blueprints(app: Flask) -> None:
         inbox,
         numbers,
         ops,
+        profile,
         settings,
         simulator,
         sitter_portal,
@@ -206,7 +207,8 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
-                   simulator, webhooks, booking_webhook, cli, dead_letters, ops, settings):
+                   simulator, webhooks, booking_webhook, cli, dead_letters, ops, settings,
+                   profile):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)

@@ -70,8 +70,10 @@ def _form_error(form, error: Refused) -> None:
 
 
 def _index(form: BookingForm, status: int = 200):
-    ahead, past = bookings.list_bookings(current_user.org_id, utcnow())
-    return render("bookings/index.html", status=status, ahead=ahead, past=past, form=form)
+    now = utcnow()
+    ahead, past = bookings.list_bookings(current_user.org_id, now)
+    return render("bookings/index.html", status=status, ahead=ahead, past=past, form=form,
+                  now=now)
 
 
 @bp.route("")

@@ -3,11 +3,11 @@
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, StringField, TelField
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.common import id_arg, render, staff_only, wants_fragment
-from pawline import clients, consent
+from pawline import client_page, clients, consent
 from pawline.errors import DomainError
 from pawline.inputs import BIGINT_MAX
 
@@ -34,6 +34,11 @@ class ContactForm(FlaskForm):
 
 class LabelForm(FlaskForm):
     label = SelectField("Label", choices=LABEL_CHOICES)
+
+
+class NotesForm(FlaskForm):
+    notes = TextAreaField("What to remember about this client",
+                          validators=[Length(max=client_page.NOTES_MAX)])
 
 
 class MergeForm(FlaskForm):
@@ -88,13 +93,19 @@ def _detail(client_id: int, block: str | None = None, status: int = 200, **forms
     if client.is_guest and merge_q:
         rows = clients.search_clients(org_id, merge_q, limit=MERGE_CANDIDATES + 1).rows
         candidates = [row for row in rows if row.id != client.id][:MERGE_CANDIDATES]
+    thread_id = clients.client_thread_id(org_id, client_id)
     contacts = clients.client_contacts(org_id, client_id)
     return render(
         "clients/detail.html", block=block, status=status, client=client, contacts=contacts,
         opted_out=consent.opted_out_phones(org_id, [c.e164 for c in contacts]),
-        thread_id=clients.client_thread_id(org_id, client_id),
+        thread_id=thread_id,
+        recent=client_page.recent_messages(org_id, thread_id),
+        bookings=client_page.client_bookings(org_id, client_id),
+        notes_form=forms.get("notes_form") or NotesForm(formdata=None, notes=client.notes),
+        notes_saved=forms.get("notes_saved", False),
         merge_q=merge_q, candidates=candidates,
-        rename_form=forms.get("rename_form") or RenameForm(formdata=None, name=client.name),
+        rename_form=forms.get("rename_form") or RenameForm(
+            formdata=None, name="" if client.is_guest else client.name),
         contact_form=forms.get("contact_form") or ContactForm(formdata=None),
         merge_form=forms.get("merge_form") or MergeForm(formdata=None),
         label_errors=forms.get("label_errors", {}), label_choices=LABEL_CHOICES,
@@ -127,6 +138,23 @@ def rename(client_id: int):
             flash("Name saved.", "success")
             return redirect(url_for(".detail", client_id=client_id))
     return _detail(client_id, status=400, rename_form=form)
+
+
+@bp.post("/<int:client_id>/notes")
+def save_notes(client_id: int):
+    """Keep the staff's notes on the client."""
+    form = NotesForm()
+    if form.validate_on_submit():
+        try:
+            client_page.set_notes(current_user.org_id, client_id, form.notes.data)
+        except DomainError as error:
+            _show_error(form, error, "notes")
+        else:
+            if wants_fragment():
+                return _detail(client_id, block="notes", notes_saved=True)
+            flash("Notes saved.", "success")
+            return redirect(url_for(".detail", client_id=client_id))
+    return _detail(client_id, block="notes", status=400, notes_form=form)
 
 
 @bp.post("/<int:client_id>/contacts")

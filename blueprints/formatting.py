@@ -8,7 +8,8 @@ from flask import g
 from markupsafe import Markup, escape
 
 from pawline.clock import utcnow
-from pawline.phones import display_phone
+from pawline.phones import client_name, display_phone
+from pawline.sentences import event_sentence
 
 
 def org_zone() -> ZoneInfo:
@@ -63,6 +64,12 @@ def linkify(text: str | None) -> Markup:
     return Markup("").join(out)
 
 
+def event_text(event, authors: dict) -> str:
+    """A timeline event as a sentence, naming who did it, in the organization's time."""
+    return event_sentence(event.kind, event.detail, authors.get(event.actor_user_id), org_zone())
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(phone=display_phone, localtime=localtime, ago=ago,
-                                 linkify=linkify)
+                                 linkify=linkify, client_name=client_name,
+                                 event_text=event_text)

@@ -19,14 +19,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Optional
 
 from blueprints.common import get_or_404, id_arg, render, wants_fragment
-from blueprints.formatting import org_zone
-from pawline import consent, delivery, inbox, outbound, threads
+from pawline import consent, delivery, inbox, outbound, people, threads
 from pawline.bookings import windows_for_thread
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
+from pawline.lines import org_lines
 from pawline.models import Client, ClientContact, Thread
-from pawline.routing import NoSendingNumber, plan_route
+from pawline.phones import normalize_phone
+from pawline.routing import NoSendingNumber, line_for_new_client, line_for_phone, plan_route
 from pawline.sitters import sitter_can_see_thread
 
 bp = Blueprint("inbox", __name__)
@@ -87,12 +88,31 @@ def _new_token() -> str:
     return uuid.uuid4().hex
 
 
+def _new_message(form: NewMessageForm | None = None) -> dict:
+    """The "Message anyone" dialog: its form, and the line a new client would hear from."""
+    return {"new_form": form or NewMessageForm(client_token=_new_token()),
+            "new_line": line_for_new_client(g.org.id)}
+
+
 @bp.route("/inbox")
 def index():
     """The thread list (full page, or only the list for a tab or search swap)."""
     _staff_only()
-    new_form = NewMessageForm(client_token=_new_token())
-    return render("inbox/index.html", "thread_list", new_form=new_form, **_thread_list())
+    return render("inbox/index.html", "thread_list", **_new_message(), **_thread_list(),
+                  undo=inbox_status.undo_notice(id_arg("undo")))
+
+
+@bp.route("/inbox/new-line")
+def new_line():
+    """Which line the person typed in "Message anyone" would hear from (htmx, as they type)."""
+    _staff_only()
+    try:
+        e164 = normalize_phone(request.args.get("phone", ""), g.org.default_region)
+    except DomainError:
+        line, name = line_for_new_client(g.org.id), None
+    else:
+        line, name = line_for_phone(g.org.id, e164)
+    return render("inbox/index.html", "new_line", new_line=line, new_line_client=name)
 
 
 @bp.route("/inbox/more")
@@ -135,10 +155,12 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
     # Polls ask what changed since a little before this read: a status committed while the page
     # was read shows on the next poll instead of never.
     shown_at = utcnow() - POLL_OVERLAP
+    timeline = inbox.timeline(g.org.id, thread.id, before_id)
     return {
         "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
         "opted_out": consent.opted_out_phones(g.org.id, [c.e164 for c in contacts]),
-        "timeline": inbox.timeline(g.org.id, thread.id, before_id),
+        "timeline": timeline, "lines": org_lines(g.org.id),
+        "authors": people.author_names(g.org.id, timeline.items),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),
         "form": form or ReplyForm(formdata=None, client_token=_new_token()),
@@ -154,8 +176,9 @@ def show(thread_id: int):
     thread = _thread(thread_id)
     threads.mark_read(g.org.id, thread.id)
     context = _conversation(thread, before_id=id_arg("before"))
+    context["undo"] = inbox_status.undo_notice(id_arg("undo"))
     if current_user.role in STAFF:
-        context.update(_thread_list(), new_form=NewMessageForm(client_token=_new_token()))
+        context.update(_thread_list(), **_new_message())
     return render("inbox/thread.html", "conversation", **context)
 
 
@@ -181,7 +204,7 @@ def _after_change(thread: Thread, status: int = 200, **context):
         return redirect(url_for("inbox.show", thread_id=thread.id))
     page = {}
     if not wants_fragment() and current_user.role in STAFF:
-        page = {**_thread_list(), "new_form": NewMessageForm(client_token=_new_token())}
+        page = {**_thread_list(), **_new_message()}
     body, code = render("inbox/thread.html", "conversation", status,
                         **_conversation(thread, **context), **page)
     response = make_response(body, code)
@@ -258,38 +281,9 @@ def message_anyone():
                     {"path": target, "target": "#main", "select": "#main", "swap": "outerHTML"})
                 return response
             return redirect(target)
-    return render("inbox/index.html", "new_message", 400, new_form=form, open_new=True,
+    return render("inbox/index.html", "new_message", 400, **_new_message(form), open_new=True,
                   **_thread_list())
 
 
-@bp.route("/threads/<int:thread_id>/close", methods=["POST"])
-def close(thread_id: int):
-    """Close the thread; the client's next message reopens it."""
-    _staff_only()
-    thread = _thread(thread_id)
-    threads.close_thread(g.org.id, thread.id, current_user.id)
-    return _after_change(thread)
-
-
-@bp.route("/threads/<int:thread_id>/reopen", methods=["POST"])
-def reopen(thread_id: int):
-    """Put the thread back under Open."""
-    _staff_only()
-    thread = _thread(thread_id)
-    threads.reopen_thread(g.org.id, thread.id, current_user.id)
-    return _after_change(thread)
-
-
-@bp.route("/threads/<int:thread_id>/snooze", methods=["POST"])
-def snooze(thread_id: int):
-    """Snooze for an hour, until tomorrow morning, or until a chosen time."""
-    _staff_only()
-    thread = _thread(thread_id)
-    form = SnoozeForm()
-    try:
-        until = threads.snooze_until(form.until.data, request.form.get("custom_until"),
-                                     org_zone(), utcnow())
-        threads.snooze_thread(g.org.id, thread.id, until, current_user.id)
-    except DomainError as refused:
-        return _after_change(thread, 400, error=refused.message)
-    return _after_change(thread)
+# Close, reopen and snooze live in their own module, on this blueprint.
+from blueprints import inbox_status  # noqa: E402

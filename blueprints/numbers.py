@@ -11,7 +11,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.common import get_or_404, render, wants_fragment
 from blueprints.common import staff_only as _staff_only
-from pawline import numbers
+from pawline import lines, numbers
+from pawline.clock import utcnow
 from pawline.errors import DomainError
 from pawline.models import MessageNumber
 from pawline.phones import display_phone
@@ -38,6 +39,10 @@ class QuarantineForm(FlaskForm):
                           validators=[Optional()], validate_choice=False)
     custom_release_date = StringField("Release date", validators=[Optional()])
     reason = TextAreaField("Reason", validators=[Length(max=500)])
+
+
+class LabelForm(FlaskForm):
+    label = StringField("Line name", validators=[Length(max=lines.LABEL_MAX)])
 
 
 class RestoreForm(FlaskForm):
@@ -70,6 +75,7 @@ def _panel(status: int = 200, **context):
     context.setdefault("add_form", AddNumberForm(formdata=None))
     return render(PAGE, block="panel", status=status,
                   rows=numbers.list_numbers(current_user.org_id),
+                  release_dates=numbers.release_dates(current_user.org_id, utcnow()),
                   can_manage=current_user.role == "owner",
                   blank_quarantine=QuarantineForm(formdata=None),
                   blank_restore=RestoreForm(formdata=None), **context)
@@ -87,7 +93,8 @@ def _done(message: str):
 def _form_error(block: str, status: int, **context):
     """A form with its errors: only that form for htmx, else the whole page."""
     if wants_fragment():
-        return render(PAGE, block=block, status=status, **context)
+        return render(PAGE, block=block, status=status, **context,
+                      release_dates=numbers.release_dates(current_user.org_id, utcnow()))
     return _panel(status=status, **context)
 
 
@@ -167,6 +174,27 @@ def front_desk(number_id: int):
         body, status = _panel(status=422, error=error.message)
         return body, status, {"HX-Retarget": "#numbers-panel", "HX-Reswap": "outerHTML"}
     return _done(f"{display_phone(number.e164)} is now the front desk.")
+
+
+@bp.route("/<int:number_id>/label", methods=["POST"])
+@owner_only
+def rename(number_id: int):
+    """Name a line ("Pool 2"); an empty name goes back to the one Paw-line derives."""
+    row = _row_or_404(number_id)
+    form = LabelForm()
+    if form.validate():
+        try:
+            number = lines.rename_line(current_user.org_id, number_id, form.label.data)
+            said = f"“{number.label}”" if number.label else "its usual name"
+            return _done(f"{display_phone(row.e164)} is now called {said}.")
+        except DomainError as error:
+            _explain(form, error)
+    message = "; ".join(form.label.errors) or "That name cannot be used."
+    if not wants_fragment():
+        flash(message, "error")
+        return redirect(url_for("numbers.index"))
+    body, status = _panel(status=422, error=message)
+    return body, status, {"HX-Retarget": "#numbers-panel", "HX-Reswap": "outerHTML"}
 
 
 def _row_or_404(number_id: int) -> numbers.NumberRow:

@@ -20,7 +20,7 @@ from pawline.db import add_or_explain, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
 from pawline.inputs import db_id, within
 from pawline.models import AssignmentWindow, Booking, Client, Sitter
-from pawline.phones import display_phone
+from pawline.phones import client_name, display_phone
 from pawline.threads import find_or_create_thread
 
 
@@ -29,6 +29,7 @@ class BookingRow:
     booking: Booking
     client_name: str
     sitter_name: str
+    client_is_guest: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def list_bookings(org_id: int, now: datetime, past_limit: int = 50
                   ) -> tuple[list[BookingRow], list[BookingRow]]:
     """(current and upcoming by start, recent past newest first), with client and sitter names."""
     base = (
-        sa.select(Booking, Client.name, Sitter.name)
+        sa.select(Booking, Client.name, Sitter.name, Client.is_guest)
         .join(Client, sa.and_(Client.id == Booking.client_id, Client.org_id == Booking.org_id))
         .join(Sitter, sa.and_(Sitter.id == Booking.sitter_id, Sitter.org_id == Booking.org_id))
         .where(Booking.org_id == org_id)
@@ -138,19 +139,22 @@ def client_choices(org_id: int, query: str = "", chosen_id=None) -> list[tuple[i
     """(id, label) of the clients a booking form offers: the first matching `query` by name
     (the first by name when empty), and the chosen one wherever it sorts."""
     rows = search_clients(org_id, query, limit=CLIENT_CHOICES).rows
-    found = [(r.id, _client_label(r.name, r.phones)) for r in rows]
+    found = [(r.id, _client_label(r.name, r.is_guest, r.phones)) for r in rows]
     try:
         chosen = db_id(chosen_id) if chosen_id else None
     except ValueError:
         chosen = None
     if chosen is not None and chosen not in {i for i, _ in found}:
         kept = search_clients(org_id, only_id=chosen).rows  # of this organization, or nothing
-        found = [(r.id, _client_label(r.name, r.phones)) for r in kept] + found
+        found = [(r.id, _client_label(r.name, r.is_guest, r.phones)) for r in kept] + found
     return found
 
 
-def _client_label(name: str, phones: list[str]) -> str:
-    return f"{name} · {display_phone(phones[0])}" if phones else name
+def _client_label(name: str, is_guest: bool, phones: list[str]) -> str:
+    shown = client_name(name, is_guest)
+    if not phones or shown == display_phone(phones[0]):
+        return shown
+    return f"{shown} · {display_phone(phones[0])}"
 
 
 def sitter_choices(org_id: int) -> list[tuple[int, str]]:

@@ -265,7 +265,7 @@ def _move_contacts(org_id: int, guest_id: int, into_id: int) -> list[str]:
 def _refresh_summary(org_id: int, thread_id: int, extra_unread: int) -> None:
     """Recompute a thread's last message, activity and preview from its messages."""
     last = db.session.execute(
-        sa.select(Message.created_at, Message.body, Message.direction)
+        sa.select(Message.created_at, Message.body, Message.direction, Message.sent_by_user_id)
         .where(Message.org_id == org_id, Message.thread_id == thread_id)
         .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)).first()
     values = {"unread_count": Thread.unread_count + extra_unread}
@@ -273,7 +273,8 @@ def _refresh_summary(org_id: int, thread_id: int, extra_unread: int) -> None:
         values.update(last_message_at=last.created_at,
                       last_activity_at=sa.func.greatest(Thread.last_activity_at, last.created_at),
                       last_message_preview=sa.func.left(last.body, PREVIEW_LENGTH),
-                      last_message_direction=last.direction)
+                      last_message_direction=last.direction,
+                      last_message_user_id=last.sent_by_user_id)
     db.session.execute(sa.update(Thread).where(Thread.id == thread_id).values(**values))
 
 

@@ -70,6 +70,7 @@ TENANT_LINKS = [
     ("client_contact", "client_id", "client"),
     ("thread", "client_id", "client"),
     ("thread", "default_number_id", "message_number"),
+    ("thread", "last_message_user_id", "app_user"),
     ("message", "thread_id", "thread"),
     ("message", "number_id", "message_number"),
     ("message", "sent_by_user_id", "app_user"),

@@ -77,6 +77,8 @@ BUMP_THREAD = """
                                     ELSE left(%(body)s, %(preview)s) END,
         last_message_direction = CASE WHEN last_message_at > %(now)s
                                       THEN last_message_direction ELSE 'inbound' END,
+        last_message_user_id = CASE WHEN last_message_at > %(now)s
+                                    THEN last_message_user_id END,
         unread_count = unread_count + 1
     FROM old WHERE thread.id = old.id
     RETURNING old.status"""

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pawline.consent_models import PhoneConsent
 from pawline.db import db
 from pawline.inputs import db_id
-from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent
+from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent, User
 from pawline.search import client_filter
 
 TABS = ("open", "snoozed", "closed", "all")
@@ -51,8 +51,11 @@ def _filtered(org_id: int, tab: str, query: str, region: str):
         sa.select(Thread.id, Thread.status, Thread.last_activity_at, Thread.last_message_at,
                   Thread.last_message_preview, Thread.last_message_direction,
                   Thread.unread_count, Thread.snoozed_until, Client.name.label("client_name"),
-                  Client.is_guest, _opted_out())
+                  Client.is_guest, _opted_out(), Thread.last_message_user_id,
+                  User.name.label("author_name"))
         .join(Client, Client.id == Thread.client_id)
+        .outerjoin(User, sa.and_(User.id == Thread.last_message_user_id,
+                                 User.org_id == Thread.org_id))
         .where(Thread.org_id == org_id)
     )
     if tab != "all":
@@ -77,6 +80,22 @@ def list_threads(org_id: int, tab: str = "open", query: str = "", cursor: str | 
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].last_activity_at, rows[-1].id) if more else None
     return ThreadPage(rows, next_cursor)
+
+
+def next_open_thread(org_id: int, after_id: int) -> int | None:
+    """The conversation to move on to after closing or snoozing one: the next open thread
+    below it in the Open list, else the newest open one (None when none is open)."""
+    at = db.session.scalar(sa.select(Thread.last_activity_at).where(
+        Thread.id == after_id, Thread.org_id == org_id))
+    open_threads = (sa.select(Thread.id).where(Thread.org_id == org_id, Thread.status == "open",
+                                               Thread.id != after_id)
+                    .order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(1))
+    if at is not None:
+        below = db.session.scalar(open_threads.where(
+            sa.tuple_(Thread.last_activity_at, Thread.id) < sa.tuple_(at, after_id)))
+        if below is not None:
+            return below
+    return db.session.scalar(open_threads)
 
 
 def changed_since(org_id: int, tab: str, query: str, since: datetime, region: str = "US") -> bool:

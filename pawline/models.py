@@ -78,6 +78,7 @@ class User(TenantScoped, UserMixin, db.Model):
         sa.UniqueConstraint("id", "org_id"),
         sa.CheckConstraint(_in("role", ROLES), name="role_known"),
         sa.CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_format"),
+        sa.CheckConstraint("length(name) <= 100", name="name_length"),
     )
 
     id: Mapped[int] = _pk()
@@ -116,6 +117,7 @@ class Client(TenantScoped, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("id", "org_id"),
         sa.CheckConstraint("length(btrim(name)) > 0", name="name_present"),
+        sa.CheckConstraint("length(notes) <= 2000", name="notes_length"),
         sa.Index("ix_client_org_id_name", "org_id", sa.text("lower(name)"), "id"),
         # the words of a name, for search by word prefix (pawline.search)
         sa.Index("ix_client_name_words", sa.text("to_tsvector('simple'::regconfig, name)"),
@@ -125,6 +127,7 @@ class Client(TenantScoped, db.Model):
     id: Mapped[int] = _pk()
     name: Mapped[str] = mapped_column(sa.Text)
     is_guest: Mapped[bool] = mapped_column(server_default=sa.false())
+    notes: Mapped[str] = mapped_column(sa.Text, server_default="")
     created_at: Mapped[datetime] = _created()
 
 
@@ -181,6 +184,10 @@ class MessageNumber(TenantScoped, db.Model):
             "number_class <> 'front_desk' OR assigned_sitter_id IS NULL",
             name="front_desk_unassigned",
         ),
+        sa.CheckConstraint(
+            "label IS NULL OR (length(btrim(label)) BETWEEN 1 AND 40 AND label = btrim(label))",
+            name="label_present",
+        ),
         sa.Index(
             "uq_message_number_front_desk",
             "org_id",
@@ -191,6 +198,7 @@ class MessageNumber(TenantScoped, db.Model):
 
     id: Mapped[int] = _pk()
     e164: Mapped[str] = mapped_column(sa.Text, unique=True)  # I8
+    label: Mapped[str | None] = mapped_column(sa.Text)  # empty: derived (pawline.lines)
     number_class: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.Text, server_default="active")
     assigned_sitter_id: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)  # I5
@@ -209,6 +217,7 @@ class Thread(TenantScoped, db.Model):
         sa.UniqueConstraint("id", "org_id"),
         _tenant_fk("client_id", "client"),
         _tenant_fk("default_number_id", "message_number"),
+        _tenant_fk("last_message_user_id", "app_user"),
         sa.CheckConstraint(_in("status", THREAD_STATUSES), name="status_known"),
         sa.CheckConstraint(
             "(status = 'snoozed') = (snoozed_until IS NOT NULL)", name="snooze_has_time"
@@ -234,6 +243,7 @@ class Thread(TenantScoped, db.Model):
     )
     last_message_preview: Mapped[str | None] = mapped_column(sa.Text)
     last_message_direction: Mapped[str | None] = mapped_column(sa.Text)
+    last_message_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # its author
     unread_count: Mapped[int] = mapped_column(server_default="0")
     created_at: Mapped[datetime] = _created()
 

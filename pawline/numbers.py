@@ -7,11 +7,12 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from pawline import audit
+from pawline import audit, number_impact
 from pawline.accounts import org_zone
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, constraint_name, db
 from pawline.errors import DomainError, DuplicateRecord, NotFound
+from pawline.lines import line_of
 from pawline.models import NUMBER_CLASSES, MessageNumber, Organization, Sitter
 from pawline.phones import normalize_phone
 
@@ -106,6 +107,11 @@ def release_time(org_id: int, duration: str, custom_release_date: str | None,
                           "custom_release_date")
     days = int(duration) if duration else DEFAULT_QUARANTINE_DAYS
     return now + timedelta(days=days), f"{days} days", None
+
+
+def release_dates(org_id: int, now: datetime) -> dict[str, datetime]:
+    """The release date each quarantine duration would give, quarantined now."""
+    return {days: release_time(org_id, days, None, now)[0] for days in QUARANTINE_DURATIONS}
 
 
 def quarantine_number(org_id: int, number_id: int, actor_user_id: int | None, duration: str,
@@ -222,6 +228,7 @@ class NumberRow:
 
     id: int
     e164: str
+    label: str
     number_class: str
     status: str
     sitter_id: int | None
@@ -230,6 +237,7 @@ class NumberRow:
     release_at: datetime | None
     quarantine_reason: str | None
     days_left: int | None
+    threads_using: int = 0  # conversations that use this line now (pawline.number_impact)
 
     @property
     def release_passed(self) -> bool:
@@ -250,7 +258,9 @@ def list_numbers(org_id: int, now: datetime | None = None) -> list[NumberRow]:
     now = now or utcnow()
     order = sa.case({"front_desk": 0, "sitter": 1, "pool": 2}, value=MessageNumber.number_class)
     rows = db.session.execute(_panel_query(org_id).order_by(order, MessageNumber.e164)).all()
-    return [_row(number, sitter_name, now) for number, sitter_name in rows]
+    using = number_impact.threads_using(org_id, now)
+    return [_row(number, sitter_name, now, using.get(number.id, 0))
+            for number, sitter_name in rows]
 
 
 def number_row(org_id: int, number_id: int, now: datetime | None = None) -> NumberRow:
@@ -259,17 +269,22 @@ def number_row(org_id: int, number_id: int, now: datetime | None = None) -> Numb
         _panel_query(org_id).where(MessageNumber.id == number_id)).one_or_none()
     if found is None:
         raise NotFound("That number does not exist.")
-    return _row(found[0], found[1], now or utcnow())
+    now = now or utcnow()
+    using = number_impact.threads_using(org_id, now).get(number_id, 0)
+    return _row(found[0], found[1], now, using)
 
 
-def _row(number: MessageNumber, sitter_name: str | None, now: datetime) -> NumberRow:
+def _row(number: MessageNumber, sitter_name: str | None, now: datetime,
+         threads_using: int = 0) -> NumberRow:
     release_at = number.quarantine_release_at
     days_left = None
     if release_at is not None:
         days_left = max(0, math.ceil((release_at - now).total_seconds() / 86400))
     return NumberRow(
-        id=number.id, e164=number.e164, number_class=number.number_class, status=number.status,
+        id=number.id, e164=number.e164, label=line_of(number, sitter_name).label,
+        number_class=number.number_class, status=number.status,
         sitter_id=number.assigned_sitter_id, sitter_name=sitter_name,
         quarantined_at=number.quarantined_at, release_at=release_at,
         quarantine_reason=number.quarantine_reason, days_left=days_left,
+        threads_using=threads_using,
     )

@@ -137,7 +137,8 @@ def store_outbound(org_id: int, thread_id: int, text: str, to_e164: str, provide
         db.session.execute(
             sa.update(Thread).where(Thread.id == thread_id).values(
                 last_message_at=now, last_activity_at=now, last_message_preview=text[:160],
-                last_message_direction="outbound", unread_count=0,
+                last_message_direction="outbound", last_message_user_id=sender_user_id,
+                unread_count=0,
             )
         )
     return message_id

@@ -71,3 +71,13 @@ def display_phone(e164: str | None) -> str:
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(parsed, fmt)
+
+
+GUEST_NAME = re.compile(r"^Guest \((\+[1-9][0-9]{6,14})\)$")
+
+
+def client_name(name: str, is_guest: bool = False) -> str:
+    """A client as the front desk reads them: a guest named "Guest (+14155557001)" shows as
+    "(415) 555-7001"; anyone else by their name."""
+    match = GUEST_NAME.match(name or "") if is_guest else None
+    return display_phone(match.group(1)) if match else name

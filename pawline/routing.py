@@ -2,14 +2,16 @@
 
 1. an assignment window of the thread active now whose sitter holds an active number
    (several: the one that started last);
-2. else the thread's default number, if it is an active pool number no sitter holds;
-3. else an active pool number no sitter holds, which becomes the thread's default;
-4. else the organization's front-desk number, if active;
-5. else refuse: NoSendingNumber. A quarantined number is never chosen.
+2. else the line the client last texted, if it is the front desk or a pool number no sitter
+   holds, and active: the client keeps hearing from the number they wrote to;
+3. else the thread's default number, if it is an active pool number no sitter holds;
+4. else an active pool number no sitter holds, which becomes the thread's default;
+5. else the organization's front-desk number, if active;
+6. else refuse: NoSendingNumber. A quarantined number is never chosen.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -17,14 +19,24 @@ from pawline.accounts import org_zone
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
-from pawline.models import AssignmentWindow, MessageNumber, Sitter, Thread
-from pawline.phones import display_phone
+from pawline.lines import Line, line_of
+from pawline.models import (
+    AssignmentWindow,
+    Client,
+    ClientContact,
+    Message,
+    MessageNumber,
+    Sitter,
+    Thread,
+)
+from pawline.phones import client_name
 
 RULES = {
     1: "active assignment window",
-    2: "thread default number",
-    3: "pool number (now the thread's default)",
-    4: "front desk",
+    2: "the line the client texted",
+    3: "thread default number",
+    4: "pool number (now the thread's default)",
+    5: "front desk",
 }
 
 
@@ -47,13 +59,24 @@ class Route:
     reason: str
     steps: list[str] = field(default_factory=list)
     becomes_default: bool = False
+    label: str = ""
+    last_texted: Line | None = None  # the line the client last wrote to, if any
+
+    @property
+    def sentence(self) -> str:
+        """One plain sentence: the line and why ("Replying from Sam's line: Sam is with ...")."""
+        return f"Replying from {self.label or self.e164}: {self.reason}"
+
+    @property
+    def differs_from_last_texted(self) -> bool:
+        return self.last_texted is not None and self.last_texted.id != self.number_id
 
     def trace(self, now: datetime) -> dict:
         """The routing trace stored with the message."""
         return {
             "rule": self.rule, "rule_name": RULES[self.rule], "number": self.e164,
-            "number_id": self.number_id, "reason": self.reason, "steps": self.steps,
-            "decided_at": now.isoformat(),
+            "number_id": self.number_id, "line": self.label, "reason": self.reason,
+            "steps": self.steps, "decided_at": now.isoformat(),
         }
 
 
@@ -61,7 +84,7 @@ def _active_window_numbers(thread_id: int, now: datetime):
     return db.session.execute(
         sa.select(AssignmentWindow.id, AssignmentWindow.starts_at, AssignmentWindow.ends_at,
                   Sitter.name, MessageNumber.id.label("number_id"), MessageNumber.e164,
-                  MessageNumber.status)
+                  MessageNumber.status, MessageNumber.label)
         .join(Sitter, Sitter.id == AssignmentWindow.sitter_id)
         .outerjoin(MessageNumber, MessageNumber.assigned_sitter_id == Sitter.id)
         .where(AssignmentWindow.thread_id == thread_id, AssignmentWindow.starts_at <= now,
@@ -79,45 +102,94 @@ def _free_pool_number(org_id: int) -> MessageNumber | None:
     )
 
 
-def plan_route(org_id: int, thread_id: int, now: datetime | None = None) -> Route:
-    """The number a message sent now would go from, and why; changes nothing."""
-    now = now or utcnow()
-    thread = db.session.scalar(
-        sa.select(Thread).where(Thread.id == thread_id, Thread.org_id == org_id))
-    steps: list[str] = []
+def _line(number: MessageNumber) -> Line:
+    sitter = (db.session.scalar(sa.select(Sitter.name).where(
+        Sitter.id == number.assigned_sitter_id)) if number.assigned_sitter_id else None)
+    return line_of(number, sitter)
 
-    windows = _active_window_numbers(thread_id, now)
+
+def _last_texted(thread_id: int) -> MessageNumber | None:
+    """The number of the client's last text in this thread (ix_message_thread_id_id backwards)."""
+    number_id = db.session.scalar(
+        sa.select(Message.number_id)
+        .where(Message.thread_id == thread_id, Message.direction == "inbound")
+        .order_by(Message.id.desc()).limit(1))
+    return db.session.get(MessageNumber, number_id) if number_id else None
+
+
+def _free(number: MessageNumber) -> bool:
+    """Active, not a sitter's: a line anyone at the desk may answer from."""
+    return (number.status == "active" and number.assigned_sitter_id is None
+            and number.number_class in ("front_desk", "pool"))
+
+
+def _until(ends_at: datetime, org_id: int, now: datetime) -> str:
+    local = ends_at.astimezone(org_zone(org_id))
+    if ends_at - now < timedelta(days=6):
+        return f"{local:%a} {local:%-I:%M %p}"
+    return f"{local:%b} {local.day}, {local:%-I:%M %p}"
+
+
+def _window_route(org_id: int, client: str, windows, now: datetime, steps: list[str]):
     usable = [w for w in windows if w.number_id is not None and w.status == "active"]
     for w in windows:
         if w.number_id is None:
             steps.append(f"{w.name}'s window is active, but {w.name} holds no number.")
         elif w.status != "active":
             steps.append(f"{w.name}'s window is active, but their number is quarantined.")
-    if usable:
-        chosen = usable[0]
-        until = chosen.ends_at.astimezone(org_zone(org_id))
-        reason = f"{chosen.name} covers this client until {until:%b %d, %I:%M %p}."
-        if len(usable) > 1:
-            others = ", ".join(w.name for w in usable[1:])
-            reason += f" Several windows are active ({others} too): the one that started last."
-        return Route(1, chosen.number_id, chosen.e164, reason, steps)
+    if not usable:
+        return None
+    chosen = usable[0]
+    reason = f"{chosen.name} is with {client} until {_until(chosen.ends_at, org_id, now)}."
+    if len(usable) > 1:
+        others = ", ".join(w.name for w in usable[1:])
+        reason += f" Several windows are active ({others} too): the one that started last."
+    label = chosen.label or f"{chosen.name}'s line"
+    return Route(1, chosen.number_id, chosen.e164, reason, steps, label=label)
+
+
+def plan_route(org_id: int, thread_id: int, now: datetime | None = None) -> Route:
+    """The number a message sent now would go from, and why; changes nothing."""
+    now = now or utcnow()
+    thread, name, is_guest = db.session.execute(
+        sa.select(Thread, Client.name, Client.is_guest).join(Client, Client.id == Thread.client_id)
+        .where(Thread.id == thread_id, Thread.org_id == org_id)).one()
+    client = client_name(name, is_guest)
+    steps: list[str] = []
+    texted = _last_texted(thread_id)
+    last = _line(texted) if texted is not None else None
+
+    def route(rule: int, number: MessageNumber, reason: str, **kw) -> Route:
+        line = _line(number)
+        return Route(rule, number.id, number.e164, reason, steps, label=line.label,
+                     last_texted=last, **kw)
+
+    windows = _active_window_numbers(thread_id, now)
+    chosen = _window_route(org_id, client, windows, now, steps)
+    if chosen is not None:
+        chosen.last_texted = last
+        return chosen
     if not windows:
         steps.append("No assignment window is active now.")
+
+    if texted is not None:
+        if _free(texted):
+            return route(2, texted, f"{client} texted this line last, so they hear back on it.")
+        why = ("is quarantined" if texted.status != "active"
+               else "answers only while its sitter is booked with them")
+        steps.append(f"{client} last texted {last.label}, which {why}.")
 
     default = (db.session.get(MessageNumber, thread.default_number_id)
                if thread.default_number_id else None)
     if default is not None:
-        if (default.status == "active" and default.number_class == "pool"
-                and default.assigned_sitter_id is None):
-            return Route(2, default.id, default.e164,
-                         "The client keeps seeing the number this thread last used.", steps)
+        if _free(default) and default.number_class == "pool":
+            return route(3, default, f"{client} keeps hearing from the line this thread used.")
         why = "quarantined" if default.status != "active" else "no longer a free pool number"
-        steps.append(f"The thread's default {display_phone(default.e164)} is {why}.")
+        steps.append(f"The thread's default line, {_line(default).label}, is {why}.")
 
     pool = _free_pool_number(org_id)
     if pool is not None:
-        return Route(3, pool.id, pool.e164,
-                     "A free pool number, kept as this thread's default from now on.", steps,
+        return route(4, pool, f"a free pool line, which {client} keeps from now on.",
                      becomes_default=True)
     steps.append("No active pool number is free.")
 
@@ -125,13 +197,42 @@ def plan_route(org_id: int, thread_id: int, now: datetime | None = None) -> Rout
         sa.select(MessageNumber).where(MessageNumber.org_id == org_id,
                                        MessageNumber.number_class == "front_desk"))
     if front is not None and front.status == "active":
-        return Route(4, front.id, front.e164, "The organization's front-desk number.", steps)
+        return route(5, front, "the front desk answers when no other line can.")
     steps.append("The front-desk number is quarantined." if front else "No front-desk number.")
     raise NoSendingNumber(steps)
 
 
+def line_for_new_client(org_id: int) -> Line | None:
+    """The line a client with no thread yet would hear from (rule 4, else rule 5)."""
+    number = _free_pool_number(org_id) or db.session.scalar(
+        sa.select(MessageNumber).where(MessageNumber.org_id == org_id,
+                                       MessageNumber.number_class == "front_desk",
+                                       MessageNumber.status == "active"))
+    return line_of(number, None) if number is not None else None
+
+
+def line_for_phone(org_id: int, e164: str, now: datetime | None = None
+                   ) -> tuple[Line | None, str | None]:
+    """The line a text to this phone would go from now, and the client's name when the phone
+    is a client's with a thread (else the line a new client hears from, and None)."""
+    found = db.session.execute(
+        sa.select(Thread.id, Client.name, Client.is_guest)
+        .join(Client, Client.id == Thread.client_id)
+        .join(ClientContact, sa.and_(ClientContact.client_id == Thread.client_id,
+                                     ClientContact.org_id == Thread.org_id))
+        .where(ClientContact.org_id == org_id, ClientContact.e164 == e164)).first()
+    if found is None:
+        return line_for_new_client(org_id), None
+    try:
+        route = plan_route(org_id, found.id, now)
+    except NoSendingNumber:
+        return None, client_name(found.name, found.is_guest)
+    line = Line(route.number_id, route.e164, route.label, "", "active")
+    return line, client_name(found.name, found.is_guest)
+
+
 def choose_sending_number(org_id: int, thread_id: int, now: datetime | None = None) -> Route:
-    """Plan the route and, for rule 3, keep the pool number as the thread's default."""
+    """Plan the route and, for rule 4, keep the pool number as the thread's default."""
     route = plan_route(org_id, thread_id, now)
     if route.becomes_default:
         db.session.execute(sa.update(Thread).where(Thread.id == thread_id)

@@ -25,7 +25,7 @@ from pawline.models import (
     Thread,
     User,
 )
-from pawline.phones import normalize_phone
+from pawline.phones import client_name, normalize_phone
 
 NO_NUMBER = "No masked number available: add one to the pool."
 
@@ -85,19 +85,24 @@ class SitterRow:
     sitter: Sitter
     number: str | None
     email: str | None
+    number_label: str | None = None  # the owner's name for the line, if any
+
+    @property
+    def line_label(self) -> str:
+        return self.number_label or f"{self.sitter.name}'s line"
 
 
 def list_sitters(org_id: int) -> list[SitterRow]:
     """Every sitter of the organization with its masked number and sign-in, in one query."""
     rows = db.session.execute(
-        sa.select(Sitter, MessageNumber.e164, User.email)
+        sa.select(Sitter, MessageNumber.e164, User.email, MessageNumber.label)
         .outerjoin(MessageNumber, sa.and_(MessageNumber.assigned_sitter_id == Sitter.id,
                                           MessageNumber.org_id == Sitter.org_id))
         .outerjoin(User, sa.and_(User.id == Sitter.user_id, User.org_id == Sitter.org_id))
         .where(Sitter.org_id == org_id)
         .order_by(Sitter.active.desc(), sa.func.lower(Sitter.name), Sitter.id)
     )
-    return [SitterRow(sitter, e164, email) for sitter, e164, email in rows]
+    return [SitterRow(sitter, e164, email, label) for sitter, e164, email, label in rows]
 
 
 def get_sitter(org_id: int, sitter_id: int, lock: bool = False) -> Sitter:
@@ -248,6 +253,7 @@ class SitterHome:
     number: str | None
     bookings: list  # (Booking, client name), current and upcoming, by start
     threads: list  # (thread id, client name), the clients covered right now
+    line: str | None = None  # the name clients see the number by in the office ("Sam's line")
 
 
 def sitter_home(org_id: int, user_id: int, now: datetime) -> SitterHome:
@@ -257,7 +263,7 @@ def sitter_home(org_id: int, user_id: int, now: datetime) -> SitterHome:
         return SitterHome(None, None, [], [])
     held = sitter_number(org_id, sitter.id)
     bookings = db.session.execute(
-        sa.select(Booking, Client.name)
+        sa.select(Booking, Client.name, Client.is_guest)
         .join(Client, sa.and_(Client.id == Booking.client_id, Client.org_id == Booking.org_id))
         .where(Booking.org_id == org_id, Booking.sitter_id == sitter.id,
                Booking.status != "cancelled", Booking.ends_at > now)
@@ -265,10 +271,12 @@ def sitter_home(org_id: int, user_id: int, now: datetime) -> SitterHome:
     ).all()
     windows = _active_windows(org_id, user_id, now).subquery()
     threads = db.session.execute(
-        sa.select(Thread.id, Client.name)
+        sa.select(Thread.id, Client.name, Client.is_guest)
         .join(Client, sa.and_(Client.id == Thread.client_id, Client.org_id == Thread.org_id))
         .where(Thread.org_id == org_id, Thread.id.in_(sa.select(windows.c.thread_id)))
         .order_by(sa.func.lower(Client.name), Thread.id)
     ).all()
     return SitterHome(sitter, held.e164 if held else None,
-                      [tuple(b) for b in bookings], [tuple(t) for t in threads])
+                      [(b, client_name(name, guest)) for b, name, guest in bookings],
+                      [(t, client_name(name, guest)) for t, name, guest in threads],
+                      (held.label or f"{sitter.name}'s line") if held else None)

@@ -59,8 +59,9 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
               "VALUES (%s, %s, %s, %s)")
     w.pool = one(number, w.org, w.pool_e164, "pool", None)
     w.sitter_number = one(number, w.org, w.sitter_e164, "sitter", w.sitter)
-    w.thread = one("INSERT INTO thread (org_id, client_id, default_number_id) VALUES (%s, %s, %s)",
-                   w.org, w.client, w.pool)
+    w.thread = one("INSERT INTO thread (org_id, client_id, default_number_id, "
+                   "last_message_user_id) VALUES (%s, %s, %s, %s)",
+                   w.org, w.client, w.pool, w.staff)
     booking = ("INSERT INTO booking (org_id, client_id, sitter_id, starts_at, ends_at, status) "
                f"VALUES (%s, %s, %s, {WHEN}, %s)")
     w.booking = one(booking, w.org, w.client, w.sitter, "confirmed")

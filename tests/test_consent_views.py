@@ -155,7 +155,8 @@ def test_the_audit_trail_names_the_client_who_texted_stop(client, auth, world):
 
     page = client.get("/audit").get_data(as_text=True)
 
-    assert "consent.opted_out" in page and "Client (415) 555-2671 (texted STOP)" in page
+    assert "(415) 555-2671 texted STOP and is opted out of every message from us." in page
+    assert "+14155552671" not in page
 
 
 def test_the_phone_simulator_gets_the_answer_to_help_through_the_console(

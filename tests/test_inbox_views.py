@@ -31,7 +31,8 @@ def test_the_inbox_lists_threads_with_unread_markers(client, auth, world):
     page = client.get("/inbox")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Guest (+14155552671)" in html and "Is Rex okay?" in html
+    assert "(415) 555-2671" in html and "Is Rex okay?" in html
+    assert "Guest (+" not in html and 'class="badge new">New<' in html
     assert 'class="unread"' in html and "<html" in html
 
 
@@ -41,7 +42,7 @@ def test_an_htmx_search_answers_only_the_list_fragment(client, auth, world):
         fragment = client.get("/inbox", query_string={"q": query}, headers=HX)
         html = fragment.get_data(as_text=True)
         assert "<html" not in html and 'id="thread-list"' in html
-        assert "Guest (+14155552671)" in html, query
+        assert '<span class="badge new">New</span>' in html, query
     none = client.get("/inbox", query_string={"q": "nobody"}, headers=HX).get_data(as_text=True)
     assert "No conversation matches" in none
 
@@ -75,7 +76,7 @@ def test_opening_a_thread_marks_it_read_and_shows_the_route(app, client, auth, w
     page = client.get(f"/threads/{world.thread_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Is Rex okay?" in html
-    assert "Sends from" in html and "(415) 555-0101" in html
+    assert "Replying from" in html and "(415) 555-0101" in html
     with app.app_context():
         assert db.session.get(Thread, world.thread_id).unread_count == 0
 
@@ -324,4 +325,4 @@ def test_the_thread_poll_shows_a_delivery_status_and_a_close(app, client, auth, 
         db.session.add(ThreadEvent(org_id=world.id, thread_id=world.thread_id, kind="closed",
                                    detail="Closed by someone else", created_at=utcnow()))
         db.session.commit()
-    assert "Closed by someone else" in client.get(url, headers=HX).get_data(as_text=True)
+    assert "closed the conversation." in client.get(url, headers=HX).get_data(as_text=True)

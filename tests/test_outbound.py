@@ -10,7 +10,7 @@ from twilio.http.response import Response
 
 from pawline.db import db
 from pawline.errors import DomainError
-from pawline.models import Client, ClientContact, Message, Thread
+from pawline.models import Client, ClientContact, Message, Thread, User
 from pawline.outbound import message_anyone, queue_message
 from pawline.providers import ConsoleProvider, ProviderError, Sent, TwilioProvider
 from pawline.routing import NoSendingNumber
@@ -38,9 +38,20 @@ def test_a_message_is_stored_with_its_route_before_the_provider_is_called(org, t
     message = db.session.get(Message, queued.message_id)
     assert (message.status, message.body, message.provider_sid) == ("queued", "Hello!", None)
     assert (message.from_e164, message.to_e164) == ("+14155550101", "+14155552671")
-    assert message.routing_trace["rule"] == 3
+    assert message.routing_trace["rule"] == 4
     thread = db.session.get(Thread, thread_id)
     assert thread.last_message_preview == "Hello!" and thread.last_message_direction == "outbound"
+
+
+def test_a_message_names_its_author_and_the_thread_remembers_who_wrote_last(org, thread_id):
+    staff_id = db.session.scalar(sa.select(User.id).where(User.email == org.staff_email))
+
+    queued = queue_message(org.id, thread_id, "On my way", staff_id, "twilio")
+
+    assert db.session.get(Message, queued.message_id).sent_by_user_id == staff_id
+    assert db.session.get(Thread, thread_id).last_message_user_id == staff_id
+    queue_message(org.id, thread_id, "Automatic reminder", None, "twilio")
+    assert db.session.get(Thread, thread_id).last_message_user_id is None
 
 
 def test_a_retried_form_with_the_same_token_stores_and_queues_once(org, thread_id):

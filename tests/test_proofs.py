@@ -67,6 +67,9 @@ def cross_tenant_row(child: str, column: str, o, t) -> str:
         ("client_contact", "client_id"): pw.contact(o.org, t.client, PHONE),
         ("thread", "client_id"): pw.thread(o.org, t.client),
         ("thread", "default_number_id"): pw.thread(o.org, o.free_client, t.pool),
+        ("thread", "last_message_user_id"): f"INSERT INTO thread (id, org_id, client_id, "
+                                            f"last_message_user_id) VALUES ({ROW}, {o.org}, "
+                                            f"{o.free_client}, {t.staff});",
         ("message", "thread_id"): pw.message(o.org, t.thread),
         ("message", "number_id"): pw.message(o.org, o.thread, number_id=t.pool),
         ("message", "sent_by_user_id"): pw.message(o.org, o.thread, user=t.staff),

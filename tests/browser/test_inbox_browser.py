@@ -20,7 +20,7 @@ def test_staff_answers_a_thread_and_a_closed_thread_comes_back_on_inbound(
         receive_sms("+14155550101", "+14155552671", "Is Rex okay?", "SMbrowser1")
         thread_id = db.session.scalar(sa.select(Thread.id))
     sign_in(page, live_url, org.staff_email)
-    page.get_by_role("link", name="Guest (+14155552671)").click()
+    page.get_by_role("link", name="(415) 555-2671").click()
     expect(page.locator(".bubble", has_text="Is Rex okay?")).to_be_visible()
 
     page.evaluate("window.stillSamePage = true")
@@ -35,15 +35,17 @@ def test_staff_answers_a_thread_and_a_closed_thread_comes_back_on_inbound(
     expect(status).to_have_text("sent", timeout=15_000)  # the thread's live refresh shows it
 
     page.get_by_role("button", name="Close").click()
-    expect(page.locator("#conversation .badge").first).to_have_text("closed")
-    expect(page.locator("#thread-list")).not_to_contain_text("Guest (+14155552671)")
+    # the only open conversation was closed: the pane says so, with an Undo
+    expect(page.locator("#undo-notice")).to_contain_text("Closed (415) 555-2671")
+    expect(page.locator("#thread-list")).not_to_contain_text("(415) 555-2671")
 
     with live_app.app_context():
         receive_sms("+14155550101", "+14155552671", "One more thing!", "SMbrowser2")
     # The list refreshes itself (polling) and the thread is back under Open.
     expect(page.locator("#thread-list")).to_contain_text("One more thing!", timeout=15_000)
     page.get_by_role("link", name="Open").click()
-    expect(page.locator("#thread-list")).to_contain_text("Guest (+14155552671)")
+    expect(page.locator("#thread-list")).to_contain_text("(415) 555-2671")
     page.goto(f"{live_url}/threads/{thread_id}")
-    expect(page.get_by_text("Reopened by an inbound message")).to_be_visible()
+    expect(page.get_by_text("The client wrote again; the conversation is open again.")) \
+        .to_be_visible()
     page.screenshot(path="/tmp/browser_thread.png", full_page=True)

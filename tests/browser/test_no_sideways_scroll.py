@@ -21,7 +21,7 @@ PHONE = {"width": 390, "height": 844}
 LONG_URL = "https://example.com/" + "a" * 180 + "?x=1"
 STAFF_PAGES = ["/inbox", "/threads/{thread}", "/clients", "/clients/{client}", "/numbers",
                "/sitters", "/bookings", "/audit", "/dead-letters", "/simulator",
-               "/settings/help-reply"]
+               "/settings/help-reply", "/profile"]
 
 
 def seed(app):
@@ -69,11 +69,11 @@ def test_no_page_scrolls_sideways_on_a_phone(live_app, live_url, page):
     org, ids = seed(live_app)
     page.set_viewport_size(PHONE)
     sign_in(page, live_url, org.owner_email)
-    page.goto(f"{live_url}/threads/{ids['thread']}")  # an answer, with its "Why this number"
+    page.goto(f"{live_url}/threads/{ids['thread']}")  # an answer, with its "Why this line"
     page.get_by_label("Reply").fill("On it: " + LONG_URL)
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".msg.outbound")).to_have_count(1)
-    page.get_by_text("Why this number").click()
+    page.locator("#timeline summary", has_text="Why this line").click()
     assert scroll_width(page) <= PHONE["width"]
     wide = {}
     for path in STAFF_PAGES:
