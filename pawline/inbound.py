@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from pawline import jobs, media
 from pawline.clock import utcnow
 from pawline.db import db, run_sql
 from pawline.errors import DomainError, InvalidPhone
@@ -86,11 +87,17 @@ ATTEMPTS = 3
 
 def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
                 provider: str = "twilio", num_media: int = 0,
-                now: datetime | None = None) -> InboundResult:
-    """Store an inbound SMS in its client's one thread, reopening it; a retry changes nothing."""
+                now: datetime | None = None,
+                media_items: tuple[media.Media, ...] = ()) -> InboundResult:
+    """Store an inbound SMS in its client's one thread, reopening it; a retry changes nothing.
+
+    Each of `media_items` (an MMS's MediaUrlN) becomes a pending attachment with a fetch job,
+    in the same transaction: a retried webhook stores and queues nothing again.
+    """
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _receive(to_raw, from_raw, body, provider_sid, provider, num_media, now)
+            return _receive(to_raw, from_raw, body, provider_sid, provider, num_media, now,
+                            media_items)
         except DBAPIError as error:
             db.session.rollback()
             transient = getattr(error.orig, "sqlstate", None) in RETRIED_SQLSTATES
@@ -100,7 +107,7 @@ def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
 
 
 def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider: str,
-             num_media: int, now: datetime | None) -> InboundResult:
+             num_media: int, now: datetime | None, media_items) -> InboundResult:
     now = now or utcnow()
     number, region = _number_for(to_raw)
     from_e164 = _phone(from_raw, region, "from", sender_phone)
@@ -123,7 +130,10 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
     if received > BODY_KEPT:
         log.warning("Inbound SMS %s kept its first %d of %d characters", provider_sid,
                     BODY_KEPT, received)
-    previous = _bump_thread(thread_id, body, now)
+    for attachment_id in media.add_inbound(number.org_id, inserted.id, list(media_items)):
+        jobs.defer_fetch(attachment_id)
+    shown = media.preview(body, [media.content_type(m.content_type) for m in media_items])
+    previous = _bump_thread(thread_id, shown, now)
     if previous in ("closed", "snoozed"):
         add_event(number.org_id, thread_id, "reopened", "Reopened by an inbound message", now=now)
     db.session.commit()
