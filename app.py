@@ -195,6 +195,7 @@ def _register_blueprints(app: Flask) -> None:
         clients,
         dead_letters,
         inbox,
+        media,
         numbers,
         ops,
         simulator,
@@ -204,7 +205,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
-                   simulator, webhooks, booking_webhook, cli, dead_letters, ops):
+                   simulator, webhooks, booking_webhook, cli, dead_letters, ops, media):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)

@@ -63,6 +63,17 @@ def linkify(text: str | None) -> Markup:
     return Markup("").join(out)
 
 
+def filesize(size: int | None) -> str:
+    """'812 bytes', '34 KB', '1.2 MB'."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size // 1024} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(phone=display_phone, localtime=localtime, ago=ago,
-                                 linkify=linkify)
+                                 linkify=linkify, filesize=filesize)

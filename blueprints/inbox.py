@@ -18,16 +18,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
-from blueprints.common import get_or_404, id_arg, render, wants_fragment
+from blueprints.common import get_or_404, id_arg, render, visible_thread, wants_fragment
 from blueprints.formatting import org_zone
-from pawline import delivery, inbox, outbound, threads
+from pawline import delivery, inbox, media, outbound, threads
 from pawline.bookings import windows_for_thread
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
 from pawline.models import Client, ClientContact, Thread
 from pawline.routing import NoSendingNumber, plan_route
-from pawline.sitters import sitter_can_see_thread
 
 bp = Blueprint("inbox", __name__)
 STAFF = ("owner", "staff")
@@ -62,13 +61,7 @@ def _staff_only():
         abort(404)
 
 
-def _thread(thread_id: int) -> Thread:
-    """The thread if this user may see it: staff any of the org's, a sitter only while booked."""
-    thread = get_or_404(Thread, thread_id)
-    if current_user.role not in STAFF and not sitter_can_see_thread(
-            current_user.org_id, current_user.id, thread.id, utcnow()):
-        abort(404)
-    return thread
+_thread = visible_thread  # staff any of the org's threads, a sitter only while booked
 
 
 def _list_args() -> dict:
@@ -142,7 +135,8 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "form": form or ReplyForm(formdata=None, client_token=_new_token()),
         "form_error": error, "snooze_form": SnoozeForm(formdata=None),
         "can_manage": current_user.role in STAFF, "can_retry": delivery.can_retry,
-        "can_cancel": delivery.can_cancel,
+        "can_cancel": delivery.can_cancel, "is_photo": media.is_photo,
+        "file_name": media.display_name,
     }
 
 
@@ -150,8 +144,9 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
 def show(thread_id: int):
     """One thread: its whole timeline, the send box, and the actions."""
     thread = _thread(thread_id)
+    before_id = id_arg("before")  # a bad one is a 400 before anything is marked read
     threads.mark_read(g.org.id, thread.id)
-    context = _conversation(thread, before_id=id_arg("before"))
+    context = _conversation(thread, before_id=before_id)
     if current_user.role in STAFF:
         context.update(_thread_list(), new_form=NewMessageForm(client_token=_new_token()))
     return render("inbox/thread.html", "conversation", **context)

@@ -108,6 +108,7 @@ def _animated(image: Image.Image, name: str) -> Encoded:
 def _filename(name: str, kind: str) -> str:
     """The sent file's name: the original's stem (safe characters only), our extension."""
     stem = name.rsplit(".", 1)[0]
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem).strip("-")[:60]
+    kept = "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "-" for c in stem)
+    safe = kept.strip("-")[:60]
     extension = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif"}[kind]
     return f"{safe or 'photo'}.{extension}"

@@ -19,7 +19,8 @@ from tests.twilio_signing import message_sid
 
 BOOKING = ["external_ref", "client_phone", "client_name", "sitter_id", "starts_at", "ends_at",
            "updated_at", "confirm", "org"]
-SMS = ["MessageSid", "From", "To", "Body", "NumMedia", "AccountSid", "FromCountry"]
+SMS = ["MessageSid", "From", "To", "Body", "NumMedia", "AccountSid", "FromCountry", "MediaUrl0",
+       "MediaContentType0", "MediaUrl1", "MediaContentType1"]
 STATUS = ["MessageSid", "MessageStatus", "ErrorCode", "ErrorMessage"]
 QUARANTINE = ["duration", "custom_release_date", "reason"]
 BOOKING_FORM = ["client_q", "client_id", "sitter_id", "starts_at", "ends_at"]
@@ -68,6 +69,9 @@ ROUTES = {
     "GET ops.healthz": [],
     "GET ops.readyz": [],
     "GET ops.metrics": [],
+    "GET media.attachment": [],
+    "GET media.signed": [],
+    "GET media.simulated": [],
     "GET simulator.index": [],
     "POST simulator.index": ["from_phone", "to", "body"],
     "GET sitter_portal.home": [],
@@ -143,7 +147,10 @@ def plausible(world) -> dict[str, list]:
         "client_token": [lambda: uuid.uuid4().hex],
         "MessageSid": [message_sid, world.outbound_sid],
         "From": ["+14155550123", "+971571234567", "PAWBANK", "12345"],
-        "To": [world.pool], "Body": ["Is Rex okay?"], "NumMedia": ["0", "2"],
+        "To": [world.pool], "Body": ["Is Rex okay?"], "NumMedia": ["0", "2", "1"],
+        "MediaUrl0": ["https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"],
+        "MediaUrl1": ["http://127.0.0.1:9/media/x"],
+        "MediaContentType0": ["image/jpeg"], "MediaContentType1": ["application/pdf"],
         "AccountSid": ["AC" + "0" * 32], "FromCountry": ["US"],
         "MessageStatus": ["delivered", "failed"], "ErrorCode": ["30003"],
         "ErrorMessage": ["Unreachable"],
