@@ -29,9 +29,10 @@ csrf = CSRFProtect()
 # new workers forever (flask's commands only need it non-zero).
 APP_LOAD_ERROR = 4
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+# img-src blob: lets the reply box preview photos chosen on this device before they are sent.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
-    "form-action 'self'"
+    "default-src 'self'; img-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
 )
 # No page uses these: a script injected despite the CSP still cannot ask for them.
 PERMISSIONS_POLICY = (

@@ -1,8 +1,7 @@
 """Every request bounded and every form's text clean, in one place (pawline.inputs's rules).
 
-- A request body over MAX_CONTENT_LENGTH is refused with 413 before it is read. No route takes
-  uploads; one that does raises its own limit (`request.max_content_length = ...` in the view,
-  before it reads the body) and only there.
+- A request body over MAX_CONTENT_LENGTH is refused with 413 before it is read. A route that
+  takes uploads (photos) raises its own limit with @accepts_uploads(bytes), and only there.
 - A form field or query parameter with a control character, or longer than any field here
   needs, is a 400 that names it, before any view runs. The provider webhooks are left out: a
   message they refuse is lost, so they clean what they receive instead (blueprints.webhooks).
@@ -10,7 +9,7 @@
   other unknown id. Id query parameters go through blueprints.common.id_arg.
 """
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from markupsafe import escape
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
@@ -39,9 +38,22 @@ def init_app(app: Flask) -> None:
     app.before_request(check_request)
 
 
+def accepts_uploads(max_bytes: int):
+    """Let a view's requests carry files, up to `max_bytes` in all."""
+
+    def mark(view):
+        view.upload_limit = max_bytes
+        return view
+
+    return mark
+
+
 def check_request():
     """413 for a body over the limit, signed or not, unread; else 400 naming the first form
     field or query parameter a person must fix."""
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "upload_limit", None):
+        request.max_content_length = view.upload_limit
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()

@@ -7,19 +7,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import (
-    DateTimeLocalField,
-    HiddenField,
-    RadioField,
-    SelectChoice,
-    TelField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, Optional
 
 from blueprints.common import get_or_404, id_arg, render, visible_thread, wants_fragment
 from blueprints.formatting import org_zone
+from blueprints.hygiene import accepts_uploads
+from blueprints.inbox_forms import UPLOAD_LIMIT, NewMessageForm, ReplyForm, SnoozeForm
 from pawline import delivery, inbox, media, outbound, threads
 from pawline.bookings import windows_for_thread
 from pawline.clock import utcnow
@@ -30,24 +22,6 @@ from pawline.routing import NoSendingNumber, plan_route
 
 bp = Blueprint("inbox", __name__)
 STAFF = ("owner", "staff")
-
-
-class ReplyForm(FlaskForm):
-    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
-    client_token = HiddenField()
-
-
-class NewMessageForm(FlaskForm):
-    phone = TelField("Phone number", validators=[DataRequired("Enter a phone number.")])
-    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
-    client_token = HiddenField()
-
-
-class SnoozeForm(FlaskForm):
-    until = RadioField("Snooze until", default="1h", choices=[
-        SelectChoice("1h", "1 hour"), SelectChoice("tomorrow", "Tomorrow 9 AM"),
-        SelectChoice("custom", "Pick a time")])
-    custom_until = DateTimeLocalField("Time", format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
 @bp.before_request
@@ -190,8 +164,9 @@ def _status_callback() -> str | None:
 
 
 @bp.route("/threads/<int:thread_id>/messages", methods=["POST"])
+@accepts_uploads(UPLOAD_LIMIT)
 def send(thread_id: int):
-    """Send a reply from the number routing chooses now."""
+    """Send a reply, with up to five photos, from the number routing chooses now."""
     thread = _thread(thread_id)
     form = ReplyForm()
     if not form.validate():
@@ -200,7 +175,8 @@ def send(thread_id: int):
         outbound.queue_message(
             g.org.id, thread.id, form.body.data, current_user.id,
             current_app.config["SMS_PROVIDER"], form.client_token.data or None,
-            status_callback=_status_callback())
+            status_callback=_status_callback(), photos=form.photo_files(),
+            photo_base_url=media.photo_base_url(current_app.config))
     except DomainError as refused:
         return _after_change(thread, 400, form=form, error=refused.message)
     return _after_change(thread)

@@ -4,7 +4,8 @@ A sitter's photo taken at a client's home carries the place in its EXIF GPS tags
 add the camera, the time and more. Re-encoding copies only the pixels into a new image, so
 EXIF, XMP, comments and text chunks stay behind whatever format they came in; the EXIF
 orientation is applied to the pixels first, so the photo still stands the right way up. HEIC
-(iPhones) becomes JPEG, which every phone shows; a GIF keeps its frames.
+(iPhones) becomes JPEG, which every phone shows; PNG stays PNG; a GIF keeps its frames (a still
+GIF becomes PNG).
 """
 
 import io
@@ -67,20 +68,21 @@ def reencode(raw: bytes, name: str = "photo") -> Encoded:
         raise NotAPhoto(f"{shown} is not a {ACCEPTED_WORDS} photo.") from None
 
 
-def _pixels_only(image: Image.Image) -> Image.Image:
+def _pixels_only(image: Image.Image, keep_alpha: bool = True) -> Image.Image:
     """A new image holding nothing but these pixels (no info, EXIF, XMP or palette tricks)."""
-    mode = "RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info \
-        else "RGB"
+    alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    mode = "RGBA" if alpha and keep_alpha else "RGB"
     converted = image.convert(mode)
     return Image.frombytes(mode, converted.size, converted.tobytes())
 
 
 def _still(image: Image.Image, name: str) -> Encoded:
+    lossless = image.format in ("PNG", "GIF")  # screenshots, drawings: kept sharp, as PNG
     upright = ImageOps.exif_transpose(image)  # orientation applied to the pixels
-    clean = _pixels_only(upright)
+    clean = _pixels_only(upright, keep_alpha=lossless)
     clean.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    if clean.mode == "RGBA":  # keep transparency: PNG
+    if lossless:
         clean.save(out, "PNG", optimize=True)
         kind = "image/png"
     else:

@@ -202,16 +202,26 @@ def read_media_token(token: str, secret: str, now: datetime | None = None,
 DEMO_BASE_URL = "http://127.0.0.1:5000"  # the console provider only logs the URL
 
 
-def media_base_url(config) -> str:
-    """The absolute address Twilio fetches our photos from: PUBLIC_BASE_URL; in the demo
-    (console provider) a local default; with Twilio and none set, a refusal saying why."""
+def photo_base_url(config) -> str | None:
+    """The absolute address a provider fetches our photos from: PUBLIC_BASE_URL; in the demo
+    (console provider, which only logs the URL) a local default; with Twilio and none set,
+    None: photos cannot be sent."""
     base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     if base:
         return base
-    if config.get("SMS_PROVIDER") != "twilio":
-        return DEMO_BASE_URL
-    raise MediaNotConfigured("Photos cannot be sent yet: set PUBLIC_BASE_URL to this site's "
-                             "public https address, so Twilio can fetch them.", "photos")
+    return DEMO_BASE_URL if config.get("SMS_PROVIDER") != "twilio" else None
+
+
+NOT_CONFIGURED = ("Photos cannot be sent yet: set PUBLIC_BASE_URL to this site's public https "
+                  "address, so Twilio can fetch them.")
+
+
+def media_base_url(config) -> str:
+    """photo_base_url, or a refusal saying which setting is missing."""
+    base = photo_base_url(config)
+    if base is None:
+        raise MediaNotConfigured(NOT_CONFIGURED, "photos")
+    return base
 
 
 SIGNED_PATH = "/media/"  # + a token: blueprints/media.py serves it, no session needed

@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from pawline import jobs
+from pawline import images, jobs, media
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
@@ -32,9 +32,9 @@ class Queued:
     created: bool  # False when the form was a retry of a message already stored
 
 
-def _clean_body(body: str | None) -> str:
+def _clean_body(body: str | None, with_photos: bool = False) -> str:
     text = (body or "").strip()
-    if not text:
+    if not text and not with_photos:  # a message of photos alone may have no words
         raise DomainError("Write a message first.", "body")
     if len(text) > MAX_BODY:
         raise DomainError(f"A message can have at most {MAX_BODY} characters.", "body")
@@ -66,14 +66,32 @@ def _recipient(org_id: int, thread: Thread) -> str:
     return last_from if last_from in phones else phones[0]
 
 
+def _photos(photos: list[tuple[bytes, str]], photo_base_url: str | None) -> list:
+    """The attached photos re-encoded (no EXIF, resized), or a refusal saying what is wrong."""
+    if not photos:
+        return []
+    if not photo_base_url:
+        raise media.MediaNotConfigured(media.NOT_CONFIGURED, "photos")
+    images.check_upload([len(data) for data, _ in photos])
+    encoded = [images.reencode(data, name) for data, name in photos]
+    images.check_upload([len(image.data) for image in encoded])
+    return encoded
+
+
 def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | None,
                   provider_name: str, client_token: str | None = None,
                   now: datetime | None = None, to_e164: str | None = None,
-                  status_callback: str | None = None) -> Queued:
-    """Store an outbound message on its route (status queued) with its delivery job; commit."""
+                  status_callback: str | None = None, photos: list[tuple[bytes, str]] = (),
+                  photo_base_url: str | None = None) -> Queued:
+    """Store an outbound message on its route (status queued) with its delivery job; commit.
+
+    `photos` are (bytes, file name) pairs, re-encoded and stored with the message; they need
+    `photo_base_url`, the address the provider will fetch them from (pawline.media).
+    """
     now = now or utcnow()
-    text = _clean_body(body)
+    text = _clean_body(body, with_photos=bool(photos))
     _check_token(client_token)
+    encoded = _photos(list(photos), photo_base_url)
     thread = db.session.scalar(
         sa.select(Thread).where(Thread.id == thread_id, Thread.org_id == org_id))
     if thread is None:
@@ -91,7 +109,7 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
             from_e164=route.e164, to_e164=to_e164, number_id=route.number_id, status="queued",
             provider=provider_name, routing_trace=route.trace(now),
             sent_by_user_id=sender_user_id, client_token=client_token, created_at=now,
-            queued_at=now,
+            queued_at=now, num_media=len(encoded),
         )
         .on_conflict_do_nothing(index_elements=["org_id", "client_token"])
         .returning(Message.id)
@@ -101,9 +119,11 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
         existing = db.session.scalar(sa.select(Message.id).where(
             Message.org_id == org_id, Message.client_token == client_token))
         return Queued(existing, thread_id, created=False)
+    media.add_stored(org_id, message_id, encoded)
+    shown = media.preview(text, [image.content_type for image in encoded])
     db.session.execute(
         sa.update(Thread).where(Thread.id == thread_id).values(
-            last_message_at=now, last_activity_at=now, last_message_preview=text[:160],
+            last_message_at=now, last_activity_at=now, last_message_preview=shown[:160],
             last_message_direction="outbound", unread_count=0,
         )
     )

@@ -4,6 +4,7 @@ Every route of the URL map is listed here with the form fields (POST) or query p
 it reads; test_fuzz checks the list against the map, so a new route must be added to be fuzzed.
 """
 
+import io
 import json
 import random
 import string
@@ -58,7 +59,7 @@ ROUTES = {
     "GET inbox.poll_thread": ["since", "first", "after"],
     "POST inbox.reopen": [],
     "POST inbox.retry": [],
-    "POST inbox.send": ["body", "client_token"],
+    "POST inbox.send": ["body", "client_token", "photos"],
     "GET inbox.show": ["before"],
     "POST inbox.snooze": ["until", "custom_until"],
     "POST numbers.add": ["e164", "number_class"],
@@ -93,6 +94,9 @@ WRITES_WHEN_REFUSED = {"POST webhooks.twilio_sms": {"inbound_dead_letter", "rate
                        "POST auth.sign_in": {"sign_in_throttle", "rate_limit"}}
 
 HUGE = "99999999999999999999999"
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+       b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92"
+       b"\xef\x00\x00\x00\x00IEND\xaeB`\x82")  # one pixel
 ODD = ["", " ", "0", "-1", "1.5", "1e309", "NaN", "true", "null", "[]", "{}", HUGE,
        str(2**63), str(2**63 - 1), "9999-12-31T23:59", "0001-01-01T00:00", "9999-12-31",
        "0001-01-01", "2026-02-30T25:61", "10000-01-01T00:00", "9999-12-31T23:59:59+14:00",
@@ -145,6 +149,7 @@ def plausible(world) -> dict[str, list]:
         "first": ["0"], "after": ["0"], "after_name": ["a"], "after_id": ["1"],
         "merge_q": ["Ada"], "action": ["client.created"], "actor": ["1"], "entity": ["client"],
         "client_token": [lambda: uuid.uuid4().hex],
+        "photos": [lambda: (io.BytesIO(PNG), "rex.png"), lambda: (io.BytesIO(b"GIF89a"), "x.gif")],
         "MessageSid": [message_sid, world.outbound_sid],
         "From": ["+14155550123", "+971571234567", "PAWBANK", "12345"],
         "To": [world.pool], "Body": ["Is Rex okay?"], "NumMedia": ["0", "2", "1"],
