@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from pawline.db import db
 from pawline.errors import DomainError
-from pawline.media import read_media_token, signed_media_token, sniff
+from pawline.inbound import InboundResult, receive_sms, simulator_sid
+from pawline.media import Media, read_media_token, signed_media_token, sniff
 from pawline.media_models import MAX_UPLOAD_BYTES, SimulatorUpload
 
 SALT = "simulator-media"
@@ -33,3 +34,19 @@ def read(token: str, secret: str) -> SimulatorUpload | None:
     """The upload a token names, while the token is good."""
     upload_id = read_media_token(token, secret, salt=SALT)
     return db.session.get(SimulatorUpload, upload_id) if upload_id else None
+
+
+def text_from_phone(org_id: int, to_raw: str, from_raw: str, body: str, photo: bytes | None,
+                    base_url: str, secret: str) -> InboundResult:
+    """The simulated phone texts the business: with a photo, kept first at a signed URL under
+    `base_url` (this site), which the message names as its MediaUrl0, as Twilio's would."""
+    media_items = ()
+    if photo:  # stored in the message's transaction: a refused text keeps no photo
+        path = store(org_id, photo, secret)
+        media_items = (Media(base_url.rstrip("/") + path, sniff(photo) or ""),)
+    try:
+        return receive_sms(to_raw, from_raw, body, simulator_sid(), provider="simulator",
+                           num_media=len(media_items), media_items=media_items)
+    except DomainError:
+        db.session.rollback()
+        raise
