@@ -52,10 +52,14 @@ def check_request():
     """413 for a body over the limit, signed or not, unread; else 400 naming the first form
     field or query parameter a person must fix."""
     view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "upload_limit", None):
-        request.max_content_length = view.upload_limit
+    uploads = getattr(view, "upload_limit", None)
+    if uploads:
+        request.max_content_length = uploads
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
+        if uploads:  # a person chose files without the page's check (no JavaScript): say why
+            return _refusal(f"The files are too large: {limit // (1024 * 1024)} MB in all at "
+                            "most. Nothing was sent.", 413)
         raise RequestEntityTooLarge()
     if request.blueprint in WEBHOOK_BLUEPRINTS:
         return None
@@ -67,13 +71,13 @@ def check_request():
     return None
 
 
-def _refusal(problem: str):
+def _refusal(problem: str, status: int = 400):
     """The reason as text; for htmx, an error above the page instead of the form it replaces
-    (static/app.js swaps a 400 in like a 200)."""
+    (static/app.js swaps a 400 or 413 in like a 200)."""
     if request.headers.get("HX-Request"):
-        return (f'<p class="flash flash-error" role="alert">{escape(problem)}</p>', 400,
+        return (f'<p class="flash flash-error" role="alert">{escape(problem)}</p>', status,
                 {"HX-Retarget": "#main", "HX-Reswap": "afterbegin"})
-    return problem + "\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    return problem + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def field_problem(name: str, value: str) -> str | None:

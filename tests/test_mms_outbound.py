@@ -111,6 +111,17 @@ def test_an_upload_past_the_limit_is_refused_before_it_is_read(client, auth, wor
     response = reply(client, world, files=[upload(b"x" * 6_000_000, "huge.jpg")])
 
     assert response.status_code == 413
+    assert "The files are too large: 5 MB in all at most." in response.get_data(as_text=True)
+
+
+def test_any_other_route_keeps_the_small_request_limit(client, auth, world):
+    auth.sign_in(world.staff_email)
+
+    response = client.post(f"/threads/{world.thread_id}/close",
+                           data={"x": (io.BytesIO(b"x" * 300_000), "x.jpg")},
+                           content_type="multipart/form-data")
+
+    assert response.status_code == 413
 
 
 def test_a_resubmitted_form_stores_its_photos_once(app, client, auth, world):
@@ -180,3 +191,30 @@ def test_the_delivery_job_sends_photos_through_the_console_in_the_demo(app, clie
     assert "with media http://127.0.0.1:5000/media/" in caplog.text
     with app.app_context():
         assert sent_messages()[0].status == "sent"
+
+
+def test_a_sitter_booked_with_the_client_can_send_a_photo(app, client, auth, world):
+    from datetime import timedelta
+
+    from pawline import bookings, sitters
+    from pawline.clock import utcnow
+
+    with app.app_context():
+        factories.number(world.id, "+14155550142", "sitter")
+        sam_id = sitters.create_sitter(world.id, "Sam", factories.phone(),
+                                       email=world.sitter_email).id
+        sitters.activate_sitter(world.id, sam_id, None)
+        client_id = db.session.get(Thread, world.thread_id).client_id
+    auth.sign_in(world.sitter_email)
+    assert reply(client, world, files=[upload(photos.png(), "a.png")]).status_code == 404
+
+    with app.app_context():
+        now = utcnow()
+        booking = bookings.create_booking(world.id, client_id, sam_id, now - timedelta(hours=1),
+                                          now + timedelta(hours=1))
+        bookings.confirm_booking(world.id, booking.id)
+
+    assert reply(client, world, files=[upload(photos.gps_jpeg(), "a.jpg")]).status_code == 302
+    with app.app_context():
+        [message] = sent_messages()
+        assert message.from_e164 == "+14155550142" and message.num_media == 1
