@@ -165,3 +165,20 @@ def test_a_token_signed_for_the_past_is_expired(app):
     assert read_media_token(token, "key", now=past + timedelta(hours=3)) is None
     assert read_media_token(token, "another key", now=past) is None
     assert read_media_token(token[:-2] + "xx", "key", now=past) is None
+
+
+def test_a_thread_of_1_or_30_photo_messages_costs_the_same_statements(app, client, auth, world,
+                                                                      statements):
+    auth.sign_in(world.staff_email)
+
+    def cost() -> int:
+        statements.clear()
+        assert client.get(f"/threads/{world.thread_id}").status_code == 200
+        return len(statements)
+
+    few = cost()
+    with app.app_context():
+        for _ in range(29):
+            factories.mms(POOL, "+14155552671", "image/jpeg", "image/png")
+
+    assert cost() == few
