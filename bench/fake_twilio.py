@@ -26,17 +26,19 @@ from dataclasses import dataclass, replace
 from bench.fake_twilio_wire import Handler, Server, full_backlog, hang_up, refusing
 
 __all__ = ["Accepted", "Answer", "Call", "FakeTwilio", "MediaRequest", "accept", "drop",
-           "full_backlog", "hang", "refusing", "server_error", "too_many", "twilio_error"]
+           "full_backlog", "hang", "redirect", "refusing", "server_error", "too_many",
+           "twilio_error"]
 
 
 @dataclass(frozen=True)
 class Answer:
-    action: str = "accept"  # accept | error | hang | drop
+    action: str = "accept"  # accept | error | hang | drop | redirect (media)
     status: int = 201
     code: int | None = None
     delay: float = 0.0  # seconds before answering (hang and drop: before hanging or dropping)
     retry_after: int | None = None
     accepted: bool = False  # hang, drop: the message was taken (recorded) all the same
+    location: str = ""  # redirect: where to (Twilio sends media on to its CDN)
 
     def after(self, seconds: float) -> "Answer":
         return replace(self, delay=seconds)
@@ -67,6 +69,11 @@ def hang(accepted: bool = False) -> Answer:
 def drop(accepted: bool = False) -> Answer:
     """Read the request, then close the connection without an answer."""
     return Answer("drop", accepted=accepted)
+
+
+def redirect(location: str) -> Answer:
+    """A media GET answered 307 to another address, as Twilio's API sends a file to its CDN."""
+    return Answer("redirect", status=307, location=location)
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ class FakeTwilio:
         self._calls: list[Call] = []
         self._messages: list[Accepted] = []
         self._queued: list[Answer] = []
-        self._media: dict[str, tuple[bytes, str]] = {}  # path -> (bytes, Content-Type)
+        self._media: dict[str, tuple[bytes, str, bool]] = {}  # path -> (bytes, type, public)
         self._media_queued: list[Answer] = []
         self._media_requests: list[MediaRequest] = []
         self.rule = lambda number: accept()  # call number -> Answer, when none is queued
@@ -133,12 +140,14 @@ class FakeTwilio:
         chance, failing, passing = random.Random(seed), answer or hang(), otherwise or accept()
         self.rule = lambda number: failing if chance.random() < p else passing
 
-    def add_media(self, data: bytes, content_type: str = "image/jpeg") -> str:
-        """Keep a file as Twilio keeps an MMS's media; answer its MediaUrl."""
+    def add_media(self, data: bytes, content_type: str = "image/jpeg",
+                  public: bool = False) -> str:
+        """Keep a file as Twilio keeps an MMS's media (behind basic auth, unless `public`, as
+        on its CDN); answer its MediaUrl."""
         path = (f"/2010-04-01/Accounts/{self.account_sid}/Messages/MM{uuid.uuid4().hex}"
                 f"/Media/ME{uuid.uuid4().hex}")
         with self._lock:
-            self._media[path] = (data, content_type)
+            self._media[path] = (data, content_type, public)
         return self.base_url + path
 
     def media_then(self, *answers: Answer) -> None:

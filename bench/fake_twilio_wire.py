@@ -120,7 +120,8 @@ class Handler(BaseHTTPRequestHandler):
         found, answer = fake._media_answer(self.path, authorized)
         if not MEDIA_PATH.match(self.path) or found is None:
             return self._error(404, 20404)
-        if not authorized:
+        data, content_type, public = found
+        if not (authorized or public):
             return self._error(401, 20003)
         if answer.delay and self._client_left(answer.delay):
             return
@@ -130,8 +131,12 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif answer.action == "error":
             self._error(answer.status, answer.code, answer.retry_after)
+        elif answer.action == "redirect":
+            self.send_response(answer.status)
+            self.send_header("Location", answer.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         else:
-            data, content_type = found
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 import sqlalchemy as sa
 
-from bench.fake_twilio import FakeTwilio, hang, server_error, twilio_error
+from bench.fake_twilio import FakeTwilio, hang, redirect, server_error, twilio_error
 from pawline import jobs, media_fetch
 from pawline.db import db
 from pawline.media_fetch import MAX_ATTEMPTS, MediaFetcher
@@ -245,3 +245,17 @@ def test_a_fetched_attachment_is_not_fetched_again(media_app, client, org, fake)
             media_app.config), jobs.defer_fetch)
 
     assert status == "fetched" and len(fake.media_requests) == 1
+
+
+def test_twilio_sends_the_file_on_to_its_cdn_without_our_credentials(ctx, fake):
+    with FakeTwilio(SID, TOKEN) as cdn:
+        data = photos.png()
+        url = fake.add_media(b"never served")
+        fake.media_then(redirect(cdn.add_media(data, "image/png", public=True)))
+        fetcher = MediaFetcher(SID, TOKEN, api_base_url=fake.base_url)
+
+        fetched = fetcher.get(url)
+
+        assert fetched.data == data and fetched.content_type == "image/png"
+        assert [r.authorized for r in fake.media_requests] == [True]
+        assert [r.authorized for r in cdn.media_requests] == [False]
