@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import undefer
 
 from pawline.clock import utcnow
 from pawline.db import db
@@ -157,7 +158,7 @@ def with_thread(org_id: int, attachment_id: int) -> tuple[Attachment, int] | Non
         .join(Message, sa.and_(Message.id == Attachment.message_id,
                                Message.org_id == Attachment.org_id))
         .where(Attachment.id == attachment_id, Attachment.org_id == org_id)
-        .options(sa.orm.undefer(Attachment.data))).first()
+        .options(undefer(Attachment.data))).first()
     return (row[0], row[1]) if row else None
 
 
@@ -169,7 +170,7 @@ def outbound_photo(attachment_id: int) -> Attachment | None:
                                Message.org_id == Attachment.org_id))
         .where(Attachment.id == attachment_id, Attachment.source_url.is_(None),
                Attachment.status == "fetched", Message.direction == "outbound")
-        .options(sa.orm.undefer(Attachment.data)))
+        .options(undefer(Attachment.data)))
 
 
 # -- signed URLs for Twilio ---------------------------------------------------------------

@@ -85,6 +85,10 @@ def test_a_photo_from_the_simulator_is_fetched_by_the_job_and_shown(live_app, li
 
     page.get_by_label("From phone").fill("(415) 555-0199")
     page.get_by_label("Photo").set_input_files(str(photo))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SHOTS / "photo-simulator-form-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.get_by_role("button", name="Send as this phone").click()
     expect(page.get_by_text("with its photo")).to_be_visible()
     page.get_by_role("link", name="Open the conversation").click()
