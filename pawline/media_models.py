@@ -29,7 +29,10 @@ CONTENT_TYPE_PATTERN = r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_
 
 class Attachment(TenantScoped, db.Model):
     """One photo or file of a message: position N of an inbound MMS (MediaUrlN), fetched by a
-    job, or a photo a person attached to a reply, re-encoded and stored at once."""
+    job, or a photo a person attached to a reply, re-encoded and stored at once.
+
+    Once fetched or failed it is final: the migration's trigger attachment_settled_is_final
+    refuses any UPDATE of a row no longer pending."""
 
     __tablename__ = "attachment"
     __table_args__ = (

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pawline.db import constraint_name, db
 from pawline.inbound import receive_sms
@@ -109,3 +109,27 @@ def test_a_simulator_upload_is_bounded(message):
                    data=b"x" * (5 * 1024 * 1024 + 1)) == "ck_simulator_upload_size_limit"
     assert refused(SimulatorUpload, org_id=org_id, content_type="<svg>",
                    data=PNG) == "ck_simulator_upload_content_type_format"
+
+
+def changed(attachment_id: int, **values) -> str | None:
+    """An UPDATE that must be refused; answers the name of what refused it."""
+    with pytest.raises(DBAPIError) as caught, db.session.begin_nested():
+        db.session.execute(sa.update(Attachment).where(Attachment.id == attachment_id)
+                           .values(**values))
+    return constraint_name(caught.value)
+
+
+def test_a_fetched_or_failed_attachment_never_changes_again(message):
+    fetched_id = stored(Attachment, **row(message, **fetched()))
+    failed_id = stored(Attachment, **row(message, position=1, status="failed", error="404"))
+    pending_id = stored(Attachment, **row(message, position=2))
+
+    assert changed(fetched_id, **fetched(b"other bytes")) == "attachment_settled_is_final"
+    assert changed(fetched_id, status="pending", data=None, size_bytes=None,
+                   sha256=None) == "attachment_settled_is_final"
+    assert changed(failed_id, attempts=2) == "attachment_settled_is_final"
+    with db.session.begin_nested():  # a pending one is fetched, or tried again
+        db.session.execute(sa.update(Attachment).where(Attachment.id == pending_id)
+                           .values(attempts=1, error="HTTP 503"))
+        db.session.execute(sa.update(Attachment).where(Attachment.id == pending_id)
+                           .values(**fetched()))

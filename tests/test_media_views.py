@@ -93,10 +93,10 @@ def test_any_other_file_is_a_download(client, auth, world):
 ])
 def test_svg_and_html_are_never_shown_inline(app, client, auth, world, data, stored_type):
     with app.app_context():
-        factories.fetched(world.photo, data, stored_type)
+        factories.fetched(world.pending, data, stored_type)
     auth.sign_in(world.staff_email)
 
-    response = client.get(f"/attachments/{world.photo}")
+    response = client.get(f"/attachments/{world.pending}")
 
     assert response.headers["Content-Type"] == "application/octet-stream"
     assert response.headers["Content-Disposition"].startswith("attachment;")

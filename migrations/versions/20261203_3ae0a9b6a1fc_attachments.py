@@ -9,6 +9,9 @@ worker that fetched it may run on different hosts, and the database is the store
 
 message gains UNIQUE (id, org_id), the target of the attachments' composite foreign key (I4).
 
+The trigger attachment_settled_is_final refuses any change to an attachment once it is fetched
+or failed: the bytes whose SHA-256 was recorded stay the bytes, and a status never goes back.
+
 Revision ID: 3ae0a9b6a1fc
 Revises: 8970d352ecb1
 Create Date: 2026-12-03 12:00:00.000000
@@ -23,6 +26,17 @@ down_revision = '8970d352ecb1'
 branch_labels = None
 depends_on = None
 
+SETTLED_IS_FINAL = ["""
+CREATE FUNCTION attachment_refuse_settled_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.status <> 'pending' THEN
+        RAISE EXCEPTION 'attachment % is %: it no longer changes', OLD.id, OLD.status
+            USING ERRCODE = 'restrict_violation', CONSTRAINT = 'attachment_settled_is_final';
+    END IF;
+    RETURN NEW;
+END $$""", """
+CREATE TRIGGER attachment_settled_is_final BEFORE UPDATE ON attachment
+FOR EACH ROW EXECUTE FUNCTION attachment_refuse_settled_change()"""]
 CONTENT_TYPE = r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$"
 
 
@@ -92,9 +106,13 @@ def upgrade():
                             name=op.f('fk_simulator_upload_org_id_organization')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_simulator_upload'))
     )
+    for statement in SETTLED_IS_FINAL:
+        op.execute(statement)
 
 
 def downgrade():
+    op.execute("DROP TRIGGER IF EXISTS attachment_settled_is_final ON attachment")
+    op.execute("DROP FUNCTION IF EXISTS attachment_refuse_settled_change()")
     op.drop_table('simulator_upload')
     op.drop_table('attachment')
     op.drop_constraint(op.f('uq_message_id_org_id'), 'message', type_='unique')
