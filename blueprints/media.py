@@ -29,6 +29,18 @@ def attachment(attachment_id: int):
     return _file(row.data, row.content_type, media.display_name(row))
 
 
+@bp.route("/attachments/<int:attachment_id>/thumbnail")
+@login_required
+def thumbnail(attachment_id: int):
+    """A photo's small JPEG for the thread, on the same terms as the photo itself."""
+    found = media.thumbnail_with_thread(g.org.id, attachment_id)
+    if found is None or found[0] is None:
+        abort(404)
+    small, thread_id = found
+    visible_thread(thread_id)
+    return _file(small, "image/jpeg", f"thumbnail-{attachment_id}.jpg")
+
+
 @bp.route("/media/<token>")
 def signed(token: str):
     """A photo we send, for Twilio: the token names it and expires; no session is needed."""

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import undefer
 
+from pawline import images
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
@@ -93,7 +94,8 @@ def served_type(data: bytes, stored: str) -> tuple[str, bool]:
 
 
 def is_photo(attachment) -> bool:
-    return attachment.content_type in INLINE_IMAGES
+    """Shown as a photo in the thread: one a browser shows, or a HEIC we made a thumbnail of."""
+    return attachment.content_type in (*INLINE_IMAGES, "image/heic")
 
 
 def display_name(attachment) -> str:
@@ -127,14 +129,14 @@ def add_inbound(org_id: int, message_id: int, media: list[Media]) -> list[int]:
     return ids
 
 
-def add_stored(org_id: int, message_id: int, images: list) -> None:
+def add_stored(org_id: int, message_id: int, photos: list) -> None:
     """Store re-encoded photos (pawline.images.Encoded) with their message, in its transaction."""
-    for position, image in enumerate(images):
+    for position, image in enumerate(photos):
         db.session.execute(sa.insert(Attachment).values(
             org_id=org_id, message_id=message_id, position=position, source_url=None,
             content_type=image.content_type, filename=image.filename, status="fetched",
             data=image.data, size_bytes=len(image.data),
-            sha256=hashlib.sha256(image.data).digest()))
+            sha256=hashlib.sha256(image.data).digest(), thumbnail=images.thumbnail(image.data)))
 
 
 def for_messages(org_id: int, message_ids: list[int]) -> dict[int, list[Attachment]]:
@@ -159,6 +161,17 @@ def with_thread(org_id: int, attachment_id: int) -> tuple[Attachment, int] | Non
                                Message.org_id == Attachment.org_id))
         .where(Attachment.id == attachment_id, Attachment.org_id == org_id)
         .options(undefer(Attachment.data))).first()
+    return (row[0], row[1]) if row else None
+
+
+def thumbnail_with_thread(org_id: int, attachment_id: int) -> tuple[bytes | None, int] | None:
+    """A fetched attachment's thumbnail (None if it has none) and its message's thread id."""
+    row = db.session.execute(
+        sa.select(Attachment.thumbnail, Message.thread_id)
+        .join(Message, sa.and_(Message.id == Attachment.message_id,
+                               Message.org_id == Attachment.org_id))
+        .where(Attachment.id == attachment_id, Attachment.org_id == org_id,
+               Attachment.status == "fetched")).first()
     return (row[0], row[1]) if row else None
 
 

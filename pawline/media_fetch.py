@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import requests
 import sqlalchemy as sa
 
-from pawline import delivery
+from pawline import delivery, images
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.media import stored_type
@@ -136,9 +136,11 @@ def fetch(attachment_id: int, fetcher: MediaFetcher, defer_retry,
         log.warning("attachment %s: fetch %d failed: %s", attachment_id, attempts, error)
         return _failed(attachment_id, attempts, error, defer_retry)
     data = fetched.data
+    kind = stored_type(data, declared)
+    small = images.thumbnail(data) if kind.startswith("image/") else None
     _record(attachment_id, status="fetched", data=data, size_bytes=len(data),
             sha256=hashlib.sha256(data).digest(), attempts=attempts, error=None,
-            next_attempt_at=None, content_type=stored_type(data, declared),
+            next_attempt_at=None, content_type=kind, thumbnail=small,
             updated_at=now or utcnow())
     return "fetched"
 

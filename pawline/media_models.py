@@ -22,6 +22,7 @@ ATTACHMENT_STATUSES = ("pending", "fetched", "failed")
 STORED_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif")
 MAX_FILE_BYTES = 10 * 1024 * 1024  # one fetched file; Twilio's own MMS limit is 5 MB a message
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # one photo the phone simulator sends
+MAX_THUMBNAIL_BYTES = 256 * 1024
 URL_MAX = 2048
 # type/subtype as RFC 6838 names them, lower case, no parameters
 CONTENT_TYPE_PATTERN = r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$"
@@ -53,6 +54,9 @@ class Attachment(TenantScoped, db.Model):
             "(status <> 'fetched' AND data IS NULL AND size_bytes IS NULL AND sha256 IS NULL)",
             name="fetched_is_measured"),
         sa.CheckConstraint(f"size_bytes BETWEEN 1 AND {MAX_FILE_BYTES}", name="size_limit"),
+        sa.CheckConstraint(
+            f"thumbnail IS NULL OR (status = 'fetched' AND octet_length(thumbnail) BETWEEN 1 AND "
+            f"{MAX_THUMBNAIL_BYTES})", name="thumbnail_of_fetched"),
         sa.CheckConstraint("status <> 'failed' OR error IS NOT NULL", name="failed_says_why"),
         # no URL to fetch from: a photo a person sent, which we re-encoded and stored
         sa.CheckConstraint(
@@ -70,6 +74,8 @@ class Attachment(TenantScoped, db.Model):
     data: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     size_bytes: Mapped[int | None] = mapped_column(sa.Integer)
     sha256: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # a small JPEG of a photo, for the thread (the photo itself opens full size)
+    thumbnail: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     attempts: Mapped[int] = mapped_column(server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(sa.Text)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from pawline import accounts
 from pawline.db import db
+from pawline.images import thumbnail
 from pawline.inbound import receive_sms
 from pawline.media import Media
 from pawline.media_models import Attachment
@@ -72,5 +73,6 @@ def fetched(attachment_id: int, data: bytes, content_type: str) -> None:
     """An attachment as the fetch job leaves it: its bytes, size and SHA-256 stored."""
     db.session.execute(sa.update(Attachment).where(Attachment.id == attachment_id).values(
         status="fetched", data=data, size_bytes=len(data),
-        sha256=hashlib.sha256(data).digest(), content_type=content_type, attempts=1))
+        sha256=hashlib.sha256(data).digest(), content_type=content_type, attempts=1,
+        thumbnail=thumbnail(data) if content_type.startswith("image/") else None))
     db.session.commit()

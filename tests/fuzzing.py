@@ -71,6 +71,7 @@ ROUTES = {
     "GET ops.readyz": [],
     "GET ops.metrics": [],
     "GET media.attachment": [],
+    "GET media.thumbnail": [],
     "GET media.signed": [],
     "GET media.simulated": [],
     "GET simulator.index": [],

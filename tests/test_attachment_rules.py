@@ -79,6 +79,8 @@ def test_an_attachment_cannot_name_another_organizations_message(message):
     ({"data": PNG}, "ck_attachment_fetched_is_measured"),  # bytes while pending
     ({**fetched(b"x" * (10 * 1024 * 1024 + 1))}, "ck_attachment_size_limit"),
     # no URL: only a photo we stored ourselves, of our three types
+    ({"thumbnail": b"\xff\xd8\xff"}, "ck_attachment_thumbnail_of_fetched"),  # while pending
+    ({**fetched(), "thumbnail": b"x" * (256 * 1024 + 1)}, "ck_attachment_thumbnail_of_fetched"),
     ({"source_url": None}, "ck_attachment_upload_is_stored_image"),
     ({"source_url": None, **fetched(), "content_type": "image/heic"},
      "ck_attachment_upload_is_stored_image"),
@@ -92,6 +94,7 @@ def test_a_bad_attachment_is_refused_by_its_constraint(message, values, constrai
     {"status": "failed", "error": "Twilio answered 404", "attempts": 1},
     {**fetched(), "content_type": "application/pdf", "filename": "vet-notes.pdf"},
     {**fetched(b"x" * (10 * 1024 * 1024))},  # the largest file
+    {**fetched(), "thumbnail": b"\xff\xd8\xff small"},
     {"source_url": None, **fetched(), "content_type": "image/png"},  # a photo a person sent
     {"content_type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
 ])

@@ -1,6 +1,7 @@
 """Media in the thread, and as files: thumbnails and downloads for those who can open the
 thread, safe headers, and no public URL for anything a client sent."""
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -46,7 +47,7 @@ def test_the_thread_shows_thumbnails_downloads_and_what_is_still_coming(client, 
 
     photo_url = f"/attachments/{world.photo}"
     assert f'<a class="thumb" href="{photo_url}" target="_blank"' in page
-    assert f'<img src="{photo_url}"' in page
+    assert f'<img src="{photo_url}/thumbnail"' in page
     assert f'href="/attachments/{world.pdf}" download>📎 file-{world.pdf}.pdf' in page
     assert '<span class="size">18 bytes</span>' in page
     assert "📷 Photo loading…" in page
@@ -182,3 +183,28 @@ def test_a_thread_of_1_or_30_photo_messages_costs_the_same_statements(app, clien
             factories.mms(POOL, "+14155552671", "image/jpeg", "image/png")
 
     assert cost() == few
+
+
+def test_the_thread_shows_a_small_upright_thumbnail_without_exif(client, auth, world):
+    from PIL import Image
+
+    auth.sign_in(world.staff_email)
+
+    response = client.get(f"/attachments/{world.photo}/thumbnail")
+
+    assert response.status_code == 200 and response.headers["Content-Type"] == "image/jpeg"
+    image = Image.open(io.BytesIO(response.data))
+    assert image.size == (300, 400)  # gps_jpeg is 400x300 on its side (orientation 6)
+    assert dict(image.getexif()) == {} and len(response.data) < len(photos.gps_jpeg())
+
+
+def test_a_thumbnail_is_404_for_a_file_without_one_and_for_another_organization(app, client,
+                                                                               auth, world):
+    with app.app_context():
+        mine = factories.org()
+    auth.sign_in(world.staff_email)
+    assert client.get(f"/attachments/{world.pdf}/thumbnail").status_code == 404
+    assert client.get(f"/attachments/{world.pending}/thumbnail").status_code == 404
+    auth.sign_out()
+    auth.sign_in(mine.owner_email)
+    assert client.get(f"/attachments/{world.photo}/thumbnail").status_code == 404

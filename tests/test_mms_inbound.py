@@ -132,10 +132,11 @@ def test_the_job_fetches_the_file_with_the_accounts_credentials(media_app, clien
 
     with media_app.app_context():
         [row] = db.session.scalars(sa.select(Attachment).options(
-            sa.orm.undefer(Attachment.data))).all()
+            sa.orm.undefer(Attachment.data), sa.orm.undefer(Attachment.thumbnail))).all()
         assert (row.status, row.data, row.size_bytes) == ("fetched", data, len(data))
         assert row.sha256 == hashlib.sha256(data).digest()
         assert row.content_type == "image/jpeg" and row.attempts == 1
+        assert row.thumbnail.startswith(b"\xff\xd8\xff") and len(row.thumbnail) < len(data)
     [request] = fake.media_requests
     assert request.authorized and url.endswith(request.path)
 

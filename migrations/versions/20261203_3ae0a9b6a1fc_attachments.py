@@ -2,7 +2,8 @@
 
 Twilio's MediaUrlN of an inbound MMS becomes an attachment row, pending, in the transaction that
 stores the message; a job fetches it into `data` with its size and SHA-256 (the check
-constraint proves they agree). A photo a person sends is re-encoded and stored at once.
+constraint proves they agree), with a small JPEG thumbnail for a photo. A photo a person sends
+is re-encoded and stored at once.
 
 The bytes are kept in PostgreSQL, not on a disk: the web process that shows a photo and the
 worker that fetched it may run on different hosts, and the database is the store they share.
@@ -53,6 +54,7 @@ def upgrade():
     sa.Column('data', sa.LargeBinary(), nullable=True),
     sa.Column('size_bytes', sa.Integer(), nullable=True),
     sa.Column('sha256', sa.LargeBinary(), nullable=True),
+    sa.Column('thumbnail', sa.LargeBinary(), nullable=True),
     sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
@@ -78,6 +80,9 @@ def upgrade():
         "(status <> 'fetched' AND data IS NULL AND size_bytes IS NULL AND sha256 IS NULL)",
         name=op.f('ck_attachment_fetched_is_measured')),
     sa.CheckConstraint('size_bytes BETWEEN 1 AND 10485760', name=op.f('ck_attachment_size_limit')),
+    sa.CheckConstraint(
+        "thumbnail IS NULL OR (status = 'fetched' AND octet_length(thumbnail) BETWEEN 1 AND "
+        "262144)", name=op.f('ck_attachment_thumbnail_of_fetched')),
     sa.CheckConstraint("status <> 'failed' OR error IS NOT NULL",
                        name=op.f('ck_attachment_failed_says_why')),
     sa.CheckConstraint(

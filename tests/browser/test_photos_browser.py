@@ -53,7 +53,9 @@ def test_staff_send_a_photo_and_see_it_in_the_thread(live_url, page, org, tmp_pa
     thumb = sent.locator("a.thumb img")
     expect(thumb).to_be_visible()
     wait_loaded(page, thumb)
-    assert thumb.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [900, 1200]
+    assert thumb.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [330, 440]
+    full = sent.locator("a.thumb").get_attribute("href")
+    assert page.request.get(live_url + full).headers["content-type"] == "image/jpeg"
     expect(page.locator("#reply-previews")).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(SHOTS / f"photo-sent-{viewport['width']}.png"), full_page=True)
@@ -100,5 +102,5 @@ def test_a_photo_from_the_simulator_is_fetched_by_the_job_and_shown(live_app, li
     thumb = page.locator("li.msg.inbound a.thumb img")
     expect(thumb).to_be_visible(timeout=10_000)  # the thread's live refresh brings it in
     wait_loaded(page, thumb)
-    assert thumb.evaluate("img => img.naturalWidth") == 800
+    assert thumb.evaluate("img => img.naturalWidth") == 440
     page.screenshot(path=str(SHOTS / "photo-simulator-1440.png"), full_page=True)
