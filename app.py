@@ -29,9 +29,10 @@ csrf = CSRFProtect()
 # new workers forever (flask's commands only need it non-zero).
 APP_LOAD_ERROR = 4
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+# img-src blob: lets the reply box preview photos chosen on this device before they are sent.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
-    "form-action 'self'"
+    "default-src 'self'; img-src 'self' blob:; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
 )
 # No page uses these: a script injected despite the CSP still cannot ask for them.
 PERMISSIONS_POLICY = (
@@ -196,6 +197,7 @@ def _register_blueprints(app: Flask) -> None:
         clients,
         dead_letters,
         inbox,
+        media,
         numbers,
         ops,
         profile,
@@ -208,7 +210,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
                    simulator, webhooks, booking_webhook, cli, dead_letters, ops, settings,
-                   profile):
+                   profile, media):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)

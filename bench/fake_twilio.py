@@ -9,6 +9,10 @@ Each request takes the next answer queued with `then(...)`, or else asks `rule(c
 (accept by default). An Answer accepts, fails with an HTTP status and a Twilio code, hangs until
 the client hangs up, or drops the connection, optionally after a delay. `refusing()` and
 `full_backlog()` give addresses where connecting is refused, or never completes.
+
+It also serves MMS media as Twilio does, behind the same basic auth: `add_media(data, type)`
+answers the file's URL, and GETs of media take the answers queued with `media_then(...)`
+(accept, an error status, hang or drop) before serving the file; `media_requests` lists them.
 """
 
 import base64
@@ -21,18 +25,20 @@ from dataclasses import dataclass, replace
 
 from bench.fake_twilio_wire import Handler, Server, full_backlog, hang_up, refusing
 
-__all__ = ["Accepted", "Answer", "Call", "FakeTwilio", "accept", "drop", "full_backlog", "hang",
-           "refusing", "server_error", "too_many", "twilio_error"]
+__all__ = ["Accepted", "Answer", "Call", "FakeTwilio", "MediaRequest", "accept", "drop",
+           "full_backlog", "hang", "redirect", "refusing", "server_error", "too_many",
+           "twilio_error"]
 
 
 @dataclass(frozen=True)
 class Answer:
-    action: str = "accept"  # accept | error | hang | drop
+    action: str = "accept"  # accept | error | hang | drop | redirect (media)
     status: int = 201
     code: int | None = None
     delay: float = 0.0  # seconds before answering (hang and drop: before hanging or dropping)
     retry_after: int | None = None
     accepted: bool = False  # hang, drop: the message was taken (recorded) all the same
+    location: str = ""  # redirect: where to (Twilio sends media on to its CDN)
 
     def after(self, seconds: float) -> "Answer":
         return replace(self, delay=seconds)
@@ -65,6 +71,11 @@ def drop(accepted: bool = False) -> Answer:
     return Answer("drop", accepted=accepted)
 
 
+def redirect(location: str) -> Answer:
+    """A media GET answered 307 to another address, as Twilio's API sends a file to its CDN."""
+    return Answer("redirect", status=307, location=location)
+
+
 @dataclass(frozen=True)
 class Call:
     number: int  # 1 for the first request the fake saw
@@ -83,6 +94,13 @@ class Accepted:
     from_: str
     body: str
     status_callback: str | None
+    media_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MediaRequest:
+    path: str
+    authorized: bool
 
 
 class FakeTwilio:
@@ -95,6 +113,9 @@ class FakeTwilio:
         self._calls: list[Call] = []
         self._messages: list[Accepted] = []
         self._queued: list[Answer] = []
+        self._media: dict[str, tuple[bytes, str, bool]] = {}  # path -> (bytes, type, public)
+        self._media_queued: list[Answer] = []
+        self._media_requests: list[MediaRequest] = []
         self.rule = lambda number: accept()  # call number -> Answer, when none is queued
         self._stopping = threading.Event()
         self._open: dict[socket.socket, threading.Thread] = {}
@@ -118,6 +139,26 @@ class FakeTwilio:
         """A fraction p of requests get `answer` (hang by default), the others `otherwise`."""
         chance, failing, passing = random.Random(seed), answer or hang(), otherwise or accept()
         self.rule = lambda number: failing if chance.random() < p else passing
+
+    def add_media(self, data: bytes, content_type: str = "image/jpeg",
+                  public: bool = False) -> str:
+        """Keep a file as Twilio keeps an MMS's media (behind basic auth, unless `public`, as
+        on its CDN); answer its MediaUrl."""
+        path = (f"/2010-04-01/Accounts/{self.account_sid}/Messages/MM{uuid.uuid4().hex}"
+                f"/Media/ME{uuid.uuid4().hex}")
+        with self._lock:
+            self._media[path] = (data, content_type, public)
+        return self.base_url + path
+
+    def media_then(self, *answers: Answer) -> None:
+        """The next media GETs get these answers (error, hang, drop), then the file."""
+        with self._lock:
+            self._media_queued.extend(answers)
+
+    @property
+    def media_requests(self) -> list[MediaRequest]:
+        with self._lock:
+            return list(self._media_requests)
 
     # -- what it saw --
 
@@ -194,9 +235,18 @@ class FakeTwilio:
                                     time.time()))
             return answer
 
-    def _accept(self, account_sid: str, form: dict) -> str:
-        sid = "SM" + uuid.uuid4().hex
+    def _accept(self, account_sid: str, form: dict, media_urls: tuple[str, ...] = ()) -> str:
+        sid = ("MM" if media_urls else "SM") + uuid.uuid4().hex
         with self._lock:
             self._messages.append(Accepted(sid, account_sid, form["To"], form["From"],
-                                           form["Body"], form.get("StatusCallback")))
+                                           form.get("Body", ""), form.get("StatusCallback"),
+                                           media_urls))
         return sid
+
+    def _media_answer(self, path: str, authorized: bool):
+        """(the file or None, the answer to give) for a media GET, recorded."""
+        with self._lock:
+            self._media_requests.append(MediaRequest(path, authorized))
+            found = self._media.get(path)
+            answer = self._media_queued.pop(0) if found and self._media_queued else accept()
+            return found, answer

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bench.fake_twilio import FakeTwilio
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
+MEDIA_PATH = re.compile(r"^/2010-04-01/Accounts/[^/]+/Messages/[^/]+/Media/[^/]+$")
 TEXTS = {  # Twilio's wording for the codes the fake answers
     20003: "Authenticate",
     20404: "The requested resource was not found",
@@ -44,7 +45,8 @@ def message_resource(account_sid: str, sid: str, form: dict) -> dict:
     return {"account_sid": account_sid, "api_version": "2010-04-01", "body": form["Body"],
             "date_created": now, "date_sent": None, "date_updated": now,
             "direction": "outbound-api", "error_code": None, "error_message": None,
-            "from": form["From"], "messaging_service_sid": None, "num_media": "0",
+            "from": form["From"], "messaging_service_sid": None,
+            "num_media": str(form.get("num_media", 0)),
             "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid,
             "status": "queued", "subresource_uris": {"media": f"{uri}/Media.json"},
             "to": form["To"], "uri": f"{uri}.json"}
@@ -82,11 +84,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         fake = self.server.fake
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-        form = {key: values[0] for key, values in parse_qs(raw).items()}
+        lists = parse_qs(raw)
+        form = {key: values[0] for key, values in lists.items()}
+        media_urls = tuple(lists.get("MediaUrl", ()))
         match = MESSAGES_PATH.match(self.path)
         authorized = self.headers.get("Authorization") == fake._auth
-        missing = next((c for field, c in (("To", 21604), ("From", 21603), ("Body", 21602))
-                        if not form.get(field)), None)
+        # Twilio takes a message with media and no body
+        required = (("To", 21604), ("From", 21603)) + (() if media_urls else (("Body", 21602),))
+        missing = next((c for field, c in required if not form.get(field)), None)
         refusal = ((404, 20404) if not match else (401, 20003) if not authorized
                    else (404, 20404) if match["account"] != fake.account_sid
                    else (400, missing) if missing else None)
@@ -94,7 +99,7 @@ class Handler(BaseHTTPRequestHandler):
         if refusal:
             return self._error(*refusal)
         taken = answer.action == "accept" or answer.accepted  # before any answer goes back
-        sid = fake._accept(match["account"], form) if taken else None
+        sid = fake._accept(match["account"], form, media_urls) if taken else None
         if answer.delay and self._client_left(answer.delay):
             return
         if answer.action == "hang":
@@ -104,7 +109,39 @@ class Handler(BaseHTTPRequestHandler):
         elif answer.action == "error":
             self._error(answer.status, answer.code, answer.retry_after)
         else:
-            self._send(201, message_resource(match["account"], sid, form))
+            resource = message_resource(match["account"], sid,
+                                        {"Body": "", **form, "num_media": len(media_urls)})
+            self._send(201, resource)
+
+    def do_GET(self) -> None:
+        """An MMS's media file, as Twilio serves it to the account (basic auth)."""
+        fake = self.server.fake
+        authorized = self.headers.get("Authorization") == fake._auth
+        found, answer = fake._media_answer(self.path, authorized)
+        if not MEDIA_PATH.match(self.path) or found is None:
+            return self._error(404, 20404)
+        data, content_type, public = found
+        if not (authorized or public):
+            return self._error(401, 20003)
+        if answer.delay and self._client_left(answer.delay):
+            return
+        if answer.action == "hang":
+            self._client_left(None)
+        elif answer.action == "drop":
+            self.close_connection = True
+        elif answer.action == "error":
+            self._error(answer.status, answer.code, answer.retry_after)
+        elif answer.action == "redirect":
+            self.send_response(answer.status)
+            self.send_header("Location", answer.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
     def _error(self, status: int, code: int, retry_after: int | None = None) -> None:
         self._send(status, {"code": code, "message": TEXTS.get(code, "Error"),

@@ -155,7 +155,8 @@ def grant_runtime_role_command(role: str):
               help="Jobs run at once, at most 15 (default WORKER_CONCURRENCY, 4).")
 @click.option("--once", is_flag=True, help="Stop when no job is left instead of waiting.")
 def worker_command(concurrency: int | None, once: bool):
-    """Run background jobs (delivery, retries, periodic jobs) until stopped with Ctrl-C."""
+    """Run background jobs (delivery, retries, MMS media fetches, periodic jobs) until stopped
+    with Ctrl-C."""
     concurrency = concurrency or current_app.config["WORKER_CONCURRENCY"]
     click.echo(f"Worker taking jobs, {concurrency} at once.", err=True)
     jobs.run_worker(current_app._get_current_object(), concurrency, wait=not once)

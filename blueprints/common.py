@@ -7,8 +7,13 @@ from flask import abort, render_template, request
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
+from pawline.clock import utcnow
 from pawline.db import db
 from pawline.inputs import db_id
+from pawline.models import Thread
+from pawline.sitters import sitter_can_see_thread
+
+STAFF = ("owner", "staff")
 
 
 def wants_fragment() -> bool:
@@ -72,3 +77,13 @@ def get_or_404(model, record_id: int):
     return db.first_or_404(
         sa.select(model).where(model.id == record_id, model.org_id == current_user.org_id)
     )
+
+
+def visible_thread(thread_id: int) -> Thread:
+    """The thread if the signed-in user may open it (staff: any of the org's; a sitter: only
+    while booked with its client), else 404."""
+    thread = get_or_404(Thread, thread_id)
+    if current_user.role not in STAFF and not sitter_can_see_thread(
+            current_user.org_id, current_user.id, thread.id, utcnow()):
+        abort(404)
+    return thread

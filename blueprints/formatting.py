@@ -69,7 +69,18 @@ def event_text(event, authors: dict) -> str:
     return event_sentence(event.kind, event.detail, authors.get(event.actor_user_id), org_zone())
 
 
+def filesize(size: int | None) -> str:
+    """'812 bytes', '34 KB', '1.2 MB'."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size // 1024} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(phone=display_phone, localtime=localtime, ago=ago,
                                  linkify=linkify, client_name=client_name,
-                                 event_text=event_text)
+                                 event_text=event_text, filesize=filesize)

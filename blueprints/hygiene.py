@@ -1,8 +1,7 @@
 """Every request bounded and every form's text clean, in one place (pawline.inputs's rules).
 
-- A request body over MAX_CONTENT_LENGTH is refused with 413 before it is read. No route takes
-  uploads; one that does raises its own limit (`request.max_content_length = ...` in the view,
-  before it reads the body) and only there.
+- A request body over MAX_CONTENT_LENGTH is refused with 413 before it is read. A route that
+  takes uploads (photos) raises its own limit with @accepts_uploads(bytes), and only there.
 - A form field or query parameter with a control character, or longer than any field here
   needs, is a 400 that names it, before any view runs. The provider webhooks are left out: a
   message they refuse is lost, so they clean what they receive instead (blueprints.webhooks).
@@ -10,7 +9,7 @@
   other unknown id. Id query parameters go through blueprints.common.id_arg.
 """
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from markupsafe import escape
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
@@ -39,11 +38,28 @@ def init_app(app: Flask) -> None:
     app.before_request(check_request)
 
 
+def accepts_uploads(max_bytes: int):
+    """Let a view's requests carry files, up to `max_bytes` in all."""
+
+    def mark(view):
+        view.upload_limit = max_bytes
+        return view
+
+    return mark
+
+
 def check_request():
     """413 for a body over the limit, signed or not, unread; else 400 naming the first form
     field or query parameter a person must fix."""
+    view = current_app.view_functions.get(request.endpoint)
+    uploads = getattr(view, "upload_limit", None)
+    if uploads:
+        request.max_content_length = uploads
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
+        if uploads:  # a person chose files without the page's check (no JavaScript): say why
+            return _refusal(f"The files are too large: {limit // (1024 * 1024)} MB in all at "
+                            "most. Nothing was sent.", 413)
         raise RequestEntityTooLarge()
     if request.blueprint in WEBHOOK_BLUEPRINTS:
         return None
@@ -55,13 +71,13 @@ def check_request():
     return None
 
 
-def _refusal(problem: str):
+def _refusal(problem: str, status: int = 400):
     """The reason as text; for htmx, an error above the page instead of the form it replaces
-    (static/app.js swaps a 400 in like a 200)."""
+    (static/app.js swaps a 400 or 413 in like a 200)."""
     if request.headers.get("HX-Request"):
-        return (f'<p class="flash flash-error" role="alert">{escape(problem)}</p>', 400,
+        return (f'<p class="flash flash-error" role="alert">{escape(problem)}</p>', status,
                 {"HX-Retarget": "#main", "HX-Reswap": "afterbegin"})
-    return problem + "\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    return problem + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def field_problem(name: str, value: str) -> str | None:

@@ -7,19 +7,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import (
-    DateTimeLocalField,
-    HiddenField,
-    RadioField,
-    SelectChoice,
-    TelField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, Optional
 
-from blueprints.common import get_or_404, id_arg, render, wants_fragment
-from pawline import consent, delivery, inbox, outbound, people, threads
+from blueprints.common import get_or_404, id_arg, render, visible_thread, wants_fragment
+from blueprints.hygiene import accepts_uploads
+from blueprints.inbox_forms import UPLOAD_LIMIT, NewMessageForm, ReplyForm, SnoozeForm
+from pawline import consent, delivery, inbox, media, outbound, people, threads
 from pawline.bookings import windows_for_thread
 from pawline.clock import utcnow
 from pawline.db import db
@@ -28,28 +20,9 @@ from pawline.lines import org_lines
 from pawline.models import Client, ClientContact, Thread
 from pawline.phones import normalize_phone
 from pawline.routing import NoSendingNumber, line_for_new_client, line_for_phone, plan_route
-from pawline.sitters import sitter_can_see_thread
 
 bp = Blueprint("inbox", __name__)
 STAFF = ("owner", "staff")
-
-
-class ReplyForm(FlaskForm):
-    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
-    client_token = HiddenField()
-
-
-class NewMessageForm(FlaskForm):
-    phone = TelField("Phone number", validators=[DataRequired("Enter a phone number.")])
-    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
-    client_token = HiddenField()
-
-
-class SnoozeForm(FlaskForm):
-    until = RadioField("Snooze until", default="1h", choices=[
-        SelectChoice("1h", "1 hour"), SelectChoice("tomorrow", "Tomorrow 9 AM"),
-        SelectChoice("custom", "Pick a time")])
-    custom_until = DateTimeLocalField("Time", format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
 @bp.before_request
@@ -63,13 +36,7 @@ def _staff_only():
         abort(404)
 
 
-def _thread(thread_id: int) -> Thread:
-    """The thread if this user may see it: staff any of the org's, a sitter only while booked."""
-    thread = get_or_404(Thread, thread_id)
-    if current_user.role not in STAFF and not sitter_can_see_thread(
-            current_user.org_id, current_user.id, thread.id, utcnow()):
-        abort(404)
-    return thread
+_thread = visible_thread  # staff any of the org's threads, a sitter only while booked
 
 
 def _list_args() -> dict:
@@ -166,7 +133,8 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "form": form or ReplyForm(formdata=None, client_token=_new_token()),
         "form_error": error, "snooze_form": SnoozeForm(formdata=None),
         "can_manage": current_user.role in STAFF, "can_retry": delivery.can_retry,
-        "can_cancel": delivery.can_cancel,
+        "can_cancel": delivery.can_cancel, "is_photo": media.is_photo,
+        "file_name": media.display_name,
     }
 
 
@@ -174,8 +142,9 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
 def show(thread_id: int):
     """One thread: its whole timeline, the send box, and the actions."""
     thread = _thread(thread_id)
+    before_id = id_arg("before")  # a bad one is a 400 before anything is marked read
     threads.mark_read(g.org.id, thread.id)
-    context = _conversation(thread, before_id=id_arg("before"))
+    context = _conversation(thread, before_id=before_id)
     context["undo"] = inbox_status.undo_notice(id_arg("undo"))
     if current_user.role in STAFF:
         context.update(_thread_list(), **_new_message())
@@ -220,8 +189,9 @@ def _status_callback() -> str | None:
 
 
 @bp.route("/threads/<int:thread_id>/messages", methods=["POST"])
+@accepts_uploads(UPLOAD_LIMIT)
 def send(thread_id: int):
-    """Send a reply from the number routing chooses now."""
+    """Send a reply, with up to five photos, from the number routing chooses now."""
     thread = _thread(thread_id)
     form = ReplyForm()
     if not form.validate():
@@ -230,7 +200,8 @@ def send(thread_id: int):
         outbound.queue_message(
             g.org.id, thread.id, form.body.data, current_user.id,
             current_app.config["SMS_PROVIDER"], form.client_token.data or None,
-            status_callback=_status_callback())
+            status_callback=_status_callback(), photos=form.photo_files(),
+            photo_base_url=media.photo_base_url(current_app.config))
     except DomainError as refused:
         return _after_change(thread, 400, form=form, error=refused.message)
     return _after_change(thread)

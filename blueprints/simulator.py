@@ -3,16 +3,20 @@
 Only with the console SMS provider (the demo); with a real provider the page does not exist.
 """
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from blueprints.common import render, staff_only
-from pawline.errors import InvalidPhone
-from pawline.inbound import UnknownNumber, receive_sms, receiving_numbers, simulator_sid
+from blueprints.hygiene import accepts_uploads
+from pawline.errors import DomainError, InvalidPhone
+from pawline.inbound import UnknownNumber, receiving_numbers
+from pawline.media_models import MAX_UPLOAD_BYTES
 from pawline.phones import display_phone
+from pawline.simulated_media import text_from_phone
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 staff_only(bp)
@@ -27,8 +31,19 @@ def _console_only():
 class SimulatorForm(FlaskForm):
     from_phone = StringField("From phone", validators=[DataRequired("Enter a phone number.")])
     to = SelectField("To", validators=[DataRequired("Choose one of your numbers.")])
-    body = TextAreaField("Message", validators=[DataRequired("Type a message."),
-                                                Length(max=1600)])
+    body = TextAreaField("Message", validators=[Length(max=1600)])
+    photo = FileField("Photo", render_kw={"accept": "image/*"})
+
+    def validate_body(self, field):
+        if not (field.data or "").strip() and not self.photo_bytes():
+            raise ValidationError("Type a message or attach a photo.")
+
+    def photo_bytes(self) -> bytes | None:
+        upload = self.photo.data
+        if not upload or not getattr(upload, "filename", ""):
+            return None
+        upload.stream.seek(0)
+        return upload.stream.read() or None
 
     def load_numbers(self, numbers) -> "SimulatorForm":
         self.to.choices = [(n.e164, _number_label(n)) for n in numbers]
@@ -41,6 +56,7 @@ def _number_label(number) -> str:
 
 
 @bp.route("", methods=["GET", "POST"])
+@accepts_uploads(MAX_UPLOAD_BYTES + 64 * 1024)
 def index():
     """Show the simulator; on submit, deliver the text as an inbound SMS and link its thread."""
     numbers = receiving_numbers(current_user.org_id)
@@ -48,15 +64,16 @@ def index():
     result, status = None, 200
     if form.validate_on_submit():
         try:
-            result = receive_sms(form.to.data, form.from_phone.data, form.body.data,
-                                 simulator_sid(), provider="simulator",
-                                 reply_provider=current_app.config["SMS_PROVIDER"])
+            result = text_from_phone(current_user.org_id, form.to.data, form.from_phone.data,
+                                     form.body.data or "", form.photo_bytes(), request.host_url,
+                                     current_app.config["SECRET_KEY"],
+                                     reply_provider=current_app.config["SMS_PROVIDER"])
             form.body.data = ""
-        except (InvalidPhone, UnknownNumber) as error:
-            field = form.to if error.field == "to" else form.from_phone
+        except (InvalidPhone, UnknownNumber, DomainError) as error:
+            field = {"to": form.to, "photo": form.photo}.get(error.field, form.from_phone)
             field.errors.append(error.message)
             status = 400
     elif form.is_submitted():
         status = 400
     return render("simulator/index.html", block="panel", status=status, form=form,
-                  numbers=numbers, result=result)
+                  numbers=numbers, result=result, photo_sent=bool(result and form.photo.data))

@@ -14,6 +14,7 @@ from pawline import dead_letters
 from pawline.errors import InvalidPhone
 from pawline.inbound import UnknownNumber, apply_status_callback, receive_sms
 from pawline.inputs import scrub
+from pawline.media import Media, usable_url
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -115,7 +116,22 @@ def _inbound_fields(form) -> dict:
     if not (media.isascii() and media.isdigit() and int(media) <= MAX_MEDIA):
         raise BadField("Malformed NumMedia.")
     return {"to_raw": values["To"], "from_raw": values["From"], "body": _field(form, "Body"),
-            "provider_sid": values["MessageSid"], "num_media": int(media)}
+            "provider_sid": values["MessageSid"], "num_media": int(media),
+            "media_items": _media(form, int(media))}
+
+
+def _media(form, count: int) -> tuple[Media, ...]:
+    """MediaUrlN and MediaContentTypeN for N below NumMedia; an unusable URL is left out (and
+    logged) rather than losing the message with it."""
+    found = []
+    for n in range(count):
+        url = _field(form, f"MediaUrl{n}").strip()
+        if not usable_url(url):
+            current_app.logger.warning("Inbound MMS %s: MediaUrl%d unusable, left out",
+                                       _field(form, "MessageSid")[:64], n)
+            continue
+        found.append(Media(url, _field(form, f"MediaContentType{n}")[:255]))
+    return tuple(found)
 
 
 def _field(form, name: str) -> str:

@@ -148,7 +148,11 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         # answer (the message may have been sent; see pawline/providers.py).
         "SMS_CONNECT_TIMEOUT": _seconds(env, "SMS_CONNECT_TIMEOUT", 5.0),
         "SMS_READ_TIMEOUT": _seconds(env, "SMS_READ_TIMEOUT", 10.0),
+        # The site's public address: Twilio's webhook signatures, and the signed URLs Twilio
+        # fetches sent photos from (required to send photos through Twilio; pawline.media).
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        # Fetching an inbound MMS's media (pawline.media_fetch): waiting for the next bytes.
+        "MEDIA_READ_TIMEOUT": _seconds(env, "MEDIA_READ_TIMEOUT", 15.0),
         # Background work (pawline.jobs): the demo runs a worker inside the web process.
         "WORKER_IN_PROCESS": _flag(env.get("WORKER_IN_PROCESS", "0" if production else "1")),
         # each running job holds a database connection: no more than the pool has

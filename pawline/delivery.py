@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pawline import consent, jobs
+from pawline import consent, jobs, media
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
@@ -53,8 +53,12 @@ def _update(message_id: int, **values) -> None:
 
 
 def attempt(message_id: int, provider: Provider, status_callback: str | None = None,
-            now: datetime | None = None) -> str:
-    """Hand a queued message to the provider once; answer the status it is left in."""
+            now: datetime | None = None, media_link=None) -> str:
+    """Hand a queued message to the provider once; answer the status it is left in.
+
+    A message with photos goes with one URL per photo, `media_link(attachment_id)`: a signed,
+    expiring address the provider fetches it from (pawline.media).
+    """
     now = now or utcnow()
     claimed = db.session.execute(
         sa.update(Message)
@@ -64,12 +68,13 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
                 next_attempt_at=None)
         .returning(Message.from_e164, Message.to_e164, Message.body, Message.attempts,
                    sa.func.coalesce(Message.queued_at, Message.created_at), Message.org_id,
-                   Message.thread_id, Message.auto_reply)
+                   Message.thread_id, Message.auto_reply, Message.num_media)
     ).first()
     db.session.commit()
     if claimed is None:
         return _not_claimed(message_id, now)
-    from_e164, to_e164, body, attempts, queued_at, org_id, thread_id, auto_reply = claimed
+    from_e164, to_e164, body, attempts, queued_at, org_id, thread_id, auto_reply, num_media = (
+        claimed)
     # Held until the outcome is committed: a STOP arriving now is stored after this send.
     try:
         opt_out = consent.hold(org_id, to_e164)
@@ -82,8 +87,9 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
         db.session.commit()
         return "canceled"
     try:
+        extra = {"media_urls": _media_urls(message_id, media_link)} if num_media else {}
         sent = provider.send(from_e164=from_e164, to_e164=to_e164, body=body,
-                             status_callback=status_callback)
+                             status_callback=status_callback, **extra)
     except ProviderError as error:
         log.warning("message %s: %s failure (%s): %s", message_id, error.kind, error.code,
                     error.detail)  # the raw text (ids, hosts) stays in the logs
@@ -116,6 +122,16 @@ def _put_back(message_id: int, status_callback: str | None) -> str:
 
     _write_through_outages(put_back)
     return "queued"
+
+
+def _media_urls(message_id: int, media_link) -> tuple[str, ...]:
+    """The signed URLs of a message's photos; a refusal if they cannot be given."""
+    try:
+        if media_link is None:
+            raise media.MediaNotConfigured("No address to send the photos from.")
+        return tuple(media_link(attachment_id) for attachment_id in media.media_ids(message_id))
+    except media.MediaNotConfigured as error:
+        raise ProviderError(error.message, kind="permanent") from None
 
 
 def _after_failure(error: ProviderError, attempts: int, queued_at: datetime):

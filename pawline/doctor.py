@@ -22,8 +22,8 @@ INVARIANTS = {
            "the unique index `uq_client_contact_client_id_e164`"),
     "I3": ("A client has one thread, never two, however many bookings or phones it has.",
            "the unique index `uq_thread_org_id_client_id`"),
-    "I4": ("No row points at a client, thread, number, sitter, booking or user of another "
-           "organization.",
+    "I4": ("No row points at a client, thread, message, number, sitter, booking or user of "
+           "another organization.",
            "composite foreign keys `(x_id, org_id) -> x (id, org_id)`, named `fk_*_org_id_*`"),
     "I5": ("Each sitter has no more than one masked number; no number is held by two sitters.",
            "the unique index `uq_message_number_assigned_sitter_id`; a number's one column "
@@ -85,6 +85,7 @@ TENANT_LINKS = [
     ("sitter", "user_id", "app_user"),
     ("audit_event", "actor_user_id", "app_user"),
     ("user_session", "user_id", "app_user"),
+    ("attachment", "message_id", "message"),
 ]
 
 # A trigger fires in ordinary sessions when enabled 'O' (origin) or 'A' (always); 'D' is

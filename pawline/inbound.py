@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from pawline import consent, jobs
+from pawline import consent, jobs, media
 from pawline.clock import utcnow
 from pawline.consent import HELP, OPT_OUT, keyword
 from pawline.db import db, run_sql
@@ -93,17 +93,20 @@ ATTEMPTS = 3
 def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
                 provider: str = "twilio", num_media: int = 0,
                 now: datetime | None = None, status_callback: str | None = None,
-                reply_provider: str | None = None) -> InboundResult:
+                reply_provider: str | None = None,
+                media_items: tuple[media.Media, ...] = ()) -> InboundResult:
     """Store an inbound SMS in its client's one thread, reopening it; a retry changes nothing.
 
     A keyword (STOP, START, HELP... pawline.consent) is acted on in the same transaction; the
-    answer to HELP goes out through `reply_provider` (the configured SMS provider).
+    answer to HELP goes out through `reply_provider` (the configured SMS provider). Each of
+    `media_items` (an MMS's MediaUrlN) becomes a pending attachment with a fetch job, in the
+    same transaction: a retried webhook stores and queues nothing again.
     """
     reply_provider = reply_provider or ("console" if provider == "simulator" else provider)
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return _receive(to_raw, from_raw, body, provider_sid, provider, num_media, now,
-                            (reply_provider, status_callback))
+                            (reply_provider, status_callback), media_items)
         except DBAPIError as error:
             db.session.rollback()
             transient = getattr(error.orig, "sqlstate", None) in RETRIED_SQLSTATES
@@ -113,8 +116,8 @@ def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
 
 
 def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider: str,
-             num_media: int, now: datetime | None, reply: tuple[str, str | None]
-             ) -> InboundResult:
+             num_media: int, now: datetime | None, reply: tuple[str, str | None],
+             media_items) -> InboundResult:
     now = now or utcnow()
     number, region = _number_for(to_raw)
     from_e164 = _phone(from_raw, region, "from", sender_phone)
@@ -141,7 +144,10 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
     if said is not None and said.kind != HELP:  # before the thread's lock: sends lock consent first
         consent.change(number.org_id, thread_id, from_e164, said.kind == OPT_OUT, "keyword",
                        said.word, inserted.id, now)
-    previous = _bump_thread(thread_id, body, now)
+    for attachment_id in media.add_inbound(number.org_id, inserted.id, list(media_items)):
+        jobs.defer_fetch(attachment_id)
+    shown = media.preview(body, [media.content_type(m.content_type) for m in media_items])
+    previous = _bump_thread(thread_id, shown, now)
     if previous in ("closed", "snoozed"):
         add_event(number.org_id, thread_id, "reopened", "Reopened by an inbound message", now=now)
     if said is not None and said.kind == HELP:

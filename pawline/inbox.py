@@ -1,14 +1,16 @@
 """Read models of the inbox: the thread list (keyset-paginated) and a thread's timeline."""
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from pawline import media
 from pawline.consent_models import PhoneConsent
 from pawline.db import db
 from pawline.inputs import db_id
+from pawline.media_models import Attachment
 from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent, User
 from pawline.search import client_filter
 
@@ -127,6 +129,7 @@ def tab_counts(org_id: int) -> dict[str, int]:
 class Timeline:
     items: list  # Message and ThreadEvent rows, oldest first
     earlier_before: int | None  # a message id to load earlier items before, if any
+    attachments: dict = field(default_factory=dict)  # message id -> its Attachment rows
 
 
 def timeline(org_id: int, thread_id: int, before_id: int | None = None,
@@ -152,17 +155,25 @@ def timeline(org_id: int, thread_id: int, before_id: int | None = None,
         return Timeline([], None)
     items = sorted([*messages, *db.session.scalars(events).all()],
                    key=lambda item: (item.created_at, isinstance(item, ThreadEvent)))
-    return Timeline(items, messages[0].id if more else None)
+    # one more query, only when some message carries media
+    attachments = media.for_messages(org_id, [m.id for m in messages if m.num_media])
+    return Timeline(items, messages[0].id if more else None, attachments)
 
 
 def timeline_changed(org_id: int, thread_id: int, first_id: int, after_id: int,
                      since: datetime) -> bool:
     """Whether a timeline shown from message `first_id` to `after_id` changed after `since`:
-    a new message, a status of a shown message (sent, delivered, failed), or a new event."""
+    a new message, a status of a shown message (sent, delivered, failed), a new event, or a
+    photo that was fetched (or failed) meanwhile."""
     messages = sa.select(Message.id).where(
         Message.org_id == org_id, Message.thread_id == thread_id, Message.id >= first_id,
         sa.or_(Message.id > after_id, Message.status_updated_at > since))
     events = sa.select(ThreadEvent.id).where(
         ThreadEvent.org_id == org_id, ThreadEvent.thread_id == thread_id,
         ThreadEvent.created_at > since)
-    return db.session.scalar(sa.select(sa.or_(sa.exists(messages), sa.exists(events))))
+    files = sa.select(Attachment.id).join(Message, sa.and_(
+        Message.id == Attachment.message_id, Message.org_id == Attachment.org_id)).where(
+        Message.org_id == org_id, Message.thread_id == thread_id, Message.id >= first_id,
+        Attachment.updated_at > since)
+    return db.session.scalar(sa.select(sa.or_(sa.exists(messages), sa.exists(events),
+                                              sa.exists(files))))

@@ -23,7 +23,7 @@ from procrastinate.manager import JobManager
 from procrastinate.tasks import configure_task
 from procrastinate.worker import Worker
 
-from pawline import delivery, numbers, rate_limits, sessions, threads
+from pawline import delivery, media, media_fetch, numbers, rate_limits, sessions, threads
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.providers import provider_from_config
@@ -42,6 +42,8 @@ def bind(flask_app) -> None:
     """Run tasks in this Flask app's context, with its configured provider."""
     _bound["app"] = flask_app
     _bound["provider"] = provider_from_config(flask_app.config)
+    _bound["fetcher"] = media_fetch.fetcher_from_config(flask_app.config)
+    _bound["media_link"] = media.link_maker(flask_app.config)
 
 
 def _app():
@@ -60,7 +62,8 @@ DATABASE_BLIP = procrastinate.RetryStrategy(
 def deliver_message(message_id: int, status_callback: str | None = None) -> None:
     """Hand one queued message to the provider (pawline.delivery.attempt)."""
     with _app().app_context():
-        delivery.attempt(message_id, _bound["provider"], status_callback)
+        delivery.attempt(message_id, _bound["provider"], status_callback,
+                         media_link=_bound["media_link"])
 
 
 def defer_delivery(message_id: int, status_callback: str | None = None,
@@ -75,6 +78,23 @@ def defer_delivery(message_id: int, status_callback: str | None = None,
             name=deliver_message.name, job_manager=_deferrer, connection=connection,
             queue=deliver_message.queue, lock=f"message:{message_id}", schedule_at=at,
         ).defer(message_id=message_id, status_callback=status_callback)
+
+
+@queue.task(name="fetch_attachment", queue="media", retry=DATABASE_BLIP)
+def fetch_attachment(attachment_id: int) -> None:
+    """Copy one inbound MMS file into our storage (pawline.media_fetch.fetch)."""
+    with _app().app_context():
+        media_fetch.fetch(attachment_id, _bound["fetcher"], defer_fetch)
+
+
+def defer_fetch(attachment_id: int, at: datetime | None = None) -> None:
+    """Queue a fetch job in the session's transaction: it commits with its attachment row."""
+    connection = db.session.connection().connection.driver_connection
+    with db.session.begin_nested():
+        configure_task(
+            name=fetch_attachment.name, job_manager=_deferrer, connection=connection,
+            queue=fetch_attachment.queue, lock=f"attachment:{attachment_id}", schedule_at=at,
+        ).defer(attachment_id=attachment_id)
 
 
 @queue.periodic(cron="* * * * *")

@@ -258,6 +258,7 @@ class Message(TenantScoped, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("provider", "provider_sid"),  # I6
         sa.UniqueConstraint("org_id", "client_token"),
+        sa.UniqueConstraint("id", "org_id"),  # for attachments' foreign key (I4)
         _tenant_fk("thread_id", "thread"),
         _tenant_fk("number_id", "message_number"),
         _tenant_fk("sent_by_user_id", "app_user"),
@@ -382,6 +383,6 @@ class AuditEvent(TenantScoped, db.Model):
     created_at: Mapped[datetime] = _created()
 
 
-# Sessions and rate-limit counters live in their own module; importing it here puts their tables
-# in db.metadata wherever the models are loaded (migrations, tests, the app).
-from pawline import access_models, consent_models  # noqa: E402,F401
+# Sessions and rate-limit counters, consent and attachments live in modules of their own;
+# importing them here puts their tables in db.metadata wherever the models are loaded.
+from pawline import access_models, consent_models, media_models  # noqa: E402,F401

@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from pawline import consent, jobs
+from pawline import consent, images, jobs, media
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
@@ -32,9 +32,9 @@ class Queued:
     created: bool  # False when the form was a retry of a message already stored
 
 
-def _clean_body(body: str | None) -> str:
+def _clean_body(body: str | None, with_photos: bool = False) -> str:
     text = (body or "").strip()
-    if not text:
+    if not text and not with_photos:  # a message of photos alone may have no words
         raise DomainError("Write a message first.", "body")
     if len(text) > MAX_BODY:
         raise DomainError(f"A message can have at most {MAX_BODY} characters.", "body")
@@ -66,18 +66,34 @@ def _recipient(org_id: int, thread: Thread) -> str:
     return last_from if last_from in phones else phones[0]
 
 
+def _photos(photos: list[tuple[bytes, str]], photo_base_url: str | None) -> list:
+    """The attached photos re-encoded (no EXIF, resized), or a refusal saying what is wrong."""
+    if not photos:
+        return []
+    if not photo_base_url:
+        raise media.MediaNotConfigured(media.NOT_CONFIGURED, "photos")
+    images.check_upload([len(data) for data, _ in photos])
+    encoded = [images.reencode(data, name) for data, name in photos]
+    images.check_upload([len(image.data) for image in encoded])
+    return encoded
+
+
 def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | None,
                   provider_name: str, client_token: str | None = None,
                   now: datetime | None = None, to_e164: str | None = None,
-                  status_callback: str | None = None) -> Queued:
+                  status_callback: str | None = None, photos: list[tuple[bytes, str]] = (),
+                  photo_base_url: str | None = None) -> Queued:
     """Store an outbound message on its route (status queued) with its delivery job; commit.
 
     A phone that opted out is refused (OptedOut) before anything is stored; the phone's consent
     is held until the commit, so a STOP stored meanwhile waits and the worker then cancels it.
+    `photos` are (bytes, file name) pairs, re-encoded and stored with the message; they need
+    `photo_base_url`, the address the provider will fetch them from (pawline.media).
     """
     now = now or utcnow()
-    text = _clean_body(body)
+    text = _clean_body(body, with_photos=bool(photos))
     _check_token(client_token)
+    encoded = _photos(list(photos), photo_base_url)
     thread = db.session.scalar(
         sa.select(Thread).where(Thread.id == thread_id, Thread.org_id == org_id))
     if thread is None:
@@ -90,7 +106,8 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
     to_e164 = to_e164 or _recipient(org_id, thread)
     refuse_if_opted_out(org_id, to_e164, lambda: client_name(org_id, thread.client_id))
     message_id = store_outbound(org_id, thread_id, text, to_e164, provider_name, now,
-                                sender_user_id=sender_user_id, client_token=client_token)
+                                sender_user_id=sender_user_id, client_token=client_token,
+                                encoded=encoded)
     if message_id is None:  # the same form, submitted twice at once: the other one stored it
         db.session.rollback()
         existing = db.session.scalar(sa.select(Message.id).where(
@@ -117,7 +134,8 @@ def client_name(org_id: int, client_id: int) -> str | None:
 
 def store_outbound(org_id: int, thread_id: int, text: str, to_e164: str, provider_name: str,
                    now: datetime, sender_user_id: int | None = None,
-                   client_token: str | None = None, auto_reply: str | None = None) -> int | None:
+                   client_token: str | None = None, auto_reply: str | None = None,
+                   encoded: list = ()) -> int | None:
     """Insert a queued message on the route chosen now, in the caller's transaction; its id, or
     None when its client token is taken. A person's message marks the thread answered; an
     automatic one leaves the thread's preview and unread count as they are."""
@@ -128,15 +146,19 @@ def store_outbound(org_id: int, thread_id: int, text: str, to_e164: str, provide
             from_e164=route.e164, to_e164=to_e164, number_id=route.number_id, status="queued",
             provider=provider_name, routing_trace=route.trace(now),
             sent_by_user_id=sender_user_id, client_token=client_token, created_at=now,
-            queued_at=now, auto_reply=auto_reply,
+            queued_at=now, auto_reply=auto_reply, num_media=len(encoded),
         )
         .on_conflict_do_nothing(index_elements=["org_id", "client_token"])
         .returning(Message.id)
     )
-    if message_id is not None and auto_reply is None:
+    if message_id is None:
+        return None
+    media.add_stored(org_id, message_id, encoded)
+    if auto_reply is None:
+        shown = media.preview(text, [image.content_type for image in encoded])
         db.session.execute(
             sa.update(Thread).where(Thread.id == thread_id).values(
-                last_message_at=now, last_activity_at=now, last_message_preview=text[:160],
+                last_message_at=now, last_activity_at=now, last_message_preview=shown[:160],
                 last_message_direction="outbound", last_message_user_id=sender_user_id,
                 unread_count=0,
             )

@@ -75,7 +75,7 @@ class Provider(Protocol):
     name: str
 
     def send(self, *, from_e164: str, to_e164: str, body: str,
-             status_callback: str | None) -> Sent: ...
+             status_callback: str | None, media_urls: tuple[str, ...] = ()) -> Sent: ...
 
 
 class ConsoleProvider:
@@ -83,8 +83,10 @@ class ConsoleProvider:
 
     name = "console"
 
-    def send(self, *, from_e164, to_e164, body, status_callback=None) -> Sent:
+    def send(self, *, from_e164, to_e164, body, status_callback=None, media_urls=()) -> Sent:
         log.info("SMS %s -> %s: %s", from_e164, to_e164, body)
+        for url in media_urls:
+            log.info("  with media %s", url)
         return Sent(sid=f"CON{uuid.uuid4().hex}", status="sent")
 
 
@@ -132,11 +134,14 @@ class TwilioProvider:
         self._client = client
         self.read_timeout = read_timeout
 
-    def send(self, *, from_e164, to_e164, body, status_callback=None) -> Sent:
+    def send(self, *, from_e164, to_e164, body, status_callback=None, media_urls=()) -> Sent:
         kwargs = {"status_callback": status_callback} if status_callback else {}
+        if media_urls:  # Twilio fetches each URL; with media the body may be empty
+            kwargs["media_url"] = list(media_urls)
+        if body or not media_urls:
+            kwargs["body"] = body
         try:
-            created = self._client.messages.create(from_=from_e164, to=to_e164, body=body,
-                                                   **kwargs)
+            created = self._client.messages.create(from_=from_e164, to=to_e164, **kwargs)
         except (TwilioRestException, TwilioServiceException) as error:
             raise self._refusal(error) from None
         except http_errors.RequestException as error:

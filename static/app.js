@@ -133,10 +133,11 @@ document.addEventListener("htmx:afterRequest", (event) => {
   if (form.matches && form.matches("form[data-reset-on-success]") && event.detail.successful) form.reset();
 });
 
-// A form error answers 400/422 with the form and its message: let htmx swap it in like a 200.
+// A form error answers 400/422 with the form and its message (413: files too large, with a
+// message): let htmx swap it in like a 200.
 document.addEventListener("htmx:beforeSwap", (event) => {
   const status = event.detail.xhr.status;
-  if (status === 400 || status === 422) {
+  if (status === 400 || status === 422 || status === 413) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }

@@ -1,10 +1,17 @@
 """Test data through the domain layer. Call inside an app context; each answers plain ids."""
 
+import hashlib
 import itertools
 from types import SimpleNamespace
 
+import sqlalchemy as sa
+
 from pawline import accounts
 from pawline.db import db
+from pawline.images import thumbnail
+from pawline.inbound import receive_sms
+from pawline.media import Media
+from pawline.media_models import Attachment
 from pawline.models import Client, ClientContact, MessageNumber
 
 PASSWORD = "correct horse battery"
@@ -48,3 +55,24 @@ def phone(n: int | None = None) -> str:
     """A fresh valid US phone number in E.164."""
     n = next(_seq) if n is None else n
     return f"+1415{2000000 + n:07d}"
+
+
+def mms(to: str, from_: str, *types: str, body: str = "") -> SimpleNamespace:
+    """An inbound MMS carrying one file of each content type; answers the receive result and
+    its attachment ids (pending, as the webhook leaves them)."""
+    n = next(_seq)
+    result = receive_sms(to, from_, body, f"MM{n:032d}", num_media=len(types),
+                         media_items=tuple(Media(f"https://api.twilio.com/m/ME{n}x{i}", kind)
+                                           for i, kind in enumerate(types)))
+    ids = db.session.scalars(sa.select(Attachment.id).where(
+        Attachment.message_id == result.message_id).order_by(Attachment.position)).all()
+    return SimpleNamespace(**vars(result), attachment_ids=list(ids))
+
+
+def fetched(attachment_id: int, data: bytes, content_type: str) -> None:
+    """An attachment as the fetch job leaves it: its bytes, size and SHA-256 stored."""
+    db.session.execute(sa.update(Attachment).where(Attachment.id == attachment_id).values(
+        status="fetched", data=data, size_bytes=len(data),
+        sha256=hashlib.sha256(data).digest(), content_type=content_type, attempts=1,
+        thumbnail=thumbnail(data) if content_type.startswith("image/") else None))
+    db.session.commit()

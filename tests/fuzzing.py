@@ -4,6 +4,7 @@ Every route of the URL map is listed here with the form fields (POST) or query p
 it reads; test_fuzz checks the list against the map, so a new route must be added to be fuzzed.
 """
 
+import io
 import json
 import random
 import string
@@ -19,7 +20,8 @@ from tests.twilio_signing import message_sid
 
 BOOKING = ["external_ref", "client_phone", "client_name", "sitter_id", "starts_at", "ends_at",
            "updated_at", "confirm", "org"]
-SMS = ["MessageSid", "From", "To", "Body", "NumMedia", "AccountSid", "FromCountry"]
+SMS = ["MessageSid", "From", "To", "Body", "NumMedia", "AccountSid", "FromCountry", "MediaUrl0",
+       "MediaContentType0", "MediaUrl1", "MediaContentType1"]
 STATUS = ["MessageSid", "MessageStatus", "ErrorCode", "ErrorMessage"]
 QUARANTINE = ["duration", "custom_release_date", "reason"]
 BOOKING_FORM = ["client_q", "client_id", "sitter_id", "starts_at", "ends_at"]
@@ -59,7 +61,7 @@ ROUTES = {
     "GET inbox.poll_thread": ["since", "first", "after"],
     "POST inbox.reopen": [],
     "POST inbox.retry": [],
-    "POST inbox.send": ["body", "client_token"],
+    "POST inbox.send": ["body", "client_token", "photos"],
     "GET inbox.show": ["before", "undo"],
     "POST inbox.snooze": ["until", "custom_until"],
     "POST numbers.add": ["e164", "number_class"],
@@ -75,8 +77,12 @@ ROUTES = {
     "POST settings.help_reply": ["text"],
     "GET profile.edit": [],
     "POST profile.edit": ["name"],
+    "GET media.attachment": [],
+    "GET media.thumbnail": [],
+    "GET media.signed": [],
+    "GET media.simulated": [],
     "GET simulator.index": [],
-    "POST simulator.index": ["from_phone", "to", "body"],
+    "POST simulator.index": ["from_phone", "to", "body", "photo"],
     "GET sitter_portal.home": [],
     "POST sitters.activate": [],
     "POST sitters.create": [*SITTER, "email", "password"],
@@ -96,6 +102,9 @@ WRITES_WHEN_REFUSED = {"POST webhooks.twilio_sms": {"inbound_dead_letter", "rate
                        "POST auth.sign_in": {"sign_in_throttle", "rate_limit"}}
 
 HUGE = "99999999999999999999999"
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+       b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92"
+       b"\xef\x00\x00\x00\x00IEND\xaeB`\x82")  # one pixel
 ODD = ["", " ", "0", "-1", "1.5", "1e309", "NaN", "true", "null", "[]", "{}", HUGE,
        str(2**63), str(2**63 - 1), "9999-12-31T23:59", "0001-01-01T00:00", "9999-12-31",
        "0001-01-01", "2026-02-30T25:61", "10000-01-01T00:00", "9999-12-31T23:59:59+14:00",
@@ -150,9 +159,14 @@ def plausible(world) -> dict[str, list]:
         "merge_q": ["Ada"], "action": ["client.created"], "actor": ["1"], "entity": ["client"],
         "notes": ["pets: Biscuit, beagle, pill at 8"], "undo": [str(world.thread_id)],
         "client_token": [lambda: uuid.uuid4().hex],
+        "photos": [lambda: (io.BytesIO(PNG), "rex.png"), lambda: (io.BytesIO(b"GIF89a"), "x.gif")],
+        "photo": [lambda: (io.BytesIO(PNG), "rex.png")],
         "MessageSid": [message_sid, world.outbound_sid],
         "From": ["+14155550123", "+971571234567", "PAWBANK", "12345"],
-        "To": [world.pool], "Body": ["Is Rex okay?"], "NumMedia": ["0", "2"],
+        "To": [world.pool], "Body": ["Is Rex okay?"], "NumMedia": ["0", "2", "1"],
+        "MediaUrl0": ["https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"],
+        "MediaUrl1": ["http://127.0.0.1:9/media/x"],
+        "MediaContentType0": ["image/jpeg"], "MediaContentType1": ["application/pdf"],
         "AccountSid": ["AC" + "0" * 32], "FromCountry": ["US"],
         "MessageStatus": ["delivered", "failed"], "ErrorCode": ["30003"],
         "ErrorMessage": ["Unreachable"],

@@ -68,10 +68,14 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
     w.free_booking = one(booking, w.org, w.client, w.sitter, "pending")
     one("INSERT INTO assignment_window (org_id, thread_id, booking_id, sitter_id, starts_at, "
         f"ends_at) VALUES (%s, %s, %s, %s, {WHEN})", w.org, w.thread, w.booking, w.sitter)
-    one("INSERT INTO message (org_id, thread_id, direction, body, from_e164, to_e164, number_id, "
+    w.message = one(
+        "INSERT INTO message (org_id, thread_id, direction, body, from_e164, to_e164, number_id, "
         "status, provider, provider_sid, sent_by_user_id, routing_trace) VALUES (%s, %s, "
         "'outbound', 'On my way', %s, %s, %s, 'sent', 'twilio', %s, %s, '{}')",
         w.org, w.thread, w.pool_e164, w.phone, w.pool, w.sid, w.staff)
+    one("INSERT INTO attachment (org_id, message_id, position, content_type, status, data, "
+        "size_bytes, sha256) VALUES (%s, %s, 0, 'image/png', 'fetched', 'png', 3, "
+        "sha256('png'))", w.org, w.message)
     one("INSERT INTO thread_event (org_id, thread_id, kind, actor_user_id) "
         "VALUES (%s, %s, 'closed', %s)", w.org, w.thread, w.staff)
     one("INSERT INTO user_session (org_id, user_id, token_hash, created_at, last_seen_at) "
@@ -125,6 +129,12 @@ def window(org, thread_id, booking_id, sitter) -> str:
 def user_session(org, user) -> str:
     return (f"INSERT INTO user_session (id, org_id, user_id, token_hash, created_at, "
             f"last_seen_at) VALUES ({ROW}, {org}, {user}, '{'f' * 64}', now(), now());")
+
+
+def attachment(org, message_id) -> str:
+    return (f"INSERT INTO attachment (id, org_id, message_id, position, source_url, "
+            f"content_type) VALUES ({ROW}, {org}, {message_id}, 7, 'https://x.example/1', "
+            f"'image/jpeg');")
 
 
 def drop_constraint(name: str) -> str:

@@ -121,3 +121,24 @@ def test_ten_messages_at_once_reopen_a_closed_thread_with_one_event(racing_app, 
                                      .where(ThreadEvent.kind == "reopened"))
     assert (thread.status, thread.unread_count, reopened) == ("open", 11, 1)
     assert_invariants_hold(racing_app)
+
+
+def test_twenty_concurrent_retries_of_one_mms_store_its_media_and_fetch_jobs_once(racing_app,
+                                                                                 org):
+    media = {"NumMedia": "2", "MediaUrl0": "https://api.twilio.com/m/ME1",
+             "MediaContentType0": "image/jpeg", "MediaUrl1": "https://api.twilio.com/m/ME2",
+             "MediaContentType1": "image/png"}
+    form = sms_params(POOL, factories.phone(), "", sid=message_sid(), **media)
+
+    statuses = post_all_at_once(racing_app, [dict(form) for _ in range(20)])
+
+    assert statuses == [200] * 20
+    with racing_app.app_context():
+        attachments = db.session.execute(sa.text(
+            "SELECT message_id, position, source_url FROM attachment ORDER BY position")).all()
+        jobs = db.session.scalar(sa.text(
+            "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'fetch_attachment'"))
+    assert [(a.position, a.source_url) for a in attachments] == [
+        (0, media["MediaUrl0"]), (1, media["MediaUrl1"])]
+    assert len({a.message_id for a in attachments}) == 1 and jobs == 2
+    assert_invariants_hold(racing_app)

@@ -27,9 +27,10 @@ from pawline.clock import utcnow
 from pawline.db import db
 from pawline.doctor import run_checks
 from pawline.inbound import receive_sms
+from pawline.media import signed_media_token
 from pawline.models import ClientContact, Message, Organization
 from pawline.outbound import queue_message
-from tests import factories, fuzzing
+from tests import factories, fuzzing, photos
 from tests.booking_webhook import post as post_booking
 from tests.twilio_signing import post_signed
 
@@ -54,11 +55,14 @@ def world(app):
         sent = db.session.get(Message, queued.message_id)
         sent.provider_sid, sent.status = "SMfuzzoutbound1", "sent"
         db.session.commit()
+        [attachment_id] = factories.mms(POOL, "+14155550123", "image/png").attachment_ids
+        factories.fetched(attachment_id, photos.png(), "image/png")
         return SimpleNamespace(
             **vars(org), pool=POOL, number_id=number_id, thread_id=inbound.thread_id,
             client_id=inbound.client_id, known_client_id=known_client_id,
             sitter_id=sitter_id, booking_id=booking.id, message_id=queued.message_id,
-            outbound_sid="SMfuzzoutbound1",
+            outbound_sid="SMfuzzoutbound1", attachment_id=attachment_id,
+            token=signed_media_token(attachment_id, app.config["SECRET_KEY"]),
             contact_id=db.session.scalar(sa.select(ClientContact.id).where(
                 ClientContact.client_id == inbound.client_id)),
             secret=db.session.get(Organization, org.id).webhook_secret)

@@ -108,7 +108,7 @@ def test_an_empty_reply_is_a_form_error(client, auth, world):
     auth.sign_in(world.staff_email)
     reply = client.post(f"/threads/{world.thread_id}/messages", data={"body": " "}, headers=HX)
     assert reply.status_code == 400
-    assert "Write a message first." in reply.get_data(as_text=True)
+    assert "Write a message or attach a photo." in reply.get_data(as_text=True)
 
 
 def test_no_sending_number_is_a_form_error_and_nothing_is_stored(app, client, auth, world):

@@ -7,6 +7,7 @@ neighbours must pass. The doctor's proof queries hold on clean data and catch ba
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from pawline.access_models import UserSession
 from pawline.db import constraint_name, db
 from pawline.doctor import TENANT_LINKS, UNIQUE_INDEXES, foreign_key_name, run_checks
+from pawline.media_models import Attachment
 from pawline.models import (
     AssignmentWindow,
     AuditEvent,
@@ -37,7 +39,7 @@ TABLES = {
     "client_contact": ClientContact, "thread": Thread, "message": Message,
     "thread_event": ThreadEvent, "booking": Booking, "assignment_window": AssignmentWindow,
     "message_number": MessageNumber, "sitter": Sitter, "audit_event": AuditEvent,
-    "user_session": UserSession,
+    "user_session": UserSession, "attachment": Attachment,
 }
 
 
@@ -85,6 +87,9 @@ def new_org_world():
         sitter_id=insert(Sitter, org_id=org.id, name="Sam"),
     )
     world.booking_id = new_booking(world)
+    world.message_id = insert(Message, org_id=org.id, thread_id=new_thread(org.id),
+                              direction="inbound", body="Hi", from_e164=factories.phone(),
+                              to_e164=factories.phone(), status="received", provider="twilio")
     return world
 
 
@@ -149,6 +154,9 @@ def test_i3_holds_whatever_the_thread_status(ours):
 
 # --- I4: no row points at another organization's row ----------------------------------------
 
+_positions = count()  # an attachment's place in its message, fresh for each row
+
+
 def child_values(table: str, world, fresh) -> dict:
     """A valid row of `table` whose every link points into `world` (fresh rows where unique)."""
     org_id = world.org_id
@@ -177,6 +185,9 @@ def child_values(table: str, world, fresh) -> dict:
         "user_session": {"org_id": org_id, "user_id": world.user_id,
                          "token_hash": secrets.token_hex(32), "created_at": NOW,
                          "last_seen_at": NOW},
+        "attachment": {"org_id": org_id, "message_id": world.message_id,
+                       "position": next(_positions), "source_url": "https://x.example/m",
+                       "content_type": "image/jpeg"},
     }[table]
 
 
@@ -187,7 +198,8 @@ def test_i4_a_row_cannot_point_at_another_organizations_row(ours, theirs, child,
     model = TABLES[child]
     fresh = {"client": lambda: new_client(ours.org_id)}
     parent_attr = {"client": "client_id", "thread": "thread_id", "message_number": "number_id",
-                   "sitter": "sitter_id", "booking": "booking_id", "app_user": "user_id"}[parent]
+                   "sitter": "sitter_id", "booking": "booking_id", "app_user": "user_id",
+                   "message": "message_id"}[parent]
 
     foreign = {**child_values(child, ours, fresh), column: getattr(theirs, parent_attr)}
     assert refused(model, **foreign) == f"fk_{child}_{column}_org_id_{parent}"
@@ -468,7 +480,8 @@ def test_doctor_reports_a_cross_tenant_row_once_the_foreign_key_is_gone(ours, th
     db.session.execute(sa.text(
         f"ALTER TABLE {child} DROP CONSTRAINT fk_{child}_{column}_org_id_{parent}"))
     parent_attr = {"client": "client_id", "thread": "thread_id", "message_number": "number_id",
-                   "sitter": "sitter_id", "booking": "booking_id", "app_user": "user_id"}[parent]
+                   "sitter": "sitter_id", "booking": "booking_id", "app_user": "user_id",
+                   "message": "message_id"}[parent]
     fresh = {"client": lambda: new_client(ours.org_id)}
     row_id = insert(TABLES[child], **{**child_values(child, ours, fresh),
                                       column: getattr(theirs, parent_attr)})

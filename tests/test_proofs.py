@@ -88,6 +88,7 @@ def cross_tenant_row(child: str, column: str, o, t) -> str:
                                           f"action, entity_type) VALUES ({ROW}, {o.org}, "
                                           f"{t.staff}, 'test', 'test');",
         ("user_session", "user_id"): pw.user_session(o.org, t.staff),
+        ("attachment", "message_id"): pw.attachment(o.org, t.message),
     }[(child, column)]
 
 

@@ -1,5 +1,7 @@
 """The phone simulator: staff text a number as a client, through the inbound webhook's path."""
 
+import io
+
 import pytest
 import sqlalchemy as sa
 
@@ -100,3 +102,40 @@ def test_the_simulator_does_not_exist_with_a_real_provider(app, client, auth, or
         assert client.get("/simulator").status_code == 404
     finally:
         app.config["SMS_PROVIDER"] = "console"
+
+
+def test_a_photo_from_the_simulator_waits_at_a_signed_local_url_for_the_fetch_job(app, client,
+                                                                                  auth, org):
+    from pawline.media_models import Attachment
+    from tests import photos
+
+    auth.sign_in(org.staff_email)
+    photo = photos.gps_jpeg()
+
+    response = client.post("/simulator", data={
+        "from_phone": "(415) 555-0123", "to": POOL, "body": "",
+        "photo": (io.BytesIO(photo), "rex.jpg")}, content_type="multipart/form-data")
+
+    assert response.status_code == 200
+    assert "with its photo" in response.get_data(as_text=True)
+    with app.app_context():
+        attachment = db.session.scalar(sa.select(Attachment))
+        preview = db.session.scalar(sa.select(Thread.last_message_preview))
+    assert (attachment.status, attachment.content_type, preview) == (
+        "pending", "image/jpeg", "📷 Photo")
+    assert attachment.source_url.startswith("http://localhost/media/simulated/")
+    client.post("/sign-out")  # the job has no session
+    served = client.get(attachment.source_url.removeprefix("http://localhost"))
+    assert served.status_code == 200 and served.data == photo
+    tampered = attachment.source_url.removeprefix("http://localhost")[:-2] + "zz"
+    assert client.get(tampered).status_code == 404
+
+
+def test_the_simulator_needs_words_or_a_photo(client, auth, org):
+    auth.sign_in(org.staff_email)
+
+    response = client.post("/simulator", data={"from_phone": "(415) 555-0123", "to": POOL,
+                                               "body": " "})
+
+    assert response.status_code == 400
+    assert "Type a message or attach a photo." in response.get_data(as_text=True)

@@ -9,9 +9,10 @@ from pawline import bookings, sitters
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.inbound import receive_sms
+from pawline.media import signed_media_token
 from pawline.models import ClientContact, Message, MessageNumber, Thread
 from pawline.outbound import queue_message
-from tests import factories
+from tests import factories, photos
 
 
 @pytest.fixture
@@ -26,11 +27,16 @@ def other_org_ids(app):
         now = utcnow()
         booking = bookings.create_booking(org.id, result.client_id, sitter.id, now,
                                           now + timedelta(days=1))
+        [attachment_id] = factories.mms("+14155550101", "+14155552671", "image/png").attachment_ids
+        factories.fetched(attachment_id, photos.png(), "image/png")
         return {
             "thread_id": result.thread_id, "client_id": result.client_id,
             "message_id": queued.message_id, "sitter_id": sitter.id, "booking_id": booking.id,
             "contact_id": db.session.scalar(sa.select(ClientContact.id)),
             "number_id": db.session.scalar(sa.select(MessageNumber.id)),
+            "attachment_id": attachment_id,
+            # B's photo by the URL Twilio would use: no public URL serves a client's file
+            "token": signed_media_token(attachment_id, app.config["SECRET_KEY"]),
         }
 
 
@@ -67,7 +73,7 @@ def test_another_organizations_ids_answer_404(app, client, auth, other_org_ids, 
     assert {k: v for k, v in answers.items() if v != 404} == {}
     with app.app_context():  # and nothing of B changed
         assert db.session.scalar(sa.select(Thread.status)) == "open"
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 2
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 3
 
 
 def test_the_tenancy_hook_scopes_orm_queries_to_the_signed_in_org(ctx, other_org_ids):

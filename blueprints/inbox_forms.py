@@ -1,0 +1,72 @@
+"""The inbox's forms: a reply (words, photos or both), a message to any phone, a snooze."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Optional, ValidationError
+
+from pawline import images
+from pawline.errors import DomainError
+
+PHOTO_TYPES = "image/jpeg,image/png,image/gif,image/heic,image/heif,.heic,.heif"
+PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".heic", ".heif")
+PHOTO_MIMETYPES = ("image/jpeg", "image/png", "image/gif", "image/heic", "image/heif")
+# the photos (Twilio's limit for a message) and room for the form's text fields
+UPLOAD_LIMIT = images.MAX_TOTAL_BYTES + 256 * 1024
+
+
+class ReplyForm(FlaskForm):
+    """Words, up to five photos, or both."""
+
+    body = TextAreaField("Message")
+    photos = MultipleFileField("Photos", render_kw={"accept": PHOTO_TYPES})
+    client_token = HiddenField()
+
+    def validate_body(self, field):
+        if not (field.data or "").strip() and not self.chosen_photos():
+            raise ValidationError("Write a message or attach a photo.")
+
+    def validate_photos(self, field):
+        chosen = self.chosen_photos()
+        try:
+            images.check_upload([_size(photo) for photo in chosen])
+        except DomainError as refused:
+            raise ValidationError(refused.message) from None
+        for photo in chosen:  # a first look; pawline.images decides by the bytes themselves
+            if not (photo.filename.lower().endswith(PHOTO_EXTENSIONS)
+                    or photo.mimetype in PHOTO_MIMETYPES):
+                raise ValidationError(f"{photo.filename[:60]} is not a JPEG, PNG, GIF or HEIC "
+                                      "photo.")
+
+    def chosen_photos(self) -> list:
+        return [photo for photo in (self.photos.data or []) if photo and photo.filename]
+
+    def photo_files(self) -> list[tuple[bytes, str]]:
+        return [(photo.read(), photo.filename) for photo in self.chosen_photos()]
+
+
+def _size(upload) -> int:
+    upload.stream.seek(0, 2)
+    size = upload.stream.tell()
+    upload.stream.seek(0)
+    return size
+
+
+class NewMessageForm(FlaskForm):
+    phone = TelField("Phone number", validators=[DataRequired("Enter a phone number.")])
+    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
+    client_token = HiddenField()
+
+
+class SnoozeForm(FlaskForm):
+    until = RadioField("Snooze until", default="1h", choices=[
+        SelectChoice("1h", "1 hour"), SelectChoice("tomorrow", "Tomorrow 9 AM"),
+        SelectChoice("custom", "Pick a time")])
+    custom_until = DateTimeLocalField("Time", format="%Y-%m-%dT%H:%M", validators=[Optional()])
