@@ -194,9 +194,11 @@ def _register_blueprints(app: Flask) -> None:
         cli,
         clients,
         dead_letters,
+        desk,
         inbox,
         numbers,
         ops,
+        saved_replies,
         simulator,
         sitter_portal,
         sitters,
@@ -204,7 +206,8 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
-                   simulator, webhooks, booking_webhook, cli, dead_letters, ops):
+                   simulator, webhooks, booking_webhook, cli, dead_letters, ops, saved_replies,
+                   desk):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)

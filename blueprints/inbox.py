@@ -20,12 +20,13 @@ from wtforms.validators import DataRequired, Optional
 
 from blueprints.common import get_or_404, id_arg, render, wants_fragment
 from blueprints.formatting import org_zone
-from pawline import delivery, inbox, outbound, threads
+from pawline import assignment, delivery, inbox, outbound, saved_replies, threads
+from pawline.assignment import WHO
 from pawline.bookings import windows_for_thread
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
-from pawline.models import Client, ClientContact, Thread
+from pawline.models import VARIABLES, Client, ClientContact, Thread
 from pawline.routing import NoSendingNumber, plan_route
 from pawline.sitters import sitter_can_see_thread
 
@@ -36,6 +37,10 @@ STAFF = ("owner", "staff")
 class ReplyForm(FlaskForm):
     body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
     client_token = HiddenField()
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField("Internal note", validators=[DataRequired("Write the note first.")])
 
 
 class NewMessageForm(FlaskForm):
@@ -62,7 +67,7 @@ def _staff_only():
         abort(404)
 
 
-def _thread(thread_id: int) -> Thread:
+def thread_for_user(thread_id: int) -> Thread:
     """The thread if this user may see it: staff any of the org's, a sitter only while booked."""
     thread = get_or_404(Thread, thread_id)
     if current_user.role not in STAFF and not sitter_can_see_thread(
@@ -72,14 +77,18 @@ def _thread(thread_id: int) -> Thread:
 
 
 def _list_args() -> dict:
-    return {"tab": request.args.get("tab", "open"), "q": request.args.get("q", "").strip()}
+    who = request.args.get("who", "all")
+    return {"tab": request.args.get("tab", "open"), "q": request.args.get("q", "").strip(),
+            "who": who if who in WHO else "all"}
 
 
 def _thread_list(cursor: str | None = None) -> dict:
     args = _list_args()
     threads.wake_snoozed(g.org.id)
-    page = inbox.list_threads(g.org.id, args["tab"], args["q"], cursor, g.org.default_region)
-    return {"page": page, "tabs": inbox.TABS, "loaded_at": utcnow().isoformat(), **args}
+    page = inbox.list_threads(g.org.id, args["tab"], args["q"], cursor, g.org.default_region,
+                              who=args["who"], user_id=current_user.id)
+    return {"page": page, "tabs": inbox.TABS, "whos": WHO, "loaded_at": utcnow().isoformat(),
+            **args}
 
 
 def _new_token() -> str:
@@ -112,7 +121,8 @@ def poll():
     except ValueError:
         since = None
     if since is not None and not inbox.changed_since(
-            g.org.id, args["tab"], args["q"], since, g.org.default_region):
+            g.org.id, args["tab"], args["q"], since, g.org.default_region, args["who"],
+            current_user.id):
         return "", 204
     return render("inbox/index.html", "thread_list", new_form=NewMessageForm(), **_thread_list())
 
@@ -121,7 +131,8 @@ POLL_OVERLAP = timedelta(seconds=5)
 
 
 def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | None = None,
-                  before_id: int | None = None) -> dict:
+                  before_id: int | None = None, note_form=None,
+                  note_error: str | None = None) -> dict:
     """Everything the conversation pane shows."""
     client = get_or_404(Client, thread.client_id)
     contacts = db.session.scalars(sa.select(ClientContact).where(
@@ -134,14 +145,20 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
     # Polls ask what changed since a little before this read: a status committed while the page
     # was read shows on the next poll instead of never.
     shown_at = utcnow() - POLL_OVERLAP
+    form = form or ReplyForm(formdata=None, client_token=_new_token())
+    staff = current_user.role in STAFF
     return {
+        "saved_replies": saved_replies.list_saved_replies(g.org.id), "variables": VARIABLES,
+        "unfilled": {n: saved_replies.WHY_UNFILLED[n]
+                     for n in saved_replies.unfilled_variables(form.body.data or "")},
+        "teammates": assignment.teammates(g.org.id) if staff else [],
         "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
         "timeline": inbox.timeline(g.org.id, thread.id, before_id),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),
-        "form": form or ReplyForm(formdata=None, client_token=_new_token()),
-        "form_error": error, "snooze_form": SnoozeForm(formdata=None),
-        "can_manage": current_user.role in STAFF, "can_retry": delivery.can_retry,
+        "form": form, "form_error": error, "snooze_form": SnoozeForm(formdata=None),
+        "note_form": note_form or NoteForm(formdata=None), "note_error": note_error,
+        "can_manage": staff, "can_retry": delivery.can_retry,
         "can_cancel": delivery.can_cancel,
     }
 
@@ -149,7 +166,7 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
 @bp.route("/threads/<int:thread_id>")
 def show(thread_id: int):
     """One thread: its whole timeline, the send box, and the actions."""
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     threads.mark_read(g.org.id, thread.id)
     context = _conversation(thread, before_id=id_arg("before"))
     if current_user.role in STAFF:
@@ -160,7 +177,7 @@ def show(thread_id: int):
 @bp.route("/threads/<int:thread_id>/poll")
 def poll_thread(thread_id: int):
     """Live refresh of a thread: 204 when its timeline is as shown at `since`, else the timeline."""
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     args = request.args
     try:
         since = datetime.fromisoformat(args.get("since", ""))
@@ -173,15 +190,20 @@ def poll_thread(thread_id: int):
     return render("inbox/thread.html", "timeline", **_conversation(thread))
 
 
-def _after_change(thread: Thread, status: int = 200, **context):
-    """A changed thread: a redirect for a plain form, else its pane (the page, on an error)."""
-    if status == 200 and not wants_fragment():
-        return redirect(url_for("inbox.show", thread_id=thread.id))
+def thread_pane(thread: Thread, status: int = 200, **context):
+    """The thread's page (with the list, for staff), or for htmx only its conversation."""
     page = {}
     if not wants_fragment() and current_user.role in STAFF:
         page = {**_thread_list(), "new_form": NewMessageForm(client_token=_new_token())}
-    body, code = render("inbox/thread.html", "conversation", status,
-                        **_conversation(thread, **context), **page)
+    return render("inbox/thread.html", "conversation", status,
+                  **_conversation(thread, **context), **page)
+
+
+def after_change(thread: Thread, status: int = 200, **context):
+    """A changed thread: a redirect for a plain form, else its pane (the page, on an error)."""
+    if status == 200 and not wants_fragment():
+        return redirect(url_for("inbox.show", thread_id=thread.id))
+    body, code = thread_pane(thread, status, **context)
     response = make_response(body, code)
     response.headers["HX-Trigger"] = "threadsChanged"
     return response
@@ -197,40 +219,40 @@ def _status_callback() -> str | None:
 @bp.route("/threads/<int:thread_id>/messages", methods=["POST"])
 def send(thread_id: int):
     """Send a reply from the number routing chooses now."""
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     form = ReplyForm()
     if not form.validate():
-        return _after_change(thread, 400, form=form)
+        return after_change(thread, 400, form=form)
     try:
         outbound.queue_message(
             g.org.id, thread.id, form.body.data, current_user.id,
             current_app.config["SMS_PROVIDER"], form.client_token.data or None,
             status_callback=_status_callback())
     except DomainError as refused:
-        return _after_change(thread, 400, form=form, error=refused.message)
-    return _after_change(thread)
+        return after_change(thread, 400, form=form, error=refused.message)
+    return after_change(thread)
 
 
 @bp.route("/threads/<int:thread_id>/messages/<int:message_id>/retry", methods=["POST"])
 def retry(thread_id: int, message_id: int):
     """Queue a failed or cut-off message of this thread again."""
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     try:
         delivery.retry_message(g.org.id, thread.id, message_id, _status_callback())
     except DomainError as refused:
-        return _after_change(thread, 400, error=refused.message)
-    return _after_change(thread)
+        return after_change(thread, 400, error=refused.message)
+    return after_change(thread)
 
 
 @bp.route("/threads/<int:thread_id>/messages/<int:message_id>/cancel", methods=["POST"])
 def cancel(thread_id: int, message_id: int):
     """Stop a message of this thread that the provider does not have."""
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     try:
         delivery.cancel_message(g.org.id, thread.id, message_id)
     except DomainError as refused:
-        return _after_change(thread, 400, error=refused.message)
-    return _after_change(thread)
+        return after_change(thread, 400, error=refused.message)
+    return after_change(thread)
 
 
 @bp.route("/threads", methods=["POST"])
@@ -264,30 +286,30 @@ def message_anyone():
 def close(thread_id: int):
     """Close the thread; the client's next message reopens it."""
     _staff_only()
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     threads.close_thread(g.org.id, thread.id, current_user.id)
-    return _after_change(thread)
+    return after_change(thread)
 
 
 @bp.route("/threads/<int:thread_id>/reopen", methods=["POST"])
 def reopen(thread_id: int):
     """Put the thread back under Open."""
     _staff_only()
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     threads.reopen_thread(g.org.id, thread.id, current_user.id)
-    return _after_change(thread)
+    return after_change(thread)
 
 
 @bp.route("/threads/<int:thread_id>/snooze", methods=["POST"])
 def snooze(thread_id: int):
     """Snooze for an hour, until tomorrow morning, or until a chosen time."""
     _staff_only()
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     form = SnoozeForm()
     try:
         until = threads.snooze_until(form.until.data, request.form.get("custom_until"),
                                      org_zone(), utcnow())
         threads.snooze_thread(g.org.id, thread.id, until, current_user.id)
     except DomainError as refused:
-        return _after_change(thread, 400, error=refused.message)
-    return _after_change(thread)
+        return after_change(thread, 400, error=refused.message)
+    return after_change(thread)

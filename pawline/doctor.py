@@ -45,6 +45,12 @@ INVARIANTS = {
             "before every UPDATE or DELETE of a row (only the delivery state and, in a client "
             "merge, the thread may change), and `message_never_truncated`, which runs it "
             "before a TRUNCATE"),
+    "I11": ("Within one organization, a saved reply's name is used once.",
+            "the unique index `uq_saved_reply_org_id_name`"),
+    "I12": ("An internal note keeps its words, author and time, and is never removed.",
+            "the trigger `thread_note_append_only`, which runs `thread_note_refuse_change()` "
+            "before every UPDATE or DELETE of a row (only a client merge may move a note to "
+            "the surviving thread)"),
 }
 
 UNIQUE_INDEXES = {
@@ -55,6 +61,7 @@ UNIQUE_INDEXES = {
     "I6": "uq_message_provider_provider_sid",
     "I7": "uq_assignment_window_booking_id",
     "I8": "uq_message_number_e164",
+    "I11": "uq_saved_reply_org_id_name",
 }
 
 # (child table, its id column, parent table): the composite foreign keys that hold I4.
@@ -76,6 +83,9 @@ TENANT_LINKS = [
     ("sitter", "user_id", "app_user"),
     ("audit_event", "actor_user_id", "app_user"),
     ("user_session", "user_id", "app_user"),
+    ("thread", "assignee_user_id", "app_user"),
+    ("thread_note", "thread_id", "thread"),
+    ("thread_note", "author_user_id", "app_user"),
 ]
 
 # A trigger fires in ordinary sessions when enabled 'O' (origin) or 'A' (always); 'D' is
@@ -158,6 +168,8 @@ REFUSING_TRIGGERS = {
                     ("audit_event_never_truncated", "audit_event_refuse_change", TRUNCATE)],
     "message": [("message_never_rewritten", "message_refuse_rewrite", ROW_BEFORE_UPDATE_DELETE),
                 ("message_never_truncated", "message_refuse_rewrite", TRUNCATE)],
+    "thread_note": [("thread_note_append_only", "thread_note_refuse_change",
+                     ROW_BEFORE_UPDATE_DELETE)],
 }
 
 
@@ -175,7 +187,7 @@ def _triggers_fire(table: str) -> str:
 
 
 def checks() -> list[Check]:
-    """Every proof query, by invariant (I1 to I10), those `doctor` runs before the --full
+    """Every proof query, by invariant (I1 to I12), those `doctor` runs before the --full
     ones."""
     found = [
         Check("I1", "no (org_id, e164) appears twice in client_contact",
@@ -202,6 +214,10 @@ def checks() -> list[Check]:
               "and enabled)", _triggers_fire("audit_event")),
         Check("I10", "messages refuse rewriting, DELETE and TRUNCATE (triggers installed and "
               "enabled)", _triggers_fire("message")),
+        Check("I11", "no organization has two saved replies of one name",
+              _duplicates("saved_reply", "org_id, name"), reads_every_row=True),
+        Check("I12", "internal notes refuse UPDATE and DELETE (trigger installed and enabled)",
+              _triggers_fire("thread_note")),
     ]
     for child, column, parent in TENANT_LINKS:
         name = foreign_key_name(child, column, parent)

@@ -15,6 +15,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pawline.db import db
 
+# The variables of a saved reply (pawline.saved_replies), here for message's check: a known
+# variable left as typed ({booking_start}) is never sent to a client.
+VARIABLES = ("client_first_name", "client_name", "sitter_name", "booking_start", "booking_end",
+             "business_name")
+UNFILLED_VARIABLE_SQL = rf"\{{({'|'.join(VARIABLES)})\}}"
+
 ROLES = ("owner", "staff", "sitter")
 NUMBER_CLASSES = ("front_desk", "sitter", "pool")
 NUMBER_STATUSES = ("active", "quarantined")
@@ -216,6 +222,13 @@ class Thread(TenantScoped, db.Model):
         # every list view first wakes the threads whose snooze ended (threads.wake_snoozed)
         sa.Index("ix_thread_snoozed", "org_id", "snoozed_until",
                  postgresql_where=sa.text("status = 'snoozed'")),
+        # who the thread is assigned to (pawline.assignment): a user of the same organization
+        _tenant_fk("assignee_user_id", "app_user"),
+        # the inbox's Mine and Unassigned filters, with and without a status tab
+        sa.Index("ix_thread_assignee_inbox", "org_id", "assignee_user_id", "status",
+                 "last_activity_at", "id"),
+        sa.Index("ix_thread_assignee_activity", "org_id", "assignee_user_id", "last_activity_at",
+                 "id"),
     )
 
     id: Mapped[int] = _pk()
@@ -231,6 +244,7 @@ class Thread(TenantScoped, db.Model):
     last_message_preview: Mapped[str | None] = mapped_column(sa.Text)
     last_message_direction: Mapped[str | None] = mapped_column(sa.Text)
     unread_count: Mapped[int] = mapped_column(server_default="0")
+    assignee_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = _created()
 
 
@@ -253,6 +267,10 @@ class Message(TenantScoped, db.Model):
             "direction = 'inbound' OR routing_trace IS NOT NULL", name="outbound_has_trace"
         ),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        # a saved reply's variable left unfilled ({booking_start}) never goes to a client
+        sa.CheckConstraint(
+            f"direction = 'inbound' OR body !~ '{UNFILLED_VARIABLE_SQL}'",
+            name="no_unfilled_variable"),
         sa.Index("ix_message_thread_id_id", "thread_id", "id"),
     )
 
@@ -364,6 +382,7 @@ class AuditEvent(TenantScoped, db.Model):
     created_at: Mapped[datetime] = _created()
 
 
-# Sessions and rate-limit counters live in their own module; importing it here puts their tables
-# in db.metadata wherever the models are loaded (migrations, tests, the app).
-from pawline import access_models  # noqa: E402,F401
+# Sessions and rate-limit counters, saved replies and notes live in their own modules; importing
+# them here puts their tables in db.metadata wherever the models are loaded (migrations, tests,
+# the app).
+from pawline import access_models, desk_models  # noqa: E402,F401

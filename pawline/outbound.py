@@ -19,6 +19,7 @@ from pawline.errors import DomainError, NotFound
 from pawline.models import ClientContact, Message, Thread
 from pawline.phones import normalize_phone
 from pawline.routing import choose_sending_number
+from pawline.saved_replies import unfilled_variables
 from pawline.threads import find_or_create_client_by_phone, find_or_create_thread
 
 MAX_BODY = 1600  # Twilio's limit for one message body
@@ -38,6 +39,11 @@ def _clean_body(body: str | None) -> str:
         raise DomainError("Write a message first.", "body")
     if len(text) > MAX_BODY:
         raise DomainError(f"A message can have at most {MAX_BODY} characters.", "body")
+    left = unfilled_variables(text)
+    if left:  # ck_message_no_unfilled_variable would refuse it too
+        names = ", ".join(f"{{{name}}}" for name in left)
+        raise DomainError(f"Replace {names} before sending: this conversation has nothing to "
+                          "fill it with.", "body")
     return text
 
 

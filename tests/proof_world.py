@@ -59,8 +59,8 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
               "VALUES (%s, %s, %s, %s)")
     w.pool = one(number, w.org, w.pool_e164, "pool", None)
     w.sitter_number = one(number, w.org, w.sitter_e164, "sitter", w.sitter)
-    w.thread = one("INSERT INTO thread (org_id, client_id, default_number_id) VALUES (%s, %s, %s)",
-                   w.org, w.client, w.pool)
+    w.thread = one("INSERT INTO thread (org_id, client_id, default_number_id, assignee_user_id) "
+                   "VALUES (%s, %s, %s, %s)", w.org, w.client, w.pool, w.staff)
     booking = ("INSERT INTO booking (org_id, client_id, sitter_id, starts_at, ends_at, status) "
                f"VALUES (%s, %s, %s, {WHEN}, %s)")
     w.booking = one(booking, w.org, w.client, w.sitter, "confirmed")
@@ -73,6 +73,11 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
         w.org, w.thread, w.pool_e164, w.phone, w.pool, w.sid, w.staff)
     one("INSERT INTO thread_event (org_id, thread_id, kind, actor_user_id) "
         "VALUES (%s, %s, 'closed', %s)", w.org, w.thread, w.staff)
+    one("INSERT INTO thread_note (org_id, thread_id, author_user_id, body) "
+        "VALUES (%s, %s, %s, 'Rex bites')", w.org, w.thread, w.staff)
+    w.saved_reply_name = "Running late"
+    one("INSERT INTO saved_reply (org_id, name, body) VALUES (%s, %s, 'Running late!')",
+        w.org, w.saved_reply_name)
     one("INSERT INTO user_session (org_id, user_id, token_hash, created_at, last_seen_at) "
         "VALUES (%s, %s, %s, now(), now())", w.org, w.staff, f"{n:064x}")
     w.audit = one("INSERT INTO audit_event (org_id, actor_user_id, action, entity_type) "
@@ -89,6 +94,16 @@ def contact(org, client, e164) -> str:
 def thread(org, client, number="NULL") -> str:
     return (f"INSERT INTO thread (id, org_id, client_id, default_number_id) "
             f"VALUES ({ROW}, {org}, {client}, {number});")
+
+
+def assigned_thread(org, client, user) -> str:
+    return (f"INSERT INTO thread (id, org_id, client_id, assignee_user_id) "
+            f"VALUES ({ROW}, {org}, {client}, {user});")
+
+
+def note(org, thread_id, user) -> str:
+    return (f"INSERT INTO thread_note (id, org_id, thread_id, author_user_id, body) "
+            f"VALUES ({ROW}, {org}, {thread_id}, {user}, 'Hi');")
 
 
 def number(org, e164, number_class="pool", sitter="NULL") -> str:
