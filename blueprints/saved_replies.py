@@ -80,16 +80,17 @@ def edit(saved_reply_id: int):
     form = SavedReplyForm(data={"name": reply.name, "body": reply.body})
     status = 200
     if request.method == "POST":
+        status = 400
         if form.validate():
             try:
                 saved_replies.update_saved_reply(g.org.id, reply.id, form.name.data,
                                                  form.body.data, current_user.id)
             except DomainError as error:
                 _form_error(form, error)
+                status = 422
             else:
                 flash("Saved.", "success")
                 return redirect(url_for("saved_replies.index"))
-        status = 400 if not form.errors else 422
     return render("saved_replies/edit.html", "edit_form" if status != 200 else None, status,
                   reply=reply, form=form, variables=VARIABLES)
 

@@ -161,6 +161,7 @@ def _covering_booking(org_id: int, thread_id: int, now: datetime):
     started = AssignmentWindow.starts_at <= now
     return db.session.execute(
         sa.select(Sitter.name, Booking.starts_at, Booking.ends_at)
+        .select_from(AssignmentWindow)
         .join(Booking, sa.and_(Booking.id == AssignmentWindow.booking_id,
                                Booking.org_id == AssignmentWindow.org_id))
         .join(Sitter, sa.and_(Sitter.id == AssignmentWindow.sitter_id,
