@@ -54,7 +54,8 @@ def _filtered(org_id: int, tab: str, query: str, region: str, who: str = "all",
     )
     if tab != "all":
         statement = statement.where(Thread.status == tab)
-    # ix_thread_assignee_inbox / ix_thread_assignee_activity serve these, with or without a tab
+    # ix_thread_assignee_{inbox,activity} serve Mine, ix_thread_unassigned_{inbox,activity}
+    # (partial) Unassigned, with a tab and without
     if who == "mine":
         statement = statement.where(Thread.assignee_user_id == user_id)
     elif who == "unassigned":

@@ -224,11 +224,16 @@ class Thread(TenantScoped, db.Model):
                  postgresql_where=sa.text("status = 'snoozed'")),
         # who the thread is assigned to (pawline.assignment): a user of the same organization
         _tenant_fk("assignee_user_id", "app_user"),
-        # the inbox's Mine and Unassigned filters, with and without a status tab
+        # the inbox's Mine filter, with and without a status tab
         sa.Index("ix_thread_assignee_inbox", "org_id", "assignee_user_id", "status",
                  "last_activity_at", "id"),
         sa.Index("ix_thread_assignee_activity", "org_id", "assignee_user_id", "last_activity_at",
                  "id"),
+        # and Unassigned: partial, as an IS NULL column cannot lead an ordered index scan
+        sa.Index("ix_thread_unassigned_inbox", "org_id", "status", "last_activity_at", "id",
+                 postgresql_where=sa.text("assignee_user_id IS NULL")),
+        sa.Index("ix_thread_unassigned_activity", "org_id", "last_activity_at", "id",
+                 postgresql_where=sa.text("assignee_user_id IS NULL")),
     )
 
     id: Mapped[int] = _pk()

@@ -10,7 +10,8 @@ thread_note_append_only refuses a DELETE and any UPDATE but a merge's move of th
 searchable by word prefix through ix_thread_note_body_words, like client names.
 
 thread.assignee_user_id: who a thread is assigned to, a user of the thread's own organization
-(composite foreign key), with the indexes the inbox's Mine and Unassigned filters read.
+(composite foreign key), with the indexes the inbox's Mine and Unassigned filters read (partial
+ones for Unassigned).
 
 Revision ID: 888a865db82a
 Revises: 8970d352ecb1
@@ -101,6 +102,13 @@ def upgrade():
                     unique=False)
     op.create_index('ix_thread_assignee_activity', 'thread',
                     ['org_id', 'assignee_user_id', 'last_activity_at', 'id'], unique=False)
+    # An IS NULL condition cannot lead an ordered index scan: Unassigned reads partial indexes.
+    op.create_index('ix_thread_unassigned_inbox', 'thread',
+                    ['org_id', 'status', 'last_activity_at', 'id'], unique=False,
+                    postgresql_where=sa.text('assignee_user_id IS NULL'))
+    op.create_index('ix_thread_unassigned_activity', 'thread',
+                    ['org_id', 'last_activity_at', 'id'], unique=False,
+                    postgresql_where=sa.text('assignee_user_id IS NULL'))
 
     # NOT VALID first, then VALIDATE: the scan of old messages takes no lock that stops writes.
     op.execute(f"ALTER TABLE message ADD CONSTRAINT ck_message_no_unfilled_variable "
@@ -110,6 +118,8 @@ def upgrade():
 
 def downgrade():
     op.drop_constraint(op.f('ck_message_no_unfilled_variable'), 'message', type_='check')
+    op.drop_index('ix_thread_unassigned_activity', table_name='thread')
+    op.drop_index('ix_thread_unassigned_inbox', table_name='thread')
     op.drop_index('ix_thread_assignee_activity', table_name='thread')
     op.drop_index('ix_thread_assignee_inbox', table_name='thread')
     op.drop_constraint(op.f('fk_thread_assignee_user_id_org_id_app_user'), 'thread',
