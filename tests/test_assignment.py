@@ -65,10 +65,10 @@ def test_assign_to_me_then_a_teammate_then_nobody_each_a_timeline_line(app, clie
     assert client.post(url, headers=HX, data={"assignee_user_id": ""}).status_code == 200
     with app.app_context():
         assert assignee(world.thread_id) is None
-        assert events(world.thread_id) == [  # users without a name show as their email
-            f"{world.staff_email} took this conversation",
-            f"Assigned to {world.owner_email} by {world.staff_email}",
-            f"Unassigned by {world.staff_email}"]
+        staff, owner = (email.split("@")[0] for email in (world.staff_email, world.owner_email))
+        assert events(world.thread_id) == [f"{staff} took this conversation",
+                                           f"Assigned to {owner} by {staff}",
+                                           f"Unassigned by {staff}"]
 
 
 def test_assigning_the_same_person_again_adds_no_line(ctx):
