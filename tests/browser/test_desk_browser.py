@@ -1,0 +1,91 @@
+"""The front desk in a browser: a saved reply inserted and edited before sending, a note added."""
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from pawline import saved_replies
+from pawline.db import db
+from pawline.inbound import receive_sms
+from pawline.models import Thread
+from tests import factories
+from tests.browser.test_sign_in import sign_in
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(os.environ.get("SCREENSHOTS", "/tmp/pawline-shots"))
+
+
+def seed(app):
+    with app.app_context():
+        org = factories.org("Happy Paws")
+        factories.number(org.id, "+14155550101", "pool")
+        factories.client(org.id, "Ada Lovelace", "+14155552671")
+        receive_sms("+14155550101", "+14155552671", "Is Rex okay?", "SMdesk1")
+        saved_replies.create_saved_reply(
+            org.id, "See you soon", "Hi {client_first_name}, see you {booking_start}! "
+            "{business_name}", None)
+        org.thread_id = db.session.scalar(sa.select(Thread.id))
+    return org
+
+
+def test_staff_insert_a_saved_reply_fix_its_unfilled_variable_and_send(live_app, live_url,
+                                                                       page):
+    org = seed(live_app)
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+    page.evaluate("window.stillSamePage = true")
+    box = page.get_by_label("Reply")
+    box.fill("Good morning!")
+
+    page.get_by_label("Saved message to insert").select_option(label="See you soon")
+    page.get_by_role("button", name="Insert").click()
+
+    expect(box).to_have_value("Good morning!\nHi Ada, see you {booking_start}! Happy Paws")
+    warning = page.locator("#unfilled")
+    expect(warning).to_be_visible()
+    expect(warning.locator("mark")).to_have_text("{booking_start}")
+    expect(box).to_have_class("has-unfilled")
+    page.screenshot(path=str(SHOTS / "desk-saved-reply-unfilled.png"))
+
+    page.get_by_role("button", name="Send").click()  # refused: the text stays to be fixed
+    expect(page.get_by_role("alert")).to_contain_text("Replace {booking_start} before sending")
+    expect(page.locator(".msg.outbound")).to_have_count(0)
+
+    box.fill("Good morning!\nHi Ada, see you Saturday at 9! Happy Paws")
+    expect(warning).to_be_hidden()  # the highlight follows the text as it is typed
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".msg.outbound .bubble")).to_have_text(
+        "Good morning!\nHi Ada, see you Saturday at 9! Happy Paws")
+    assert page.evaluate("window.stillSamePage") is True
+
+
+def test_staff_add_a_note_that_stands_apart_from_the_messages(live_app, live_url, page):
+    org = seed(live_app)
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+
+    page.get_by_text("Add an internal note").click()
+    page.get_by_label("Internal note").fill("Rex is shy with men: let Sam go first")
+    page.get_by_role("button", name="Add note").click()
+
+    note = page.locator("li.note")
+    expect(note).to_contain_text("Rex is shy with men: let Sam go first")
+    expect(note.locator(".badge")).to_have_text("Internal note")
+    expect(note).to_contain_text(org.staff_email.split("@")[0])
+    expect(page.locator(".msg.outbound")).to_have_count(0)  # nothing was sent
+    background = note.evaluate("el => getComputedStyle(el).backgroundColor")
+    bubble = page.locator(".msg.inbound .bubble").evaluate(
+        "el => getComputedStyle(el).backgroundColor")
+    assert background != bubble
+
+    page.get_by_role("button", name="Assign to me").click()
+    expect(page.locator("#assignee")).to_contain_text("Assigned to")
+    expect(page.locator(".timeline")).to_contain_text("took this conversation")
+    page.get_by_role("link", name="Mine").click()
+    expect(page.locator("#thread-list")).to_contain_text("Ada Lovelace")
+    page.get_by_role("link", name="Unassigned").click()
+    expect(page.locator("#thread-list")).not_to_contain_text("Ada Lovelace")
+    page.screenshot(path=str(SHOTS / "desk-note.png"), full_page=True)
