@@ -7,22 +7,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import (
-    DateTimeLocalField,
-    HiddenField,
-    RadioField,
-    SelectChoice,
-    TelField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, Optional
 
 from blueprints.common import get_or_404, id_arg, render, wants_fragment
 from blueprints.formatting import org_zone
-from pawline import assignment, delivery, inbox, outbound, saved_replies, threads
+from blueprints.inbox_forms import NewMessageForm, NoteForm, ReplyForm, SnoozeForm
+from pawline import assignment, delivery, inbox, outbound, saved_replies, scheduled, threads
 from pawline.assignment import WHO
-from pawline.bookings import windows_for_thread
+from pawline.bookings import local_input_value, windows_for_thread
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
@@ -32,28 +23,6 @@ from pawline.sitters import sitter_can_see_thread
 
 bp = Blueprint("inbox", __name__)
 STAFF = ("owner", "staff")
-
-
-class ReplyForm(FlaskForm):
-    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
-    client_token = HiddenField()
-
-
-class NoteForm(FlaskForm):
-    body = TextAreaField("Internal note", validators=[DataRequired("Write the note first.")])
-
-
-class NewMessageForm(FlaskForm):
-    phone = TelField("Phone number", validators=[DataRequired("Enter a phone number.")])
-    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
-    client_token = HiddenField()
-
-
-class SnoozeForm(FlaskForm):
-    until = RadioField("Snooze until", default="1h", choices=[
-        SelectChoice("1h", "1 hour"), SelectChoice("tomorrow", "Tomorrow 9 AM"),
-        SelectChoice("custom", "Pick a time")])
-    custom_until = DateTimeLocalField("Time", format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
 @bp.before_request
@@ -132,7 +101,7 @@ POLL_OVERLAP = timedelta(seconds=5)
 
 def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | None = None,
                   before_id: int | None = None, note_form=None,
-                  note_error: str | None = None) -> dict:
+                  note_error: str | None = None, schedule_error: str | None = None) -> dict:
     """Everything the conversation pane shows."""
     client = get_or_404(Client, thread.client_id)
     contacts = db.session.scalars(sa.select(ClientContact).where(
@@ -152,6 +121,8 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "unfilled": {n: saved_replies.WHY_UNFILLED[n]
                      for n in saved_replies.unfilled_variables(form.body.data or "")},
         "teammates": assignment.teammates(g.org.id) if staff else [],
+        "scheduled": scheduled.for_thread(g.org.id, thread.id) if staff else [],
+        "schedule_error": schedule_error, "local_input": local_input_value, "zone": org_zone(),
         "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
         "timeline": inbox.timeline(g.org.id, thread.id, before_id),
         "windows": windows_for_thread(g.org.id, thread.id),

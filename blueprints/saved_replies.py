@@ -7,7 +7,8 @@ from wtforms import StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length
 
 from blueprints.common import id_arg, render, roles_required, wants_fragment
-from blueprints.inbox import ReplyForm, thread_for_user, thread_pane
+from blueprints.inbox import thread_for_user, thread_pane
+from blueprints.inbox_forms import ReplyForm
 from pawline import saved_replies
 from pawline.desk_models import BODY_MAX, NAME_MAX
 from pawline.errors import DomainError, NotFound

@@ -86,6 +86,8 @@ TENANT_LINKS = [
     ("thread", "assignee_user_id", "app_user"),
     ("thread_note", "thread_id", "thread"),
     ("thread_note", "author_user_id", "app_user"),
+    ("scheduled_message", "thread_id", "thread"),
+    ("scheduled_message", "created_by_user_id", "app_user"),
 ]
 
 # A trigger fires in ordinary sessions when enabled 'O' (origin) or 'A' (always); 'D' is

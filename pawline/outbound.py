@@ -33,7 +33,7 @@ class Queued:
     created: bool  # False when the form was a retry of a message already stored
 
 
-def _clean_body(body: str | None) -> str:
+def clean_body(body: str | None) -> str:
     text = (body or "").strip()
     if not text:
         raise DomainError("Write a message first.", "body")
@@ -75,10 +75,13 @@ def _recipient(org_id: int, thread: Thread) -> str:
 def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | None,
                   provider_name: str, client_token: str | None = None,
                   now: datetime | None = None, to_e164: str | None = None,
-                  status_callback: str | None = None) -> Queued:
-    """Store an outbound message on its route (status queued) with its delivery job; commit."""
+                  status_callback: str | None = None, route_note: str | None = None) -> Queued:
+    """Store an outbound message on its route (status queued) with its delivery job; commit.
+
+    `route_note` adds a line to the routing trace (a scheduled message says when it was
+    scheduled: its number was chosen now, at sending)."""
     now = now or utcnow()
-    text = _clean_body(body)
+    text = clean_body(body)
     _check_token(client_token)
     thread = db.session.scalar(
         sa.select(Thread).where(Thread.id == thread_id, Thread.org_id == org_id))
@@ -91,6 +94,8 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
             return Queued(existing, thread_id, created=False)
     to_e164 = to_e164 or _recipient(org_id, thread)
     route = choose_sending_number(org_id, thread_id, now)
+    if route_note:
+        route.steps.append(route_note)
     message_id = db.session.scalar(
         insert(Message).values(
             org_id=org_id, thread_id=thread_id, direction="outbound", body=text,
@@ -124,7 +129,7 @@ def message_anyone(org_id: int, region: str, phone_raw: str, body: str,
                    status_callback: str | None = None) -> Queued:
     """Text any phone: its client and thread are found or created atomically, then queued."""
     e164 = normalize_phone(phone_raw, region)
-    _clean_body(body)
+    clean_body(body)
     _check_token(client_token)
     client_id, _ = find_or_create_client_by_phone(org_id, e164)
     thread_id = find_or_create_thread(org_id, client_id, now)

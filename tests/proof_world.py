@@ -75,6 +75,8 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
         "VALUES (%s, %s, 'closed', %s)", w.org, w.thread, w.staff)
     one("INSERT INTO thread_note (org_id, thread_id, author_user_id, body) "
         "VALUES (%s, %s, %s, 'Rex bites')", w.org, w.thread, w.staff)
+    one("INSERT INTO scheduled_message (org_id, thread_id, body, send_at, created_by_user_id) "
+        f"VALUES (%s, %s, 'Later', {WHEN.split(',')[0]}, %s)", w.org, w.thread, w.staff)
     w.saved_reply_name = "Running late"
     one("INSERT INTO saved_reply (org_id, name, body) VALUES (%s, %s, 'Running late!')",
         w.org, w.saved_reply_name)
@@ -104,6 +106,11 @@ def assigned_thread(org, client, user) -> str:
 def note(org, thread_id, user) -> str:
     return (f"INSERT INTO thread_note (id, org_id, thread_id, author_user_id, body) "
             f"VALUES ({ROW}, {org}, {thread_id}, {user}, 'Hi');")
+
+
+def scheduled(org, thread_id, user) -> str:
+    return (f"INSERT INTO scheduled_message (id, org_id, thread_id, body, send_at, "
+            f"created_by_user_id) VALUES ({ROW}, {org}, {thread_id}, 'Hi', now(), {user});")
 
 
 def number(org, e164, number_class="pool", sitter="NULL") -> str:

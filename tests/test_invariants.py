@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pawline.access_models import UserSession
 from pawline.db import constraint_name, db
-from pawline.desk_models import ThreadNote
+from pawline.desk_models import ScheduledMessage, ThreadNote
 from pawline.doctor import TENANT_LINKS, UNIQUE_INDEXES, foreign_key_name, run_checks
 from pawline.models import (
     AssignmentWindow,
@@ -39,6 +39,7 @@ TABLES = {
     "thread_event": ThreadEvent, "booking": Booking, "assignment_window": AssignmentWindow,
     "message_number": MessageNumber, "sitter": Sitter, "audit_event": AuditEvent,
     "user_session": UserSession, "thread_note": ThreadNote,
+    "scheduled_message": ScheduledMessage,
 }
 
 
@@ -161,6 +162,8 @@ def child_values(table: str, world, fresh) -> dict:
                    "default_number_id": world.number_id, "assignee_user_id": world.user_id},
         "thread_note": {"org_id": org_id, "thread_id": world.thread_id,
                         "author_user_id": world.user_id, "body": "Rex bites"},
+        "scheduled_message": {"org_id": org_id, "thread_id": world.thread_id, "body": "Later",
+                              "send_at": NOW, "created_by_user_id": world.user_id},
         "message": {"org_id": org_id, "thread_id": world.thread_id, "direction": "inbound",
                     "body": "Hi", "from_e164": factories.phone(), "to_e164": factories.phone(),
                     "number_id": world.number_id, "status": "received", "provider": "twilio",

@@ -88,6 +88,8 @@ def cross_tenant_row(child: str, column: str, o, t) -> str:
         ("thread", "assignee_user_id"): pw.assigned_thread(o.org, o.free_client, t.staff),
         ("thread_note", "thread_id"): pw.note(o.org, t.thread, o.staff),
         ("thread_note", "author_user_id"): pw.note(o.org, o.thread, t.staff),
+        ("scheduled_message", "thread_id"): pw.scheduled(o.org, t.thread, o.staff),
+        ("scheduled_message", "created_by_user_id"): pw.scheduled(o.org, o.thread, t.staff),
     }[(child, column)]
 
 

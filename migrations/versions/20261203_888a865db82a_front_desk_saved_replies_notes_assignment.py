@@ -1,4 +1,4 @@
-"""front desk: saved replies, internal notes, thread assignment
+"""front desk: saved replies, internal notes, thread assignment, send later
 
 saved_reply: an organization's replies with variables, one name per organization
 (uq_saved_reply_org_id_name); a body naming an unknown {variable} is refused by
@@ -12,6 +12,10 @@ searchable by word prefix through ix_thread_note_body_words, like client names.
 thread.assignee_user_id: who a thread is assigned to, a user of the thread's own organization
 (composite foreign key), with the indexes the inbox's Mine and Unassigned filters read (partial
 ones for Unassigned).
+
+scheduled_message: replies to send later. A worker claims one with a conditional UPDATE in the
+transaction that stores its message (client_token 'scheduled-<id>', unique per organization),
+so each is sent once however many workers sweep.
 
 Revision ID: 888a865db82a
 Revises: 8970d352ecb1
@@ -110,6 +114,43 @@ def upgrade():
                     ['org_id', 'last_activity_at', 'id'], unique=False,
                     postgresql_where=sa.text('assignee_user_id IS NULL'))
 
+    op.create_table('scheduled_message',
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('thread_id', sa.BigInteger(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('send_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.Text(), server_default='scheduled', nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('created_by_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
+              nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
+              nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('org_id', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint("status IN ('scheduled', 'sent', 'canceled', 'failed')",
+                       name=op.f('ck_scheduled_message_status_known')),
+    sa.CheckConstraint('length(btrim(body)) > 0 AND length(body) <= 1600',
+                       name=op.f('ck_scheduled_message_body_length')),
+    sa.CheckConstraint(f"body !~ '{UNFILLED_VARIABLE}'",
+                       name=op.f('ck_scheduled_message_no_unfilled_variable')),
+    sa.CheckConstraint("status <> 'failed' OR reason IS NOT NULL",
+                       name=op.f('ck_scheduled_message_failed_has_reason')),
+    sa.CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)",
+                       name=op.f('ck_scheduled_message_sent_has_time')),
+    sa.ForeignKeyConstraint(['created_by_user_id', 'org_id'], ['app_user.id', 'app_user.org_id'],
+                            name=op.f('fk_scheduled_message_created_by_user_id_org_id_app_user')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'],
+                            name=op.f('fk_scheduled_message_org_id_organization')),
+    sa.ForeignKeyConstraint(['thread_id', 'org_id'], ['thread.id', 'thread.org_id'],
+                            name=op.f('fk_scheduled_message_thread_id_org_id_thread')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scheduled_message'))
+    )
+    op.create_index('ix_scheduled_message_due', 'scheduled_message', ['send_at'], unique=False,
+                    postgresql_where=sa.text("status = 'scheduled'"))
+    op.create_index('ix_scheduled_message_thread_id_send_at', 'scheduled_message',
+                    ['thread_id', 'send_at'], unique=False)
+
     # NOT VALID first, then VALIDATE: the scan of old messages takes no lock that stops writes.
     op.execute(f"ALTER TABLE message ADD CONSTRAINT ck_message_no_unfilled_variable "
                f"CHECK (direction = 'inbound' OR body !~ '{UNFILLED_VARIABLE}') NOT VALID")
@@ -117,6 +158,10 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_scheduled_message_thread_id_send_at', table_name='scheduled_message')
+    op.drop_index('ix_scheduled_message_due', table_name='scheduled_message',
+                  postgresql_where=sa.text("status = 'scheduled'"))
+    op.drop_table('scheduled_message')
     op.drop_constraint(op.f('ck_message_no_unfilled_variable'), 'message', type_='check')
     op.drop_index('ix_thread_unassigned_activity', table_name='thread')
     op.drop_index('ix_thread_unassigned_inbox', table_name='thread')
