@@ -1,14 +1,19 @@
-"""The front desk in a browser: a saved reply inserted and edited before sending, a note added."""
+"""The front desk in a browser: a saved reply inserted and edited before sending, a note added,
+a thread assigned, a reply scheduled then cancelled."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from pawline import saved_replies
+from pawline.clock import utcnow
 from pawline.db import db
+from pawline.desk_models import ScheduledMessage
 from pawline.inbound import receive_sms
 from pawline.models import Thread
 from tests import factories
@@ -89,3 +94,32 @@ def test_staff_add_a_note_that_stands_apart_from_the_messages(live_app, live_url
     page.get_by_role("link", name="Unassigned").click()
     expect(page.locator("#thread-list")).not_to_contain_text("Ada Lovelace")
     page.screenshot(path=str(SHOTS / "desk-note.png"), full_page=True)
+
+
+def test_staff_schedule_a_reply_then_cancel_it(live_app, live_url, page):
+    org = seed(live_app)
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+
+    page.get_by_label("Reply").fill("Good morning! Rex had breakfast.")
+    page.get_by_text("Send later").click()
+    page.get_by_label("Send at").fill("2099-12-24T07:00")  # refused: more than a year ahead
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.get_by_role("alert")).to_contain_text("Pick a time within")
+    expect(page.get_by_label("Reply")).to_have_value("Good morning! Rex had breakfast.")
+
+    tomorrow = (utcnow() + timedelta(days=1)).astimezone(ZoneInfo("America/New_York"))
+    page.get_by_label("Send at").fill(tomorrow.strftime("%Y-%m-%dT07:00"))
+    page.get_by_role("button", name="Schedule").click()
+
+    item = page.locator(".scheduled-item")
+    expect(item).to_contain_text("Good morning! Rex had breakfast.")
+    expect(item).to_contain_text("07:00 AM")
+    expect(page.get_by_label("Reply")).to_have_value("")
+    expect(page.locator(".msg.outbound")).to_have_count(0)
+    page.screenshot(path=str(SHOTS / "desk-scheduled.png"))
+
+    page.get_by_role("button", name="Cancel this scheduled message").click()
+    expect(page.locator(".scheduled-item")).to_have_count(0)
+    with live_app.app_context():
+        assert db.session.scalar(sa.select(ScheduledMessage.status)) == "canceled"

@@ -8,7 +8,15 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from pawline import assignment, bookings, dead_letters, notes, saved_replies, sitters
+from pawline import (
+    assignment,
+    bookings,
+    dead_letters,
+    notes,
+    saved_replies,
+    scheduled,
+    sitters,
+)
 from pawline.db import db
 from pawline.inbound import receive_sms
 from pawline.models import Thread
@@ -48,6 +56,8 @@ def seed(app):
             org.id, "Directions-" + "Z" * 60, f"Hi {{client_first_name}}, see {LONG_URL}", None)
         notes.add_note(org.id, thread_id, org.staff_user_id, "Gate code " + "G" * 120)
         assignment.assign_thread(org.id, thread_id, org.owner_user_id, org.staff_user_id)
+        scheduled.schedule_message(org.id, thread_id, "Later: " + "L" * 120, now + timedelta(
+            days=1), org.staff_user_id)
     return org, {"thread": thread_id, "client": client_id, "saved_reply": reply_id}
 
 
