@@ -213,3 +213,21 @@ def test_two_workers_sweeping_at_once_send_each_reply_exactly_once(app):
         tokens = [m.client_token for m in outbound()]
         assert sorted(tokens) == sorted(f"scheduled-{i}" for i in ids)
         assert {status_of(i) for i in ids} == {("sent", None)}
+
+
+def test_staff_edit_a_scheduled_reply_through_the_thread(app, client, auth, world):
+    with app.app_context():
+        reply = scheduled.schedule_message(world.id, world.thread_id, "Walk at 9",
+                                           utcnow() + timedelta(hours=5), None)
+    auth.sign_in(world.staff_email)
+
+    response = client.post(f"/threads/{world.thread_id}/scheduled/{reply}", headers=HX,
+                           data={"body": "Walk at 10", "send_at": TOMORROW})
+
+    assert response.status_code == 200 and "Walk at 10" in response.get_data(as_text=True)
+    with app.app_context():
+        row = db.session.get(ScheduledMessage, reply)
+        assert row.body == "Walk at 10" and row.status == "scheduled"
+    auth.sign_out()
+    auth.sign_in(world.sitter_email)  # sitters do not schedule, edit or cancel
+    assert client.post(f"/threads/{world.thread_id}/scheduled/{reply}/cancel").status_code == 404
