@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from blueprints import hygiene
+from blueprints import errors, hygiene
 from pawline import observability
 from pawline.config import ConfigError, from_environment
 from pawline.db import db, ours
@@ -79,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     _init_login(app)
     _register_blueprints(app)
+    errors.init_app(app)
     _init_templates(app)
     if app.config["WORKER_IN_PROCESS"]:
         _start_worker_with_first_request(app)
@@ -199,6 +200,7 @@ def _register_blueprints(app: Flask) -> None:
         numbers,
         ops,
         saved_replies,
+        settings,
         simulator,
         sitter_portal,
         sitters,
@@ -207,7 +209,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
                    simulator, webhooks, booking_webhook, cli, dead_letters, ops, saved_replies,
-                   desk):
+                   desk, settings):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)

@@ -7,7 +7,7 @@ from wtforms import IntegerField, SelectChoice, SelectField, StringField, TelFie
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.common import id_arg, render, staff_only, wants_fragment
-from pawline import clients
+from pawline import clients, consent
 from pawline.errors import DomainError
 from pawline.inputs import BIGINT_MAX
 
@@ -88,9 +88,10 @@ def _detail(client_id: int, block: str | None = None, status: int = 200, **forms
     if client.is_guest and merge_q:
         rows = clients.search_clients(org_id, merge_q, limit=MERGE_CANDIDATES + 1).rows
         candidates = [row for row in rows if row.id != client.id][:MERGE_CANDIDATES]
+    contacts = clients.client_contacts(org_id, client_id)
     return render(
-        "clients/detail.html", block=block, status=status, client=client,
-        contacts=clients.client_contacts(org_id, client_id),
+        "clients/detail.html", block=block, status=status, client=client, contacts=contacts,
+        opted_out=consent.opted_out_phones(org_id, [c.e164 for c in contacts]),
         thread_id=clients.client_thread_id(org_id, client_id),
         merge_q=merge_q, candidates=candidates,
         rename_form=forms.get("rename_form") or RenameForm(formdata=None, name=client.name),

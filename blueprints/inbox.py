@@ -11,7 +11,16 @@ from flask_login import current_user, login_required
 from blueprints.common import get_or_404, id_arg, render, wants_fragment
 from blueprints.formatting import org_zone
 from blueprints.inbox_forms import NewMessageForm, NoteForm, ReplyForm, SnoozeForm
-from pawline import assignment, delivery, inbox, outbound, saved_replies, scheduled, threads
+from pawline import (
+    assignment,
+    consent,
+    delivery,
+    inbox,
+    outbound,
+    saved_replies,
+    scheduled,
+    threads,
+)
 from pawline.assignment import WHO
 from pawline.bookings import local_input_value, windows_for_thread
 from pawline.clock import utcnow
@@ -56,8 +65,8 @@ def _thread_list(cursor: str | None = None) -> dict:
     threads.wake_snoozed(g.org.id)
     page = inbox.list_threads(g.org.id, args["tab"], args["q"], cursor, g.org.default_region,
                               who=args["who"], user_id=current_user.id)
-    return {"page": page, "tabs": inbox.TABS, "whos": WHO, "loaded_at": utcnow().isoformat(),
-            **args}
+    return {"page": page, "tabs": inbox.TABS, "whos": WHO, "tab_counts": inbox.tab_counts(g.org.id),
+            "count_cap": inbox.COUNT_CAP, "loaded_at": utcnow().isoformat(), **args}
 
 
 def _new_token() -> str:
@@ -124,6 +133,7 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "scheduled": scheduled.for_thread(g.org.id, thread.id) if staff else [],
         "schedule_error": schedule_error, "local_input": local_input_value, "zone": org_zone(),
         "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
+        "opted_out": consent.opted_out_phones(g.org.id, [c.e164 for c in contacts]),
         "timeline": inbox.timeline(g.org.id, thread.id, before_id),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),

@@ -49,7 +49,8 @@ def index():
     if form.validate_on_submit():
         try:
             result = receive_sms(form.to.data, form.from_phone.data, form.body.data,
-                                 simulator_sid(), provider="simulator")
+                                 simulator_sid(), provider="simulator",
+                                 reply_provider=current_app.config["SMS_PROVIDER"])
             form.body.data = ""
         except (InvalidPhone, UnknownNumber) as error:
             field = form.to if error.field == "to" else form.from_phone

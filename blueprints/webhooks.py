@@ -6,7 +6,7 @@ with its control characters replaced (PostgreSQL refuses NUL) and bounded.
 
 import re
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, request, url_for
 from twilio.request_validator import RequestValidator
 
 from blueprints.webhook_limits import limit_per_sender
@@ -44,7 +44,8 @@ def twilio_sms():
     cannot be a message is kept as a dead letter, and the answer says why (Twilio's log)."""
     try:
         fields = _inbound_fields(request.form)
-        receive_sms(**fields, provider="twilio")
+        receive_sms(**fields, provider="twilio", status_callback=_status_callback(),
+                    reply_provider=current_app.config["SMS_PROVIDER"])
     except BadField as error:
         return _dead_letter(str(error), 400)
     except InvalidPhone as error:
@@ -73,6 +74,14 @@ def twilio_status():
                           error_message=_field(form, "ErrorMessage")[:ERROR_MESSAGE_KEPT] or None,
                           provider="twilio")
     return EMPTY_TWIML, 200, {"Content-Type": "text/xml"}
+
+
+def _status_callback() -> str | None:
+    """Where Twilio reports the status of a message we send (an answer to HELP)."""
+    if current_app.config["SMS_PROVIDER"] != "twilio":
+        return None
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/") or request.host_url.rstrip("/")
+    return base + url_for("webhooks.twilio_status")
 
 
 def _signed_by_twilio() -> bool:

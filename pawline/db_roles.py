@@ -18,7 +18,9 @@ DEFAULT = ("SELECT", "INSERT", "UPDATE", "DELETE")
 LIMITED = {
     "audit_event": ("SELECT", "INSERT"),  # I9: only ever added
     "message": ("SELECT", "INSERT", "UPDATE"),  # I10: never removed
-    "thread_note": ("SELECT", "INSERT", "UPDATE"),  # I12: never removed (a merge moves one)
+    "consent_event": ("SELECT", "INSERT"),  # I11: only ever added
+    "phone_consent": ("SELECT", "INSERT", "UPDATE"),  # I11: a phone's consent is never forgotten
+    "thread_note": ("SELECT", "INSERT", "UPDATE"),  # I13: never removed (a merge moves one)
     "alembic_version": ("SELECT",),
 }
 NEVER = ("TRUNCATE", "REFERENCES", "TRIGGER")

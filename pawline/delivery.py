@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pawline import jobs
+from pawline import consent, jobs
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
-from pawline.models import Message
+from pawline.models import Message, Thread
+from pawline.outbound import client_name, refuse_if_opted_out
 from pawline.providers import Provider, ProviderError
 
 log = logging.getLogger("pawline.delivery")
@@ -32,6 +33,7 @@ RETRY_FOR = timedelta(hours=1)  # automatic retries stop this long after the mes
 FIRST_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=10)
 OUTAGE_WAITS = (0, 0.5, 1, 2, 4, 8, 15)  # seconds: ~30 s covers a database restart
+OPTED_OUT_CODE = "21610"  # Twilio: the phone texted STOP to this number
 CHECK_FIRST = "Check with the client before sending it again."
 WORKER_DIED = ("The worker stopped while handing this message to the provider, which may have "
                f"it. {CHECK_FIRST}")
@@ -61,12 +63,24 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
         .values(status="sending", status_updated_at=now, attempts=Message.attempts + 1,
                 next_attempt_at=None)
         .returning(Message.from_e164, Message.to_e164, Message.body, Message.attempts,
-                   sa.func.coalesce(Message.queued_at, Message.created_at))
+                   sa.func.coalesce(Message.queued_at, Message.created_at), Message.org_id,
+                   Message.thread_id, Message.auto_reply)
     ).first()
     db.session.commit()
     if claimed is None:
         return _not_claimed(message_id, now)
-    from_e164, to_e164, body, attempts, queued_at = claimed
+    from_e164, to_e164, body, attempts, queued_at, org_id, thread_id, auto_reply = claimed
+    # Held until the outcome is committed: a STOP arriving now is stored after this send.
+    try:
+        opt_out = consent.hold(org_id, to_e164)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        return _put_back(message_id, status_callback)  # nothing was sent: not `unconfirmed`
+    if opt_out is not None and auto_reply != "help":
+        _update(message_id, status="canceled", attempts=Message.attempts - 1,
+                error_message=consent.not_sent_note(opt_out, org_id),
+                status_updated_at=utcnow())
+        db.session.commit()
+        return "canceled"
     try:
         sent = provider.send(from_e164=from_e164, to_e164=to_e164, body=body,
                              status_callback=status_callback)
@@ -81,11 +95,27 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
 
     def record():
         _update(message_id, **values)
+        if values.get("error_code") == OPTED_OUT_CODE:
+            consent.change(org_id, thread_id, to_e164, True, "provider", message_id=message_id,
+                           now=values["status_updated_at"])
         if due is not None:
             jobs.defer_delivery(message_id, status_callback, at=due)
 
     _write_through_outages(record)
     return values["status"]
+
+
+def _put_back(message_id: int, status_callback: str | None) -> str:
+    """The database failed between the claim and the hand-over: queued again, tried later."""
+    db.session.rollback()
+    due = utcnow() + backoff(1)
+
+    def put_back():
+        _update(message_id, status="queued", attempts=Message.attempts - 1, next_attempt_at=due)
+        jobs.defer_delivery(message_id, status_callback, at=due)
+
+    _write_through_outages(put_back)
+    return "queued"
 
 
 def _after_failure(error: ProviderError, attempts: int, queued_at: datetime):
@@ -172,6 +202,10 @@ def retry_message(org_id: int, thread_id: int, message_id: int,
     if not can_retry(message):
         raise DomainError("Only a failed message, or one whose send was cut off, can be sent "
                           "again.")
+    if message.auto_reply is None:
+        thread = db.session.get(Thread, thread_id)
+        refuse_if_opted_out(org_id, message.to_e164,
+                            lambda: client_name(org_id, thread.client_id))
     _update(message_id, status="queued", queued_at=now, next_attempt_at=None,
             status_updated_at=now)
     jobs.defer_delivery(message_id, status_callback)

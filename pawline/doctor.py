@@ -45,9 +45,16 @@ INVARIANTS = {
             "before every UPDATE or DELETE of a row (only the delivery state and, in a client "
             "merge, the thread may change), and `message_never_truncated`, which runs it "
             "before a TRUNCATE"),
-    "I11": ("Within one organization, a saved reply's name is used once.",
+    "I11": ("A phone's consent to be texted is one row per organization, and it is what the "
+            "phone's latest consent event says; consent events are only ever added.",
+            "the unique index `uq_phone_consent_org_id_e164`; the trigger "
+            "`consent_event_sets_state`, which writes each new event into `phone_consent`, and "
+            "`phone_consent_follows_events`, which refuses a state its event does not say or an "
+            "older event; `consent_event_append_only` and `consent_event_never_truncated`, which "
+            "refuse UPDATE, DELETE and TRUNCATE of consent events"),
+    "I12": ("Within one organization, a saved reply's name is used once.",
             "the unique index `uq_saved_reply_org_id_name`"),
-    "I12": ("An internal note keeps its words, author and time, and is never removed.",
+    "I13": ("An internal note keeps its words, author and time, and is never removed.",
             "the trigger `thread_note_append_only`, which runs `thread_note_refuse_change()` "
             "before every UPDATE or DELETE of a row (only a client merge may move a note to "
             "the surviving thread)"),
@@ -61,7 +68,8 @@ UNIQUE_INDEXES = {
     "I6": "uq_message_provider_provider_sid",
     "I7": "uq_assignment_window_booking_id",
     "I8": "uq_message_number_e164",
-    "I11": "uq_saved_reply_org_id_name",
+    "I11": "uq_phone_consent_org_id_e164",
+    "I12": "uq_saved_reply_org_id_name",
 }
 
 # (child table, its id column, parent table): the composite foreign keys that hold I4.
@@ -162,6 +170,7 @@ WHERE NOT s.active OR n.status <> 'active'"""
 
 # pg_trigger.tgtype bits: ROW 1, BEFORE 2, INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32.
 ROW_BEFORE_UPDATE_DELETE, TRUNCATE = 27, 32
+ROW_AFTER_INSERT, ROW_BEFORE_INSERT_UPDATE = 5, 23
 
 # The triggers that refuse changes, by table: (trigger, its function, the tgtype bits it needs).
 REFUSING_TRIGGERS = {
@@ -170,9 +179,27 @@ REFUSING_TRIGGERS = {
                     ("audit_event_never_truncated", "audit_event_refuse_change", TRUNCATE)],
     "message": [("message_never_rewritten", "message_refuse_rewrite", ROW_BEFORE_UPDATE_DELETE),
                 ("message_never_truncated", "message_refuse_rewrite", TRUNCATE)],
+    "consent_event": [("consent_event_append_only", "consent_event_refuse_change",
+                       ROW_BEFORE_UPDATE_DELETE),
+                      ("consent_event_never_truncated", "consent_event_refuse_change", TRUNCATE),
+                      ("consent_event_sets_state", "consent_event_set_state", ROW_AFTER_INSERT)],
+    "phone_consent": [("phone_consent_follows_events", "phone_consent_refuse_other_state",
+                       ROW_BEFORE_INSERT_UPDATE)],
     "thread_note": [("thread_note_append_only", "thread_note_refuse_change",
                      ROW_BEFORE_UPDATE_DELETE)],
 }
+
+# A phone whose consent row is not what its latest event says, or an event with no row.
+CONSENT_IS_LATEST_EVENT = """\
+SELECT c.org_id, c.e164 FROM phone_consent c
+LEFT JOIN LATERAL (SELECT e.id, e.opted_out FROM consent_event e
+  WHERE e.org_id = c.org_id AND e.e164 = c.e164 ORDER BY e.id DESC LIMIT 1) latest ON true
+WHERE c.last_event_id IS DISTINCT FROM latest.id
+   OR c.opted_out IS DISTINCT FROM coalesce(latest.opted_out, false)
+UNION ALL
+SELECT e.org_id, e.e164 FROM consent_event e
+WHERE NOT EXISTS (SELECT 1 FROM phone_consent c WHERE c.org_id = e.org_id AND c.e164 = e.e164)
+GROUP BY e.org_id, e.e164"""
 
 
 def _triggers_fire(table: str) -> str:
@@ -189,7 +216,7 @@ def _triggers_fire(table: str) -> str:
 
 
 def checks() -> list[Check]:
-    """Every proof query, by invariant (I1 to I12), those `doctor` runs before the --full
+    """Every proof query, by invariant (I1 to I13), those `doctor` runs before the --full
     ones."""
     found = [
         Check("I1", "no (org_id, e164) appears twice in client_contact",
@@ -216,9 +243,18 @@ def checks() -> list[Check]:
               "and enabled)", _triggers_fire("audit_event")),
         Check("I10", "messages refuse rewriting, DELETE and TRUNCATE (triggers installed and "
               "enabled)", _triggers_fire("message")),
-        Check("I11", "no organization has two saved replies of one name",
+        Check("I11", "consent events refuse UPDATE, DELETE and TRUNCATE and set their phone's "
+              "state (triggers installed and enabled)", _triggers_fire("consent_event")),
+        Check("I11", "a phone's consent refuses a state its events do not say (trigger "
+              "installed and enabled)", _triggers_fire("phone_consent")),
+        Check("I11", "no phone has two consent rows in an organization",
+              _duplicates("phone_consent", "org_id, e164"), reads_every_row=True),
+        Check("I11", "the consent of every phone is what its latest consent event says",
+              CONSENT_IS_LATEST_EVENT,
+              reads_every_row=True),
+        Check("I12", "no organization has two saved replies of one name",
               _duplicates("saved_reply", "org_id, name"), reads_every_row=True),
-        Check("I12", "internal notes refuse UPDATE and DELETE (trigger installed and enabled)",
+        Check("I13", "internal notes refuse UPDATE and DELETE (trigger installed and enabled)",
               _triggers_fire("thread_note")),
     ]
     for child, column, parent in TENANT_LINKS:

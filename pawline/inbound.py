@@ -13,12 +13,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from pawline import consent, jobs
 from pawline.clock import utcnow
+from pawline.consent import HELP, OPT_OUT, keyword
 from pawline.db import db, run_sql
 from pawline.errors import DomainError, InvalidPhone
 from pawline.inputs import clip
 from pawline.models import E164_PATTERN, Message, MessageNumber
+from pawline.outbound import store_outbound
 from pawline.phones import normalize_phone, sender_phone
+from pawline.routing import NoSendingNumber
 from pawline.threads import add_event, find_or_create_client_by_phone, find_or_create_thread
 
 PREVIEW_LENGTH = 160
@@ -86,11 +90,18 @@ ATTEMPTS = 3
 
 def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
                 provider: str = "twilio", num_media: int = 0,
-                now: datetime | None = None) -> InboundResult:
-    """Store an inbound SMS in its client's one thread, reopening it; a retry changes nothing."""
+                now: datetime | None = None, status_callback: str | None = None,
+                reply_provider: str | None = None) -> InboundResult:
+    """Store an inbound SMS in its client's one thread, reopening it; a retry changes nothing.
+
+    A keyword (STOP, START, HELP... pawline.consent) is acted on in the same transaction; the
+    answer to HELP goes out through `reply_provider` (the configured SMS provider).
+    """
+    reply_provider = reply_provider or ("console" if provider == "simulator" else provider)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _receive(to_raw, from_raw, body, provider_sid, provider, num_media, now)
+            return _receive(to_raw, from_raw, body, provider_sid, provider, num_media, now,
+                            (reply_provider, status_callback))
         except DBAPIError as error:
             db.session.rollback()
             transient = getattr(error.orig, "sqlstate", None) in RETRIED_SQLSTATES
@@ -100,7 +111,8 @@ def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
 
 
 def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider: str,
-             num_media: int, now: datetime | None) -> InboundResult:
+             num_media: int, now: datetime | None, reply: tuple[str, str | None]
+             ) -> InboundResult:
     now = now or utcnow()
     number, region = _number_for(to_raw)
     from_e164 = _phone(from_raw, region, "from", sender_phone)
@@ -123,12 +135,32 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
     if received > BODY_KEPT:
         log.warning("Inbound SMS %s kept its first %d of %d characters", provider_sid,
                     BODY_KEPT, received)
+    said = keyword(body)
+    if said is not None and said.kind != HELP:  # before the thread's lock: sends lock consent first
+        consent.change(number.org_id, thread_id, from_e164, said.kind == OPT_OUT, "keyword",
+                       said.word, inserted.id, now)
     previous = _bump_thread(thread_id, body, now)
     if previous in ("closed", "snoozed"):
         add_event(number.org_id, thread_id, "reopened", "Reopened by an inbound message", now=now)
+    if said is not None and said.kind == HELP:
+        _answer_help(number.org_id, thread_id, from_e164, now, *reply)
     db.session.commit()
     return InboundResult(inserted.id, thread_id, client_id, number.org_id, False, quarantined,
                          from_e164, number.e164)
+
+
+def _answer_help(org_id: int, thread_id: int, to_e164: str, now: datetime,
+                 reply_provider: str, status_callback: str | None) -> None:
+    """Queue the organization's answer to HELP, even to an opted-out phone (carriers expect
+    HELP answered whatever the phone's consent); with no number to send from, say so."""
+    try:
+        message_id = store_outbound(org_id, thread_id, consent.help_reply(org_id), to_e164,
+                                    reply_provider, now, auto_reply="help")
+    except NoSendingNumber:
+        add_event(org_id, thread_id, "help_unanswered",
+                  "HELP not answered: no number can send. Add or restore a number.", now=now)
+        return
+    jobs.defer_delivery(message_id, status_callback)
 
 
 def _number_for(to_raw: str) -> tuple:

@@ -6,10 +6,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from pawline.consent_models import PhoneConsent
 from pawline.db import db
 from pawline.desk_models import ThreadNote
 from pawline.inputs import db_id
-from pawline.models import Client, Message, Thread, ThreadEvent, User
+from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent, User
 from pawline.notes import note_lines, notes_query
 from pawline.search import thread_filter
 
@@ -39,6 +40,14 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return None
 
 
+def _opted_out():
+    """Whether a phone of the thread's client opted out (a column of the list: no N+1)."""
+    return sa.exists().where(
+        ClientContact.org_id == Thread.org_id, ClientContact.client_id == Thread.client_id,
+        PhoneConsent.org_id == ClientContact.org_id, PhoneConsent.e164 == ClientContact.e164,
+        PhoneConsent.opted_out).label("opted_out")
+
+
 def _filtered(org_id: int, tab: str, query: str, region: str, who: str = "all",
               user_id: int | None = None):
     assignee = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
@@ -46,7 +55,8 @@ def _filtered(org_id: int, tab: str, query: str, region: str, who: str = "all",
         sa.select(Thread.id, Thread.status, Thread.last_activity_at, Thread.last_message_at,
                   Thread.last_message_preview, Thread.last_message_direction,
                   Thread.unread_count, Thread.snoozed_until, Client.name.label("client_name"),
-                  Client.is_guest, Thread.assignee_user_id, assignee.label("assignee_name"))
+                  Client.is_guest, _opted_out(), Thread.assignee_user_id,
+                  assignee.label("assignee_name"))
         .join(Client, Client.id == Thread.client_id)
         .outerjoin(User, sa.and_(User.id == Thread.assignee_user_id,
                                  User.org_id == Thread.org_id))
@@ -90,6 +100,24 @@ def changed_since(org_id: int, tab: str, query: str, since: datetime, region: st
     statement = _filtered(org_id, tab if tab in TABS else "open", query, region, who, user_id)
     return db.session.scalar(
         sa.select(sa.exists(statement.where(Thread.last_activity_at > since).subquery())))
+
+
+COUNT_CAP = 100  # a tab shows "99+" from here on: a count reads at most this many index entries
+
+
+def tab_counts(org_id: int) -> dict[str, int]:
+    """How many threads each tab holds, each capped at COUNT_CAP, in one statement: every count
+    is a bounded read of ix_thread_inbox, so its cost does not grow with the organization."""
+
+    def capped(*where):
+        rows = sa.select(sa.literal(1)).select_from(Thread).where(
+            Thread.org_id == org_id, *where).limit(COUNT_CAP).subquery()
+        return sa.select(sa.func.count()).select_from(rows).scalar_subquery()
+
+    counts = {tab: capped(Thread.status == tab) for tab in TABS if tab != "all"}
+    counts["all"] = capped()
+    row = db.session.execute(sa.select(*(c.label(tab) for tab, c in counts.items()))).one()
+    return row._asdict()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from procrastinate.manager import JobManager
 from procrastinate.tasks import configure_task
 from procrastinate.worker import Worker
 
-from pawline import delivery, numbers, rate_limits, scheduled, sessions, threads
+from pawline import delivery, numbers, rate_limits, sessions, threads
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.providers import provider_from_config
@@ -101,6 +101,8 @@ def wake_snoozed(timestamp: int) -> None:
             queueing_lock="send_scheduled_messages")
 def send_scheduled_messages(timestamp: int) -> None:
     """Every minute: replies scheduled for now or earlier are sent, each once."""
+    from pawline import scheduled  # it sends through pawline.outbound, which imports this module
+
     app = _app()
     with app.app_context():
         sent = scheduled.send_due(app.config["SMS_PROVIDER"],

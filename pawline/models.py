@@ -1,4 +1,4 @@
-"""The data model. Each invariant of docs/design.md (I1-I10) is a constraint here or in migrations.
+"""The data model. Each invariant of docs/design.md (I1-I11) is a constraint here or in migrations.
 
 Tenancy (I4): every row that points at a client, thread, number, sitter, booking or user points
 with a composite foreign key `(x_id, org_id) -> x (id, org_id)`, so it cannot name a row of another
@@ -63,6 +63,8 @@ class Organization(db.Model):
     __table_args__ = (
         sa.CheckConstraint(r"slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'", name="slug_format"),
         sa.CheckConstraint("length(btrim(name)) > 0", name="name_present"),
+        sa.CheckConstraint("help_reply IS NULL OR length(btrim(help_reply)) BETWEEN 1 AND 320",
+                           name="help_reply_length"),
     )
 
     id: Mapped[int] = _pk()
@@ -71,6 +73,8 @@ class Organization(db.Model):
     timezone: Mapped[str] = mapped_column(sa.Text, server_default="America/New_York")
     default_region: Mapped[str] = mapped_column(sa.String(2), server_default="US")
     webhook_secret: Mapped[str] = mapped_column(sa.Text)
+    # The answer to HELP or INFO, as the owner wrote it; empty for the default (pawline.consent).
+    help_reply: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = _created()
 
 
@@ -276,6 +280,8 @@ class Message(TenantScoped, db.Model):
         sa.CheckConstraint(
             f"direction = 'inbound' OR body !~ '{UNFILLED_VARIABLE_SQL}'",
             name="no_unfilled_variable"),
+        sa.CheckConstraint("auto_reply IS NULL OR (auto_reply = 'help' AND direction = "
+                           "'outbound')", name="auto_reply_known"),
         sa.Index("ix_message_thread_id_id", "thread_id", "id"),
     )
 
@@ -296,6 +302,8 @@ class Message(TenantScoped, db.Model):
     num_media: Mapped[int] = mapped_column(server_default="0")
     sent_by_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     client_token: Mapped[str | None] = mapped_column(sa.Text)
+    # 'help': the automatic answer to HELP, which a phone gets even when opted out.
+    auto_reply: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = _created()
     status_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(server_default="0")  # times handed to the provider
@@ -387,7 +395,7 @@ class AuditEvent(TenantScoped, db.Model):
     created_at: Mapped[datetime] = _created()
 
 
-# Sessions and rate-limit counters, saved replies and notes live in their own modules; importing
-# them here puts their tables in db.metadata wherever the models are loaded (migrations, tests,
-# the app).
-from pawline import access_models, desk_models  # noqa: E402,F401
+# Sessions and rate-limit counters, consent, saved replies and notes live in their own modules;
+# importing them here puts their tables in db.metadata wherever the models are loaded
+# (migrations, tests, the app).
+from pawline import access_models, consent_models, desk_models  # noqa: E402,F401

@@ -12,12 +12,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from pawline import jobs
+from pawline import consent, jobs
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
-from pawline.models import ClientContact, Message, Thread
-from pawline.phones import normalize_phone
+from pawline.models import Client, ClientContact, Message, Thread
+from pawline.phones import display_phone, normalize_phone
 from pawline.routing import choose_sending_number
 from pawline.saved_replies import unfilled_variables
 from pawline.threads import find_or_create_client_by_phone, find_or_create_thread
@@ -78,8 +78,11 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
                   status_callback: str | None = None, route_note: str | None = None) -> Queued:
     """Store an outbound message on its route (status queued) with its delivery job; commit.
 
+    A phone that opted out is refused (OptedOut) before anything is stored; the phone's consent
+    is held until the commit, so a STOP stored meanwhile waits and the worker then cancels it.
     `route_note` adds a line to the routing trace (a scheduled message says when it was
-    scheduled: its number was chosen now, at sending)."""
+    scheduled: its number was chosen now, at sending).
+    """
     now = now or utcnow()
     text = clean_body(body)
     _check_token(client_token)
@@ -93,6 +96,41 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
         if existing is not None:
             return Queued(existing, thread_id, created=False)
     to_e164 = to_e164 or _recipient(org_id, thread)
+    refuse_if_opted_out(org_id, to_e164, lambda: client_name(org_id, thread.client_id))
+    message_id = store_outbound(org_id, thread_id, text, to_e164, provider_name, now,
+                                sender_user_id=sender_user_id, client_token=client_token,
+                                route_note=route_note)
+    if message_id is None:  # the same form, submitted twice at once: the other one stored it
+        db.session.rollback()
+        existing = db.session.scalar(sa.select(Message.id).where(
+            Message.org_id == org_id, Message.client_token == client_token))
+        return Queued(existing, thread_id, created=False)
+    jobs.defer_delivery(message_id, status_callback)
+    db.session.commit()
+    return Queued(message_id, thread_id, created=True)
+
+
+def refuse_if_opted_out(org_id: int, e164: str, name, field: str = "body") -> None:
+    """Hold the phone's consent until the commit; OptedOut, after a rollback, if it opted out."""
+    opt_out = consent.hold(org_id, e164)
+    if opt_out is not None:
+        refused = consent.OptedOut(name() or display_phone(e164), opt_out, org_id, field)
+        db.session.rollback()
+        raise refused
+
+
+def client_name(org_id: int, client_id: int) -> str | None:
+    return db.session.scalar(
+        sa.select(Client.name).where(Client.id == client_id, Client.org_id == org_id))
+
+
+def store_outbound(org_id: int, thread_id: int, text: str, to_e164: str, provider_name: str,
+                   now: datetime, sender_user_id: int | None = None,
+                   client_token: str | None = None, auto_reply: str | None = None,
+                   route_note: str | None = None) -> int | None:
+    """Insert a queued message on the route chosen now, in the caller's transaction; its id, or
+    None when its client token is taken. A person's message marks the thread answered; an
+    automatic one leaves the thread's preview and unread count as they are."""
     route = choose_sending_number(org_id, thread_id, now)
     if route_note:
         route.steps.append(route_note)
@@ -102,25 +140,19 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
             from_e164=route.e164, to_e164=to_e164, number_id=route.number_id, status="queued",
             provider=provider_name, routing_trace=route.trace(now),
             sent_by_user_id=sender_user_id, client_token=client_token, created_at=now,
-            queued_at=now,
+            queued_at=now, auto_reply=auto_reply,
         )
         .on_conflict_do_nothing(index_elements=["org_id", "client_token"])
         .returning(Message.id)
     )
-    if message_id is None:  # the same form, submitted twice at once: the other one stored it
-        db.session.rollback()
-        existing = db.session.scalar(sa.select(Message.id).where(
-            Message.org_id == org_id, Message.client_token == client_token))
-        return Queued(existing, thread_id, created=False)
-    db.session.execute(
-        sa.update(Thread).where(Thread.id == thread_id).values(
-            last_message_at=now, last_activity_at=now, last_message_preview=text[:160],
-            last_message_direction="outbound", unread_count=0,
+    if message_id is not None and auto_reply is None:
+        db.session.execute(
+            sa.update(Thread).where(Thread.id == thread_id).values(
+                last_message_at=now, last_activity_at=now, last_message_preview=text[:160],
+                last_message_direction="outbound", unread_count=0,
+            )
         )
-    )
-    jobs.defer_delivery(message_id, status_callback)
-    db.session.commit()
-    return Queued(message_id, thread_id, created=True)
+    return message_id
 
 
 def message_anyone(org_id: int, region: str, phone_raw: str, body: str,
@@ -131,7 +163,17 @@ def message_anyone(org_id: int, region: str, phone_raw: str, body: str,
     e164 = normalize_phone(phone_raw, region)
     clean_body(body)
     _check_token(client_token)
+    # before the client and thread are found or created: a refusal stores nothing
+    refuse_if_opted_out(org_id, e164, lambda: _owner_name(org_id, e164), field="phone")
     client_id, _ = find_or_create_client_by_phone(org_id, e164)
     thread_id = find_or_create_thread(org_id, client_id, now)
     return queue_message(org_id, thread_id, body, sender_user_id, provider_name, client_token,
                          now, to_e164=e164, status_callback=status_callback)
+
+
+def _owner_name(org_id: int, e164: str) -> str | None:
+    """The name of the client the phone belongs to in the organization, if any."""
+    return db.session.scalar(
+        sa.select(Client.name).join(ClientContact, sa.and_(
+            ClientContact.client_id == Client.id, ClientContact.org_id == Client.org_id))
+        .where(ClientContact.org_id == org_id, ClientContact.e164 == e164))

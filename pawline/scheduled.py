@@ -7,15 +7,17 @@ it, and the message's client_token 'scheduled-<id>' (unique per organization) st
 even if a claim were ever repeated. The number is chosen by the routing rules at that moment,
 not when it was scheduled, and the routing trace says so.
 
-`may_send` is the one place a due reply can be refused at send time (opt-out consent plugs in
-there): a refusal cancels it and the thread shows the reason.
+A reply to a phone that has opted out since it was scheduled is cancelled, with the reason the
+thread shows: queue_message refuses the send (OptedOut) while it holds the phone's consent row,
+so a STOP stored at the same moment waits for the claim's commit and is seen either way.
 """
 
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pawline import outbound  # a module: pawline.jobs imports this one, outbound imports jobs
+# jobs before outbound: importing pawline.outbound first is a circular import (via delivery)
+from pawline import consent, jobs, outbound  # noqa: F401
 from pawline.accounts import org_zone
 from pawline.clock import utcnow
 from pawline.db import db
@@ -98,11 +100,6 @@ def for_thread(org_id: int, thread_id: int) -> list[ScheduledMessage]:
         .order_by(ScheduledMessage.send_at, ScheduledMessage.id).limit(20)).all()
 
 
-def may_send(org_id: int, thread_id: int, now: datetime) -> str | None:
-    """Why a due reply must not go out now (None: it may). The hook for opt-out consent."""
-    return None
-
-
 def send_due(provider_name: str, now: datetime | None = None,
              status_callback: str | None = None) -> int:
     """Send every reply due at `now` (each exactly once); answers how many this call sent."""
@@ -118,7 +115,7 @@ def send_due(provider_name: str, now: datetime | None = None,
 def send_one(scheduled_id: int, provider_name: str, now: datetime,
              status_callback: str | None = None) -> bool:
     """Claim one due reply and store its message, in one transaction; False if another worker
-    had it, or it was refused (then cancelled, or failed, with the reason)."""
+    had it, or it was refused (cancelled for an opt-out, else failed, with the reason)."""
     claimed = db.session.execute(
         sa.update(ScheduledMessage)
         .where(ScheduledMessage.id == scheduled_id, ScheduledMessage.status == "scheduled",
@@ -128,10 +125,6 @@ def send_one(scheduled_id: int, provider_name: str, now: datetime,
         db.session.rollback()
         return False
     row = claimed[0]
-    refusal = may_send(row.org_id, row.thread_id, now)
-    if refusal:
-        _stop(row.id, "canceled", refusal, now)
-        return False
     zone = org_zone(row.org_id)
     note = (f"Scheduled on {friendly_time(row.created_at, zone)} for "
             f"{friendly_time(row.send_at, zone)}: this number was chosen when it was sent.")
@@ -139,6 +132,9 @@ def send_one(scheduled_id: int, provider_name: str, now: datetime,
         outbound.queue_message(row.org_id, row.thread_id, row.body, row.created_by_user_id,
                       provider_name, f"scheduled-{row.id}", now, status_callback=status_callback,
                       route_note=note)
+    except consent.OptedOut as refused:  # opted out since it was scheduled
+        _stop(row.id, "canceled", refused.message, now)
+        return False
     except DomainError as refused:
         _stop(row.id, "failed", refused.message, now)
         return False

@@ -57,13 +57,19 @@ function openThread(root) {
   if (tl) setTimeout(() => showNewest(tl));
 }
 document.addEventListener("DOMContentLoaded", () => openThread(document));
+// htmx's settle event names the swapped-in element, not the form that asked: remember it.
+let askedBy = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.target && event.detail.target.id === "conversation") askedBy = event.detail.elt;
+});
 document.addEventListener("htmx:afterSettle", (event) => {
   const root = event.target;
   if (root.id === "timeline") return; // a live refresh: see below
   if (root.id !== "conversation") { openThread(root); return; }
   // An answered, closed or snoozed thread: a phone's page moves only for the sender's answer.
   const tl = root.querySelector(".timeline");
-  const sent = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(".composer");
+  const sent = askedBy && askedBy.closest && askedBy.closest(".composer");
+  askedBy = null;
   if (tl && (ownScroll(tl) || sent)) showNewest(tl);
 });
 

@@ -127,10 +127,12 @@ def _isolated(request, app):
         engines[None] = engine
 
 
-# Triggers that refuse TRUNCATE (I9, I10): the suite, as the tables' owner, switches them off
-# for its own cleanup, in the same transaction, so no other session ever sees them off.
+# Triggers that refuse TRUNCATE (I9, I10, consent events): the suite, as the tables' owner,
+# switches them off for its own cleanup, in the same transaction, so no other session sees them
+# off.
 NO_TRUNCATE = (("audit_event", "audit_event_never_truncated"),
-               ("message", "message_never_truncated"))
+               ("message", "message_never_truncated"),
+               ("consent_event", "consent_event_never_truncated"))
 
 
 def _truncate_all(app) -> None:

@@ -82,6 +82,8 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
         w.org, w.saved_reply_name)
     one("INSERT INTO user_session (org_id, user_id, token_hash, created_at, last_seen_at) "
         "VALUES (%s, %s, %s, now(), now())", w.org, w.staff, f"{n:064x}")
+    one("INSERT INTO consent_event (org_id, e164, opted_out, source, keyword) "
+        "VALUES (%s, %s, true, 'keyword', 'STOP')", w.org, w.phone)  # sets phone_consent
     w.audit = one("INSERT INTO audit_event (org_id, actor_user_id, action, entity_type) "
                   "VALUES (%s, %s, 'sitter.activated', 'sitter')", w.org, w.staff)
     return w

@@ -138,7 +138,7 @@ def test_a_message_left_sending_by_a_dead_worker_becomes_unconfirmed(message_id)
 
 
 def test_a_person_can_send_a_failed_message_again(message_id):
-    delivery.attempt(message_id, Answers(ProviderError("Nope", "21610")))
+    delivery.attempt(message_id, Answers(ProviderError("Nope", "21211")))
     message = stored(message_id)
     delivery.retry_message(message.org_id, message.thread_id, message_id)
     assert stored(message_id).status == "queued" and len(jobs_for(message_id)) == 2

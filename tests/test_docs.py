@@ -34,7 +34,7 @@ def test_docs_proofs_md_holds_every_check_once_as_sql_to_paste():
     found = proof_queries()
 
     assert [(q.invariant, q.claim, q.sql) for q in found] == expected
-    assert {q.invariant for q in found} == {f"I{n}" for n in range(1, 13)}
+    assert {q.invariant for q in found} == {f"I{n}" for n in range(1, 14)}
     for query in found:
         assert query.sql.count(";") == 1 and query.sql.endswith(";"), query.claim
         assert not BIND_PARAMETER.search(query.sql), query.claim
@@ -103,7 +103,7 @@ def test_no_file_of_the_repository_mentions_a_folder_outside_it():
 
 
 NAMED = re.compile(r"`((?:uq|fk|ck|ix|pk)_[a-z0-9_]+"
-                   r"|(?:audit_event|booking|message)_[a-z_]+)(?:\(\))?`")
+                   r"|(?:audit_event|booking|message|consent_event|phone_consent)_[a-z_]+)(?:\(\))?`")
 
 
 def test_every_constraint_the_documents_name_exists(ctx):

@@ -16,6 +16,7 @@ from pawline.doctor import REFUSING_TRIGGERS, TENANT_LINKS, foreign_key_name
 from pawline.proofs import render_sql
 from tests import proof_world as pw
 from tests.markdown import proof_queries
+from tests.proof_consent import consent_scenarios
 from tests.proof_world import PHONE, ROW
 
 QUERIES = proof_queries()
@@ -43,7 +44,7 @@ def _parent(child: str, column: str) -> str:
 
 
 def _refusing() -> dict:
-    """The claim of each table whose triggers refuse changes (I9, I10, I12)."""
+    """The claim of each table whose triggers refuse changes (I9, I10, I13)."""
     return {"audit_event": claim("audit trail"), "message": claim("messages refuse"),
             "thread_note": claim("internal notes refuse")}
 
@@ -144,7 +145,7 @@ def unique_scenarios(o, t) -> dict:
             drop("uq_message_number_e164") + pw.number(t.org, o.pool_e164),
             {**index_missing("uq_message_number_e164"),
              claim("in two pools"): [f"{o.pool_e164}|2"]}),
-        "I11 a saved reply name used twice": (
+        "I12 a saved reply name used twice": (
             drop("uq_saved_reply_org_id_name")
             + f"INSERT INTO saved_reply (org_id, name, body) VALUES ({o.org}, "
               f"'{o.saved_reply_name}', 'Late again');",
@@ -235,9 +236,10 @@ def scenarios(o, t) -> dict:
         "audit_event_never_truncated"]}) for how, sql in AUDIT_TRUNCATE_OFF.items()}
     message = {f"I10 the message trigger {how}": (sql, {claim("messages refuse"): missing})
                for how, (sql, missing) in MESSAGE_OFF.items()}
-    notes = {f"I12 the note trigger {how}": (sql, {claim("internal notes refuse"): [
+    notes = {f"I13 the note trigger {how}": (sql, {claim("internal notes refuse"): [
         "thread_note_append_only"]}) for how, sql in NOTE_OFF.items()}
-    return {**unique_scenarios(o, t), **tenant_scenarios(o, t), **audit, **message, **notes}
+    return {**unique_scenarios(o, t), **tenant_scenarios(o, t), **audit, **message,
+            **consent_scenarios(o, claim, index_missing), **notes}
 
 
 class _AnyIds:

@@ -141,6 +141,11 @@ def test_bookings_and_a_merge_work_as_the_runtime_role(roles, org):
     "DELETE FROM audit_event",
     "DELETE FROM message",
     "SET session_replication_role = replica",
+    "UPDATE consent_event SET opted_out = false",
+    "DELETE FROM consent_event",
+    "TRUNCATE consent_event",
+    "DELETE FROM phone_consent",
+    "ALTER TABLE phone_consent DISABLE TRIGGER phone_consent_follows_events",
 ])
 def test_what_only_an_owner_or_a_superuser_may_do_is_refused(roles, org, statement):
     assert refused_as_runtime(roles, statement) == "42501"  # insufficient_privilege
@@ -158,6 +163,26 @@ def test_a_messages_words_are_refused_to_the_runtime_role_too(roles, org):
 ])
 def test_its_allowed_neighbours_are_accepted(roles, org, statement):
     assert as_runtime(roles, statement).rowcount >= 1
+
+
+def test_stop_and_help_work_as_the_runtime_role(roles, org):
+    client, phone = roles.runtime.test_client(), "+14155550188"
+    for n, body in enumerate(["STOP", "HELP"]):
+        answer = post_signed(client, "/webhooks/twilio/sms",
+                             sms_params(POOL, phone, body, sid=f"SMrole{n:028d}"))
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+    client.post("/sign-in", data={"email": org.staff_email, "password": PASSWORD})
+    with roles.runtime.app_context():
+        thread_id = db.session.scalar(sa.select(Message.thread_id).where(
+            Message.from_e164 == phone))
+    refused = client.post(f"/threads/{thread_id}/messages", data={"body": "Still there?"})
+    assert refused.status_code == 400 and "opted out on" in refused.get_data(as_text=True)
+
+    work_off(roles.runtime)
+
+    with roles.runtime.app_context():
+        help_reply = db.session.scalar(sa.select(Message).where(Message.to_e164 == phone))
+        assert (help_reply.auto_reply, help_reply.status) == ("help", "sent")
 
 
 def test_doctor_as_the_runtime_role_holds_and_has_no_warning(roles):

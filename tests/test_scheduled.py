@@ -231,3 +231,22 @@ def test_staff_edit_a_scheduled_reply_through_the_thread(app, client, auth, worl
     auth.sign_out()
     auth.sign_in(world.sitter_email)  # sitters do not schedule, edit or cancel
     assert client.post(f"/threads/{world.thread_id}/scheduled/{reply}/cancel").status_code == 404
+
+
+def test_a_reply_to_a_phone_that_opted_out_since_is_cancelled_with_the_reason(app, client,
+                                                                              auth, world):
+    with app.app_context():
+        now = utcnow()
+        reply = scheduled.schedule_message(world.id, world.thread_id, "Walk at 9",
+                                           now + timedelta(minutes=1), None, now)
+        receive_sms(POOL, PHONE, "STOP", "SMschedstop")
+
+        assert scheduled.send_due("console", now + timedelta(minutes=2)) == 0
+
+        status, reason = status_of(reply)
+        assert status == "canceled" and "opted out" in reason and "STOP" in reason
+        assert f"scheduled-{reply}" not in [m.client_token for m in outbound()]
+    auth.sign_in(world.staff_email)
+    item = client.get(f"/threads/{world.thread_id}").get_data(as_text=True).split(
+        'class="scheduled-item"', 1)[1].split("</li>", 1)[0]
+    assert "Canceled" in item and "opted out" in item

@@ -82,3 +82,22 @@ def test_the_tenancy_hook_scopes_orm_queries_to_the_signed_in_org(ctx, other_org
     scope_session(db.session, mine.id)
     assert db.session.scalars(sa.select(Thread)).all() == []
     assert db.session.get(Thread, other_org_ids["thread_id"]) is None
+
+
+def test_the_answer_to_help_and_a_phones_consent_are_each_organizations_own(
+        app, client, auth, other_org_ids):
+    from pawline import consent
+
+    with app.app_context():
+        theirs = db.session.scalar(sa.select(Thread.org_id))
+        consent.set_help_reply(theirs, "Their secret line: 555-0000", None)
+        receive_sms("+14155550101", "+14155552671", "STOP", "SMtenancystop")
+        mine = factories.org()
+        factories.number(mine.id, "+14155550102", "pool")
+        mine_thread = receive_sms("+14155550102", "+14155552671", "hi", "SMmine").thread_id
+    auth.sign_in(mine.owner_email)
+
+    assert "Their secret line" not in client.get("/settings/help-reply").get_data(as_text=True)
+    assert "opted out" not in client.get(f"/threads/{mine_thread}").get_data(as_text=True)
+    assert client.post(f"/threads/{mine_thread}/messages",
+                       data={"body": "Rex is fine"}).status_code == 302

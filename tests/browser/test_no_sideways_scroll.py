@@ -28,8 +28,9 @@ SHOTS = Path(os.environ.get("SCREENSHOTS", "/tmp/pawline-shots"))
 PHONE = {"width": 390, "height": 844}
 LONG_URL = "https://example.com/" + "a" * 180 + "?x=1"
 STAFF_PAGES = ["/inbox", "/threads/{thread}", "/clients", "/clients/{client}", "/numbers",
-               "/sitters", "/bookings", "/audit", "/dead-letters", "/simulator", "/saved-replies",
-               "/saved-replies/{saved_reply}", "/inbox?who=mine&tab=all"]
+               "/sitters", "/bookings", "/audit", "/dead-letters", "/simulator",
+               "/settings/help-reply", "/saved-replies", "/saved-replies/{saved_reply}",
+               "/inbox?who=mine&tab=all"]
 
 
 def seed(app):

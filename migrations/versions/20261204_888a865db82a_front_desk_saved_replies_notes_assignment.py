@@ -18,7 +18,7 @@ transaction that stores its message (client_token 'scheduled-<id>', unique per o
 so each is sent once however many workers sweep.
 
 Revision ID: 888a865db82a
-Revises: 8970d352ecb1
+Revises: b262c8ecbb3b
 Create Date: 2026-12-03 12:00:00.000000
 
 """
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '888a865db82a'
-down_revision = '8970d352ecb1'
+down_revision = 'b262c8ecbb3b'
 branch_labels = None
 depends_on = None
 
