@@ -16,8 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-# jobs before outbound: importing pawline.outbound first is a circular import (via delivery)
-from pawline import consent, jobs, outbound  # noqa: F401
+from pawline import consent, outbound
 from pawline.accounts import org_zone
 from pawline.clock import utcnow
 from pawline.db import db

@@ -10,13 +10,14 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from pawline import saved_replies
+from pawline import notes, saved_replies, scheduled
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.desk_models import ScheduledMessage
 from pawline.inbound import receive_sms
 from pawline.models import Thread
 from tests import factories
+from tests.browser.test_phone_ergonomics import PHONE, small_targets
 from tests.browser.test_sign_in import sign_in
 
 pytestmark = pytest.mark.browser
@@ -123,3 +124,25 @@ def test_staff_schedule_a_reply_then_cancel_it(live_app, live_url, page):
     expect(page.locator(".scheduled-item")).to_have_count(0)
     with live_app.app_context():
         assert db.session.scalar(sa.select(ScheduledMessage.status)) == "canceled"
+
+
+def test_the_desk_controls_are_44_px_tap_targets_on_a_phone(live_app, live_url, page):
+    org = seed(live_app)
+    with live_app.app_context():
+        scheduled.schedule_message(org.id, org.thread_id, "Walk at 9",
+                                   utcnow() + timedelta(days=1), None)
+        notes.add_note(org.id, org.thread_id, org.staff_user_id, "Gate code 1234")
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_url, org.owner_email)
+    found = {}
+    for path in (f"/threads/{org.thread_id}", "/saved-replies", "/inbox?who=mine"):
+        page.goto(f"{live_url}{path}")
+        page.wait_for_load_state("load")
+        for opener in ("Send later", "Add an internal note"):
+            if path.startswith("/threads"):
+                page.locator("summary", has_text=opener).click()
+        if small := small_targets(page):
+            found[path] = small
+        page.screenshot(path=str(SHOTS / f"desk-phone-{path.split('/')[1].split('?')[0]}.png"),
+                        full_page=True)
+    assert not found, found
