@@ -2,6 +2,7 @@
 a thread assigned, a reply scheduled then cancelled."""
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -91,8 +92,10 @@ def test_staff_add_a_note_that_stands_apart_from_the_messages(live_app, live_url
     expect(page.locator("#assignee")).to_contain_text("Assigned to")
     expect(page.locator(".timeline")).to_contain_text("took this conversation")
     page.get_by_role("link", name="Mine").click()
+    expect(page).to_have_url(re.compile(r"who=mine"))
     expect(page.locator("#thread-list")).to_contain_text("Ada Lovelace")
     page.get_by_role("link", name="Unassigned").click()
+    expect(page).to_have_url(re.compile(r"who=unassigned"))
     expect(page.locator("#thread-list")).not_to_contain_text("Ada Lovelace")
     page.screenshot(path=str(SHOTS / "desk-note.png"), full_page=True)
 
