@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from pawline import assignment, inbox, threads
+from pawline import assignment, inbox, notes, threads
 from pawline.db import constraint_name, db
 from pawline.errors import DomainError
 from pawline.inbound import receive_sms
@@ -199,19 +199,24 @@ def test_the_filters_read_their_index(ctx, tab, who, index):
 
 
 @pytest.mark.parametrize("who", ["mine", "unassigned"])
-def test_the_filtered_inbox_costs_the_same_statements_for_3_or_40_threads(
+def test_the_filtered_inbox_and_a_thread_cost_the_same_statements_for_3_or_40_threads(
         app, client, auth, world, statements, who):
     auth.sign_in(world.staff_email)
 
-    def cost() -> int:
-        statements.clear()
-        assert client.get(f"/inbox?who={who}&tab=all").status_code == 200
-        return len(statements)
+    def cost() -> tuple[int, int]:
+        counts = []
+        for url in (f"/inbox?who={who}&tab=all", f"/threads/{world.thread_id}"):
+            statements.clear()
+            assert client.get(url).status_code == 200
+            counts.append(len(statements))
+        return tuple(counts)
 
     def add(n: int, tag: str) -> None:
         with app.app_context():
             for i in range(n):
+                notes.add_note(world.id, world.thread_id, world.staff_user_id, f"note {tag}{i}")
                 thread_id = receive_sms(POOL, factories.phone(), "hi", f"SM{tag}{i}").thread_id
+                notes.add_note(world.id, thread_id, world.owner_user_id, f"note {tag}{i}")
                 if i % 2:
                     assignment.assign_thread(world.id, thread_id, world.staff_user_id, None)
                     assignment.assign_thread(world.id, thread_id, world.owner_user_id, None)
