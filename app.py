@@ -196,11 +196,13 @@ def _register_blueprints(app: Flask) -> None:
         cli,
         clients,
         dead_letters,
+        desk,
         inbox,
         media,
         numbers,
         ops,
         profile,
+        saved_replies,
         settings,
         simulator,
         sitter_portal,
@@ -210,7 +212,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
                    simulator, webhooks, booking_webhook, cli, dead_letters, ops, settings,
-                   profile, media):
+                   profile, media, saved_replies, desk):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)

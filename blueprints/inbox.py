@@ -9,15 +9,28 @@ from flask import Blueprint, abort, current_app, g, make_response, redirect, req
 from flask_login import current_user, login_required
 
 from blueprints.common import get_or_404, id_arg, render, visible_thread, wants_fragment
+from blueprints.formatting import org_zone
 from blueprints.hygiene import accepts_uploads
-from blueprints.inbox_forms import UPLOAD_LIMIT, NewMessageForm, ReplyForm, SnoozeForm
-from pawline import consent, delivery, inbox, media, outbound, people, threads
-from pawline.bookings import windows_for_thread
+from blueprints.inbox_forms import UPLOAD_LIMIT, NewMessageForm, NoteForm, ReplyForm, SnoozeForm
+from pawline import (
+    assignment,
+    consent,
+    delivery,
+    inbox,
+    media,
+    outbound,
+    people,
+    saved_replies,
+    scheduled,
+    threads,
+)
+from pawline.assignment import WHO
+from pawline.bookings import local_input_value, windows_for_thread
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError
 from pawline.lines import org_lines
-from pawline.models import Client, ClientContact, Thread
+from pawline.models import VARIABLES, Client, ClientContact, Thread
 from pawline.phones import normalize_phone
 from pawline.routing import NoSendingNumber, line_for_new_client, line_for_phone, plan_route
 
@@ -36,18 +49,21 @@ def _staff_only():
         abort(404)
 
 
-_thread = visible_thread  # staff any of the org's threads, a sitter only while booked
+thread_for_user = visible_thread  # staff any of the org's threads, a sitter only while booked
 
 
 def _list_args() -> dict:
-    return {"tab": request.args.get("tab", "open"), "q": request.args.get("q", "").strip()}
+    who = request.args.get("who", "all")
+    return {"tab": request.args.get("tab", "open"), "q": request.args.get("q", "").strip(),
+            "who": who if who in WHO else "all"}
 
 
 def _thread_list(cursor: str | None = None) -> dict:
     args = _list_args()
     threads.wake_snoozed(g.org.id)
-    page = inbox.list_threads(g.org.id, args["tab"], args["q"], cursor, g.org.default_region)
-    return {"page": page, "tabs": inbox.TABS, "tab_counts": inbox.tab_counts(g.org.id),
+    page = inbox.list_threads(g.org.id, args["tab"], args["q"], cursor, g.org.default_region,
+                              who=args["who"], user_id=current_user.id)
+    return {"page": page, "tabs": inbox.TABS, "whos": WHO, "tab_counts": inbox.tab_counts(g.org.id),
             "count_cap": inbox.COUNT_CAP, "loaded_at": utcnow().isoformat(), **args}
 
 
@@ -100,7 +116,8 @@ def poll():
     except ValueError:
         since = None
     if since is not None and not inbox.changed_since(
-            g.org.id, args["tab"], args["q"], since, g.org.default_region):
+            g.org.id, args["tab"], args["q"], since, g.org.default_region, args["who"],
+            current_user.id):
         return "", 204
     return render("inbox/index.html", "thread_list", new_form=NewMessageForm(), **_thread_list())
 
@@ -109,7 +126,8 @@ POLL_OVERLAP = timedelta(seconds=5)
 
 
 def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | None = None,
-                  before_id: int | None = None) -> dict:
+                  before_id: int | None = None, note_form=None,
+                  note_error: str | None = None, schedule_error: str | None = None) -> dict:
     """Everything the conversation pane shows."""
     client = get_or_404(Client, thread.client_id)
     contacts = db.session.scalars(sa.select(ClientContact).where(
@@ -123,16 +141,24 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
     # was read shows on the next poll instead of never.
     shown_at = utcnow() - POLL_OVERLAP
     timeline = inbox.timeline(g.org.id, thread.id, before_id)
+    form = form or ReplyForm(formdata=None, client_token=_new_token())
+    staff = current_user.role in STAFF
     return {
+        "saved_replies": saved_replies.list_saved_replies(g.org.id), "variables": VARIABLES,
+        "unfilled": {n: saved_replies.WHY_UNFILLED[n]
+                     for n in saved_replies.unfilled_variables(form.body.data or "")},
+        "teammates": assignment.teammates(g.org.id) if staff else [],
+        "scheduled": scheduled.for_thread(g.org.id, thread.id) if staff else [],
+        "schedule_error": schedule_error, "local_input": local_input_value, "zone": org_zone(),
         "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
         "opted_out": consent.opted_out_phones(g.org.id, [c.e164 for c in contacts]),
         "timeline": timeline, "lines": org_lines(g.org.id),
         "authors": people.author_names(g.org.id, timeline.items),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),
-        "form": form or ReplyForm(formdata=None, client_token=_new_token()),
-        "form_error": error, "snooze_form": SnoozeForm(formdata=None),
-        "can_manage": current_user.role in STAFF, "can_retry": delivery.can_retry,
+        "form": form, "form_error": error, "snooze_form": SnoozeForm(formdata=None),
+        "note_form": note_form or NoteForm(formdata=None), "note_error": note_error,
+        "can_manage": staff, "can_retry": delivery.can_retry,
         "can_cancel": delivery.can_cancel, "is_photo": media.is_photo,
         "file_name": media.display_name,
     }
@@ -141,7 +167,7 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
 @bp.route("/threads/<int:thread_id>")
 def show(thread_id: int):
     """One thread: its whole timeline, the send box, and the actions."""
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     before_id = id_arg("before")  # a bad one is a 400 before anything is marked read
     threads.mark_read(g.org.id, thread.id)
     context = _conversation(thread, before_id=before_id)
@@ -154,7 +180,7 @@ def show(thread_id: int):
 @bp.route("/threads/<int:thread_id>/poll")
 def poll_thread(thread_id: int):
     """Live refresh of a thread: 204 when its timeline is as shown at `since`, else the timeline."""
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     args = request.args
     try:
         since = datetime.fromisoformat(args.get("since", ""))
@@ -167,15 +193,20 @@ def poll_thread(thread_id: int):
     return render("inbox/thread.html", "timeline", **_conversation(thread))
 
 
-def _after_change(thread: Thread, status: int = 200, **context):
-    """A changed thread: a redirect for a plain form, else its pane (the page, on an error)."""
-    if status == 200 and not wants_fragment():
-        return redirect(url_for("inbox.show", thread_id=thread.id))
+def thread_pane(thread: Thread, status: int = 200, **context):
+    """The thread's page (with the list, for staff), or for htmx only its conversation."""
     page = {}
     if not wants_fragment() and current_user.role in STAFF:
         page = {**_thread_list(), **_new_message()}
-    body, code = render("inbox/thread.html", "conversation", status,
-                        **_conversation(thread, **context), **page)
+    return render("inbox/thread.html", "conversation", status,
+                  **_conversation(thread, **context), **page)
+
+
+def after_change(thread: Thread, status: int = 200, **context):
+    """A changed thread: a redirect for a plain form, else its pane (the page, on an error)."""
+    if status == 200 and not wants_fragment():
+        return redirect(url_for("inbox.show", thread_id=thread.id))
+    body, code = thread_pane(thread, status, **context)
     response = make_response(body, code)
     response.headers["HX-Trigger"] = "threadsChanged"
     return response
@@ -192,10 +223,10 @@ def _status_callback() -> str | None:
 @accepts_uploads(UPLOAD_LIMIT)
 def send(thread_id: int):
     """Send a reply, with up to five photos, from the number routing chooses now."""
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     form = ReplyForm()
     if not form.validate():
-        return _after_change(thread, 400, form=form)
+        return after_change(thread, 400, form=form)
     try:
         outbound.queue_message(
             g.org.id, thread.id, form.body.data, current_user.id,
@@ -203,30 +234,30 @@ def send(thread_id: int):
             status_callback=_status_callback(), photos=form.photo_files(),
             photo_base_url=media.photo_base_url(current_app.config))
     except DomainError as refused:
-        return _after_change(thread, 400, form=form, error=refused.message)
-    return _after_change(thread)
+        return after_change(thread, 400, form=form, error=refused.message)
+    return after_change(thread)
 
 
 @bp.route("/threads/<int:thread_id>/messages/<int:message_id>/retry", methods=["POST"])
 def retry(thread_id: int, message_id: int):
     """Queue a failed or cut-off message of this thread again."""
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     try:
         delivery.retry_message(g.org.id, thread.id, message_id, _status_callback())
     except DomainError as refused:
-        return _after_change(thread, 400, error=refused.message)
-    return _after_change(thread)
+        return after_change(thread, 400, error=refused.message)
+    return after_change(thread)
 
 
 @bp.route("/threads/<int:thread_id>/messages/<int:message_id>/cancel", methods=["POST"])
 def cancel(thread_id: int, message_id: int):
     """Stop a message of this thread that the provider does not have."""
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     try:
         delivery.cancel_message(g.org.id, thread.id, message_id)
     except DomainError as refused:
-        return _after_change(thread, 400, error=refused.message)
-    return _after_change(thread)
+        return after_change(thread, 400, error=refused.message)
+    return after_change(thread)
 
 
 @bp.route("/threads", methods=["POST"])

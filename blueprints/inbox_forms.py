@@ -1,4 +1,5 @@
-"""The inbox's forms: a reply (words, photos or both), a message to any phone, a snooze."""
+"""The inbox's forms: a reply (words, photos or both), a note, a message to any phone, a snooze,
+a reply to send later."""
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -7,6 +8,7 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectChoice,
+    StringField,
     TelField,
     TextAreaField,
 )
@@ -59,6 +61,10 @@ def _size(upload) -> int:
     return size
 
 
+class NoteForm(FlaskForm):
+    body = TextAreaField("Internal note", validators=[DataRequired("Write the note first.")])
+
+
 class NewMessageForm(FlaskForm):
     phone = TelField("Phone number", validators=[DataRequired("Enter a phone number.")])
     body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
@@ -70,3 +76,10 @@ class SnoozeForm(FlaskForm):
         SelectChoice("1h", "1 hour"), SelectChoice("tomorrow", "Tomorrow 9 AM"),
         SelectChoice("custom", "Pick a time")])
     custom_until = DateTimeLocalField("Time", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+
+class ScheduleForm(FlaskForm):
+    """A reply to send later; `send_at` is read in the organization's zone (pawline.scheduled)."""
+
+    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
+    send_at = StringField("Send at")

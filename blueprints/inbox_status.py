@@ -10,11 +10,11 @@ from blueprints.formatting import localtime, org_zone
 from blueprints.inbox import (
     STAFF,
     SnoozeForm,
-    _after_change,
     _conversation,
     _staff_only,
-    _thread,
+    after_change,
     bp,
+    thread_for_user,
 )
 from pawline import inbox, threads
 from pawline.clock import utcnow
@@ -68,7 +68,7 @@ def _move_on(thread: Thread):
 def close(thread_id: int):
     """Close the thread and move on; the client's next message reopens it."""
     _staff_only()
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     threads.close_thread(g.org.id, thread.id, current_user.id)
     return _move_on(thread)
 
@@ -77,22 +77,22 @@ def close(thread_id: int):
 def reopen(thread_id: int):
     """Put the thread back under Open (also the Undo of a close or snooze)."""
     _staff_only()
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     threads.reopen_thread(g.org.id, thread.id, current_user.id)
-    return _after_change(thread)
+    return after_change(thread)
 
 
 @bp.route("/threads/<int:thread_id>/snooze", methods=["POST"])
 def snooze(thread_id: int):
     """Snooze for an hour, until tomorrow morning, or until a chosen time, and move on."""
     _staff_only()
-    thread = _thread(thread_id)
+    thread = thread_for_user(thread_id)
     form = SnoozeForm()
     try:
         until = threads.snooze_until(form.until.data, request.form.get("custom_until"),
                                      org_zone(), utcnow())
         threads.snooze_thread(g.org.id, thread.id, until, current_user.id)
     except DomainError as refused:
-        return _after_change(thread, 400, error=refused.message)
+        return after_change(thread, 400, error=refused.message)
     return _move_on(thread)
 

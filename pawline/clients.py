@@ -15,6 +15,7 @@ from pawline import audit
 from pawline.accounts import org_region
 from pawline.clock import utcnow
 from pawline.db import constraint_name, db
+from pawline.desk_models import ThreadNote
 from pawline.errors import DomainError, DuplicateRecord, NotFound
 from pawline.models import (
     AssignmentWindow,
@@ -279,9 +280,9 @@ def _refresh_summary(org_id: int, thread_id: int, extra_unread: int) -> None:
 
 
 def _fold_thread(org_id: int, guest_thread: Thread, into_thread: Thread) -> int:
-    """Move a thread's messages, events and windows into another, then delete it."""
+    """Move a thread's messages, events, notes and windows into another, then delete it."""
     moved = 0
-    for model in (Message, ThreadEvent, AssignmentWindow):
+    for model in (Message, ThreadEvent, ThreadNote, AssignmentWindow):
         result = db.session.execute(
             sa.update(model).where(model.org_id == org_id, model.thread_id == guest_thread.id)
             .values(thread_id=into_thread.id))

@@ -20,6 +20,7 @@ LIMITED = {
     "message": ("SELECT", "INSERT", "UPDATE"),  # I10: never removed
     "consent_event": ("SELECT", "INSERT"),  # I11: only ever added
     "phone_consent": ("SELECT", "INSERT", "UPDATE"),  # I11: a phone's consent is never forgotten
+    "thread_note": ("SELECT", "INSERT", "UPDATE"),  # I13: never removed (a merge moves one)
     "alembic_version": ("SELECT",),
 }
 NEVER = ("TRUNCATE", "REFERENCES", "TRIGGER")

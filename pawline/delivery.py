@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pawline import consent, jobs, media
+# outbound as a module: it imports jobs, and jobs imports this module
+from pawline import consent, jobs, media, outbound
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
 from pawline.models import Message, Thread
-from pawline.outbound import client_name, refuse_if_opted_out
 from pawline.providers import Provider, ProviderError
 
 log = logging.getLogger("pawline.delivery")
@@ -220,8 +220,8 @@ def retry_message(org_id: int, thread_id: int, message_id: int,
                           "again.")
     if message.auto_reply is None:
         thread = db.session.get(Thread, thread_id)
-        refuse_if_opted_out(org_id, message.to_e164,
-                            lambda: client_name(org_id, thread.client_id))
+        outbound.refuse_if_opted_out(
+            org_id, message.to_e164, lambda: outbound.client_name(org_id, thread.client_id))
     _update(message_id, status="queued", queued_at=now, next_attempt_at=None,
             status_updated_at=now)
     jobs.defer_delivery(message_id, status_callback)

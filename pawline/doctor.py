@@ -52,6 +52,12 @@ INVARIANTS = {
             "`phone_consent_follows_events`, which refuses a state its event does not say or an "
             "older event; `consent_event_append_only` and `consent_event_never_truncated`, which "
             "refuse UPDATE, DELETE and TRUNCATE of consent events"),
+    "I12": ("Within one organization, a saved reply's name is used once.",
+            "the unique index `uq_saved_reply_org_id_name`"),
+    "I13": ("An internal note keeps its words, author and time, and is never removed.",
+            "the trigger `thread_note_append_only`, which runs `thread_note_refuse_change()` "
+            "before every UPDATE or DELETE of a row (only a client merge may move a note to "
+            "the surviving thread)"),
 }
 
 UNIQUE_INDEXES = {
@@ -63,6 +69,7 @@ UNIQUE_INDEXES = {
     "I7": "uq_assignment_window_booking_id",
     "I8": "uq_message_number_e164",
     "I11": "uq_phone_consent_org_id_e164",
+    "I12": "uq_saved_reply_org_id_name",
 }
 
 # (child table, its id column, parent table): the composite foreign keys that hold I4.
@@ -86,6 +93,11 @@ TENANT_LINKS = [
     ("audit_event", "actor_user_id", "app_user"),
     ("user_session", "user_id", "app_user"),
     ("attachment", "message_id", "message"),
+    ("thread", "assignee_user_id", "app_user"),
+    ("thread_note", "thread_id", "thread"),
+    ("thread_note", "author_user_id", "app_user"),
+    ("scheduled_message", "thread_id", "thread"),
+    ("scheduled_message", "created_by_user_id", "app_user"),
 ]
 
 # A trigger fires in ordinary sessions when enabled 'O' (origin) or 'A' (always); 'D' is
@@ -175,6 +187,8 @@ REFUSING_TRIGGERS = {
                       ("consent_event_sets_state", "consent_event_set_state", ROW_AFTER_INSERT)],
     "phone_consent": [("phone_consent_follows_events", "phone_consent_refuse_other_state",
                        ROW_BEFORE_INSERT_UPDATE)],
+    "thread_note": [("thread_note_append_only", "thread_note_refuse_change",
+                     ROW_BEFORE_UPDATE_DELETE)],
 }
 
 # A phone whose consent row is not what its latest event says, or an event with no row.
@@ -204,7 +218,7 @@ def _triggers_fire(table: str) -> str:
 
 
 def checks() -> list[Check]:
-    """Every proof query, by invariant (I1 to I11), those `doctor` runs before the --full
+    """Every proof query, by invariant (I1 to I13), those `doctor` runs before the --full
     ones."""
     found = [
         Check("I1", "no (org_id, e164) appears twice in client_contact",
@@ -240,6 +254,10 @@ def checks() -> list[Check]:
         Check("I11", "the consent of every phone is what its latest consent event says",
               CONSENT_IS_LATEST_EVENT,
               reads_every_row=True),
+        Check("I12", "no organization has two saved replies of one name",
+              _duplicates("saved_reply", "org_id, name"), reads_every_row=True),
+        Check("I13", "internal notes refuse UPDATE and DELETE (trigger installed and enabled)",
+              _triggers_fire("thread_note")),
     ]
     for child, column, parent in TENANT_LINKS:
         name = foreign_key_name(child, column, parent)

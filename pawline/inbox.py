@@ -5,14 +5,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from pawline import media
 from pawline.consent_models import PhoneConsent
 from pawline.db import db
+from pawline.desk_models import ThreadNote
 from pawline.inputs import db_id
 from pawline.media_models import Attachment
 from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent, User
-from pawline.search import client_filter
+from pawline.notes import note_lines, notes_query
+from pawline.search import thread_filter
 
 TABS = ("open", "snoozed", "closed", "all")
 PAGE_SIZE = 30
@@ -48,29 +51,43 @@ def _opted_out():
         PhoneConsent.opted_out).label("opted_out")
 
 
-def _filtered(org_id: int, tab: str, query: str, region: str):
+def _filtered(org_id: int, tab: str, query: str, region: str, who: str = "all",
+              user_id: int | None = None):
+    assignee = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
+    author = aliased(User)  # the last message's author, beside the assignee
     statement = (
         sa.select(Thread.id, Thread.status, Thread.last_activity_at, Thread.last_message_at,
                   Thread.last_message_preview, Thread.last_message_direction,
                   Thread.unread_count, Thread.snoozed_until, Client.name.label("client_name"),
                   Client.is_guest, _opted_out(), Thread.last_message_user_id,
-                  User.name.label("author_name"))
+                  author.name.label("author_name"), Thread.assignee_user_id,
+                  assignee.label("assignee_name"))
         .join(Client, Client.id == Thread.client_id)
-        .outerjoin(User, sa.and_(User.id == Thread.last_message_user_id,
+        .outerjoin(author, sa.and_(author.id == Thread.last_message_user_id,
+                                   author.org_id == Thread.org_id))
+        .outerjoin(User, sa.and_(User.id == Thread.assignee_user_id,
                                  User.org_id == Thread.org_id))
         .where(Thread.org_id == org_id)
     )
     if tab != "all":
         statement = statement.where(Thread.status == tab)
+    # ix_thread_assignee_{inbox,activity} serve Mine, ix_thread_unassigned_{inbox,activity}
+    # (partial) Unassigned, with a tab and without
+    if who == "mine":
+        statement = statement.where(Thread.assignee_user_id == user_id)
+    elif who == "unassigned":
+        statement = statement.where(Thread.assignee_user_id.is_(None))
     if query.strip():
-        statement = statement.where(client_filter(org_id, query.strip(), region))
+        statement = statement.where(thread_filter(org_id, query.strip(), region))
     return statement
 
 
 def list_threads(org_id: int, tab: str = "open", query: str = "", cursor: str | None = None,
-                 region: str = "US", limit: int = PAGE_SIZE) -> ThreadPage:
-    """Threads newest activity first; `cursor` continues after the last row of a page."""
-    statement = _filtered(org_id, tab if tab in TABS else "open", query, region)
+                 region: str = "US", limit: int = PAGE_SIZE, who: str = "all",
+                 user_id: int | None = None) -> ThreadPage:
+    """Threads newest activity first; `cursor` continues after the last row of a page; `who`
+    narrows to the threads assigned to `user_id` ('mine') or to nobody ('unassigned')."""
+    statement = _filtered(org_id, tab if tab in TABS else "open", query, region, who, user_id)
     after = decode_cursor(cursor)
     if after:
         statement = statement.where(
@@ -100,9 +117,10 @@ def next_open_thread(org_id: int, after_id: int) -> int | None:
     return db.session.scalar(open_threads)
 
 
-def changed_since(org_id: int, tab: str, query: str, since: datetime, region: str = "US") -> bool:
+def changed_since(org_id: int, tab: str, query: str, since: datetime, region: str = "US",
+                  who: str = "all", user_id: int | None = None) -> bool:
     """Whether any thread of this list had activity after `since` (the live refresh's poll)."""
-    statement = _filtered(org_id, tab if tab in TABS else "open", query, region)
+    statement = _filtered(org_id, tab if tab in TABS else "open", query, region, who, user_id)
     return db.session.scalar(
         sa.select(sa.exists(statement.where(Thread.last_activity_at > since).subquery())))
 
@@ -127,7 +145,7 @@ def tab_counts(org_id: int) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Timeline:
-    items: list  # Message and ThreadEvent rows, oldest first
+    items: list  # Message and ThreadEvent rows and NoteLines, oldest first
     earlier_before: int | None  # a message id to load earlier items before, if any
     attachments: dict = field(default_factory=dict)  # message id -> its Attachment rows
 
@@ -144,17 +162,20 @@ def timeline(org_id: int, thread_id: int, before_id: int | None = None,
     messages = list(reversed(messages[:limit]))
     events = sa.select(ThreadEvent).where(ThreadEvent.org_id == org_id,
                                           ThreadEvent.thread_id == thread_id)
+    notes = notes_query(org_id, thread_id)
     if more:
         events = events.where(ThreadEvent.created_at >= messages[0].created_at)
+        notes = notes.where(ThreadNote.created_at >= messages[0].created_at)
     if before_id and messages:
         upper = db.session.scalar(sa.select(Message.created_at).where(
             Message.id == before_id, Message.org_id == org_id, Message.thread_id == thread_id))
         if upper is not None:  # else `before` named no message of this thread: no upper bound
             events = events.where(ThreadEvent.created_at < upper)
+            notes = notes.where(ThreadNote.created_at < upper)
     elif before_id:
         return Timeline([], None)
-    items = sorted([*messages, *db.session.scalars(events).all()],
-                   key=lambda item: (item.created_at, isinstance(item, ThreadEvent)))
+    items = sorted([*messages, *db.session.scalars(events).all(), *note_lines(notes)],
+                   key=lambda item: (item.created_at, not isinstance(item, Message)))
     # one more query, only when some message carries media
     attachments = media.for_messages(org_id, [m.id for m in messages if m.num_media])
     return Timeline(items, messages[0].id if more else None, attachments)
@@ -163,8 +184,8 @@ def timeline(org_id: int, thread_id: int, before_id: int | None = None,
 def timeline_changed(org_id: int, thread_id: int, first_id: int, after_id: int,
                      since: datetime) -> bool:
     """Whether a timeline shown from message `first_id` to `after_id` changed after `since`:
-    a new message, a status of a shown message (sent, delivered, failed), a new event, or a
-    photo that was fetched (or failed) meanwhile."""
+    a new message, a status of a shown message (sent, delivered, failed), a new event or
+    note, or a photo that was fetched (or failed) meanwhile."""
     messages = sa.select(Message.id).where(
         Message.org_id == org_id, Message.thread_id == thread_id, Message.id >= first_id,
         sa.or_(Message.id > after_id, Message.status_updated_at > since))
@@ -175,5 +196,8 @@ def timeline_changed(org_id: int, thread_id: int, first_id: int, after_id: int,
         Message.id == Attachment.message_id, Message.org_id == Attachment.org_id)).where(
         Message.org_id == org_id, Message.thread_id == thread_id, Message.id >= first_id,
         Attachment.updated_at > since)
+    notes = sa.select(ThreadNote.id).where(
+        ThreadNote.org_id == org_id, ThreadNote.thread_id == thread_id,
+        ThreadNote.created_at > since)
     return db.session.scalar(sa.select(sa.or_(sa.exists(messages), sa.exists(events),
-                                              sa.exists(files))))
+                                              sa.exists(files), sa.exists(notes))))

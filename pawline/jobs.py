@@ -19,6 +19,7 @@ from datetime import datetime
 
 import procrastinate
 import sqlalchemy as sa
+from flask import url_for
 from procrastinate.manager import JobManager
 from procrastinate.tasks import configure_task
 from procrastinate.worker import Worker
@@ -113,6 +114,30 @@ def wake_snoozed(timestamp: int) -> None:
     """Every minute: threads whose snooze has ended reopen, in every organization."""
     with _app().app_context():
         threads.wake_snoozed(None)
+
+
+@queue.periodic(cron="* * * * *")
+@queue.task(name="send_scheduled_messages", queue="periodic",
+            queueing_lock="send_scheduled_messages")
+def send_scheduled_messages(timestamp: int) -> None:
+    """Every minute: replies scheduled for now or earlier are sent, each once."""
+    from pawline import scheduled  # it sends through pawline.outbound, which imports this module
+
+    app = _app()
+    with app.app_context():
+        sent = scheduled.send_due(app.config["SMS_PROVIDER"],
+                                  status_callback=_status_callback(app))
+    if sent:
+        log.info("sent %d scheduled messages", sent)
+
+
+def _status_callback(app) -> str | None:
+    """Where Twilio reports a message's status, when the app knows its public address."""
+    base = app.config.get("PUBLIC_BASE_URL")
+    if app.config["SMS_PROVIDER"] != "twilio" or not base:
+        return None
+    with app.test_request_context():
+        return base.rstrip("/") + url_for("webhooks.twilio_status")
 
 
 @queue.periodic(cron="41 * * * *")

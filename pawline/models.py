@@ -15,6 +15,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pawline.db import db
 
+# The variables of a saved reply (pawline.saved_replies), here for message's check: a known
+# variable left as typed ({booking_start}) is never sent to a client.
+VARIABLES = ("client_first_name", "client_name", "sitter_name", "booking_start", "booking_end",
+             "business_name")
+UNFILLED_VARIABLE_SQL = rf"\{{({'|'.join(VARIABLES)})\}}"
+
 ROLES = ("owner", "staff", "sitter")
 NUMBER_CLASSES = ("front_desk", "sitter", "pool")
 NUMBER_STATUSES = ("active", "quarantined")
@@ -229,6 +235,18 @@ class Thread(TenantScoped, db.Model):
         # every list view first wakes the threads whose snooze ended (threads.wake_snoozed)
         sa.Index("ix_thread_snoozed", "org_id", "snoozed_until",
                  postgresql_where=sa.text("status = 'snoozed'")),
+        # who the thread is assigned to (pawline.assignment): a user of the same organization
+        _tenant_fk("assignee_user_id", "app_user"),
+        # the inbox's Mine filter, with and without a status tab
+        sa.Index("ix_thread_assignee_inbox", "org_id", "assignee_user_id", "status",
+                 "last_activity_at", "id"),
+        sa.Index("ix_thread_assignee_activity", "org_id", "assignee_user_id", "last_activity_at",
+                 "id"),
+        # and Unassigned: partial, as an IS NULL column cannot lead an ordered index scan
+        sa.Index("ix_thread_unassigned_inbox", "org_id", "status", "last_activity_at", "id",
+                 postgresql_where=sa.text("assignee_user_id IS NULL")),
+        sa.Index("ix_thread_unassigned_activity", "org_id", "last_activity_at", "id",
+                 postgresql_where=sa.text("assignee_user_id IS NULL")),
     )
 
     id: Mapped[int] = _pk()
@@ -245,6 +263,7 @@ class Thread(TenantScoped, db.Model):
     last_message_direction: Mapped[str | None] = mapped_column(sa.Text)
     last_message_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # its author
     unread_count: Mapped[int] = mapped_column(server_default="0")
+    assignee_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = _created()
 
 
@@ -268,6 +287,10 @@ class Message(TenantScoped, db.Model):
             "direction = 'inbound' OR routing_trace IS NOT NULL", name="outbound_has_trace"
         ),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        # a saved reply's variable left unfilled ({booking_start}) never goes to a client
+        sa.CheckConstraint(
+            f"direction = 'inbound' OR body !~ '{UNFILLED_VARIABLE_SQL}'",
+            name="no_unfilled_variable"),
         sa.CheckConstraint("auto_reply IS NULL OR (auto_reply = 'help' AND direction = "
                            "'outbound')", name="auto_reply_known"),
         sa.Index("ix_message_thread_id_id", "thread_id", "id"),
@@ -383,6 +406,7 @@ class AuditEvent(TenantScoped, db.Model):
     created_at: Mapped[datetime] = _created()
 
 
-# Sessions and rate-limit counters, consent and attachments live in modules of their own;
-# importing them here puts their tables in db.metadata wherever the models are loaded.
-from pawline import access_models, consent_models, media_models  # noqa: E402,F401
+# Sessions and rate-limit counters, consent, attachments, saved replies and notes live in
+# modules of their own; importing them here puts their tables in db.metadata wherever the
+# models are loaded (migrations, tests, the app).
+from pawline import access_models, consent_models, desk_models, media_models  # noqa: E402,F401

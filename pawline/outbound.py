@@ -19,6 +19,7 @@ from pawline.errors import DomainError, NotFound
 from pawline.models import Client, ClientContact, Message, Thread
 from pawline.phones import display_phone, normalize_phone
 from pawline.routing import choose_sending_number
+from pawline.saved_replies import unfilled_variables
 from pawline.threads import find_or_create_client_by_phone, find_or_create_thread
 
 MAX_BODY = 1600  # Twilio's limit for one message body
@@ -32,12 +33,17 @@ class Queued:
     created: bool  # False when the form was a retry of a message already stored
 
 
-def _clean_body(body: str | None, with_photos: bool = False) -> str:
+def clean_body(body: str | None, with_photos: bool = False) -> str:
     text = (body or "").strip()
     if not text and not with_photos:  # a message of photos alone may have no words
         raise DomainError("Write a message first.", "body")
     if len(text) > MAX_BODY:
         raise DomainError(f"A message can have at most {MAX_BODY} characters.", "body")
+    left = unfilled_variables(text)
+    if left:  # ck_message_no_unfilled_variable would refuse it too
+        names = ", ".join(f"{{{name}}}" for name in left)
+        raise DomainError(f"Replace {names} before sending: this conversation has nothing to "
+                          "fill it with.", "body")
     return text
 
 
@@ -82,16 +88,18 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
                   provider_name: str, client_token: str | None = None,
                   now: datetime | None = None, to_e164: str | None = None,
                   status_callback: str | None = None, photos: list[tuple[bytes, str]] = (),
-                  photo_base_url: str | None = None) -> Queued:
+                  photo_base_url: str | None = None, route_note: str | None = None) -> Queued:
     """Store an outbound message on its route (status queued) with its delivery job; commit.
 
     A phone that opted out is refused (OptedOut) before anything is stored; the phone's consent
     is held until the commit, so a STOP stored meanwhile waits and the worker then cancels it.
     `photos` are (bytes, file name) pairs, re-encoded and stored with the message; they need
     `photo_base_url`, the address the provider will fetch them from (pawline.media).
+    `route_note` adds a line to the routing trace (a scheduled message says when it was
+    scheduled: its number was chosen now, at sending).
     """
     now = now or utcnow()
-    text = _clean_body(body, with_photos=bool(photos))
+    text = clean_body(body, with_photos=bool(photos))
     _check_token(client_token)
     encoded = _photos(list(photos), photo_base_url)
     thread = db.session.scalar(
@@ -107,7 +115,7 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
     refuse_if_opted_out(org_id, to_e164, lambda: client_name(org_id, thread.client_id))
     message_id = store_outbound(org_id, thread_id, text, to_e164, provider_name, now,
                                 sender_user_id=sender_user_id, client_token=client_token,
-                                encoded=encoded)
+                                encoded=encoded, route_note=route_note)
     if message_id is None:  # the same form, submitted twice at once: the other one stored it
         db.session.rollback()
         existing = db.session.scalar(sa.select(Message.id).where(
@@ -135,11 +143,13 @@ def client_name(org_id: int, client_id: int) -> str | None:
 def store_outbound(org_id: int, thread_id: int, text: str, to_e164: str, provider_name: str,
                    now: datetime, sender_user_id: int | None = None,
                    client_token: str | None = None, auto_reply: str | None = None,
-                   encoded: list = ()) -> int | None:
+                   encoded: list = (), route_note: str | None = None) -> int | None:
     """Insert a queued message on the route chosen now, in the caller's transaction; its id, or
     None when its client token is taken. A person's message marks the thread answered; an
     automatic one leaves the thread's preview and unread count as they are."""
     route = choose_sending_number(org_id, thread_id, now)
+    if route_note:
+        route.steps.append(route_note)
     message_id = db.session.scalar(
         insert(Message).values(
             org_id=org_id, thread_id=thread_id, direction="outbound", body=text,
@@ -172,7 +182,7 @@ def message_anyone(org_id: int, region: str, phone_raw: str, body: str,
                    status_callback: str | None = None) -> Queued:
     """Text any phone: its client and thread are found or created atomically, then queued."""
     e164 = normalize_phone(phone_raw, region)
-    _clean_body(body)
+    clean_body(body)
     _check_token(client_token)
     # before the client and thread are found or created: a refusal stores nothing
     refuse_if_opted_out(org_id, e164, lambda: _owner_name(org_id, e164), field="phone")

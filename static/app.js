@@ -142,3 +142,26 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+// A saved reply's variable that could not be filled ({booking_start}) stays highlighted while
+// it is in the reply box; the server refuses to send it either way.
+function markUnfilled(box) {
+  const note = document.getElementById("unfilled");
+  if (!box || !note) return;
+  const names = (box.dataset.variables || "").split(" ").filter(Boolean);
+  const left = names.filter((name) => box.value.includes(`{${name}}`));
+  note.querySelectorAll("[data-variable]").forEach((el) => { el.hidden = !left.includes(el.dataset.variable); });
+  left.forEach((name) => {
+    if (note.querySelector(`mark[data-variable="${name}"]`)) return;
+    const mark = document.createElement("mark");
+    mark.dataset.variable = name;
+    mark.textContent = `{${name}}`;
+    note.append(" ", mark);
+  });
+  note.hidden = left.length === 0;
+  box.classList.toggle("has-unfilled", left.length > 0);
+  if (left.length) box.setAttribute("aria-describedby", "unfilled");
+}
+document.addEventListener("input", (event) => {
+  if (event.target.id === "reply-body") markUnfilled(event.target);
+});

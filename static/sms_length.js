@@ -48,7 +48,7 @@
   }
 
   // A counter under every message box: the reply box, and the "Message anyone" dialog's.
-  const FIELDS = ".composer textarea[name=body], #new-message textarea[name=body]";
+  const FIELDS = ".composer .reply-form textarea[name=body], #new-message textarea[name=body]";
   function attach(root) {
     root.querySelectorAll(FIELDS).forEach((field) => {
       if (field.dataset.smsCounter) return;

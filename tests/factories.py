@@ -12,7 +12,7 @@ from pawline.images import thumbnail
 from pawline.inbound import receive_sms
 from pawline.media import Media
 from pawline.media_models import Attachment
-from pawline.models import Client, ClientContact, MessageNumber
+from pawline.models import Client, ClientContact, MessageNumber, User
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -26,9 +26,11 @@ def org(name: str | None = None) -> SimpleNamespace:
                                     slug=slug)
     staff = accounts.add_user(slug, f"staff{n}@example.com", PASSWORD, "staff")
     sitter = accounts.add_user(slug, f"sitter{n}@example.com", PASSWORD, "sitter")
+    owner_id = db.session.scalar(sa.select(User.id).where(User.email == f"owner{n}@example.com"))
     return SimpleNamespace(
         id=created.id, slug=slug, owner_email=f"owner{n}@example.com",
         staff_email=staff.email, sitter_email=sitter.email, sitter_user_id=sitter.id,
+        owner_user_id=owner_id, staff_user_id=staff.id,
     )
 
 

@@ -60,8 +60,8 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
     w.pool = one(number, w.org, w.pool_e164, "pool", None)
     w.sitter_number = one(number, w.org, w.sitter_e164, "sitter", w.sitter)
     w.thread = one("INSERT INTO thread (org_id, client_id, default_number_id, "
-                   "last_message_user_id) VALUES (%s, %s, %s, %s)",
-                   w.org, w.client, w.pool, w.staff)
+                   "last_message_user_id, assignee_user_id) VALUES (%s, %s, %s, %s, %s)",
+                   w.org, w.client, w.pool, w.staff, w.staff)
     booking = ("INSERT INTO booking (org_id, client_id, sitter_id, starts_at, ends_at, status) "
                f"VALUES (%s, %s, %s, {WHEN}, %s)")
     w.booking = one(booking, w.org, w.client, w.sitter, "confirmed")
@@ -78,6 +78,13 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
         "sha256('png'))", w.org, w.message)
     one("INSERT INTO thread_event (org_id, thread_id, kind, actor_user_id) "
         "VALUES (%s, %s, 'closed', %s)", w.org, w.thread, w.staff)
+    one("INSERT INTO thread_note (org_id, thread_id, author_user_id, body) "
+        "VALUES (%s, %s, %s, 'Rex bites')", w.org, w.thread, w.staff)
+    one("INSERT INTO scheduled_message (org_id, thread_id, body, send_at, created_by_user_id) "
+        f"VALUES (%s, %s, 'Later', {WHEN.split(',')[0]}, %s)", w.org, w.thread, w.staff)
+    w.saved_reply_name = "Running late"
+    one("INSERT INTO saved_reply (org_id, name, body) VALUES (%s, %s, 'Running late!')",
+        w.org, w.saved_reply_name)
     one("INSERT INTO user_session (org_id, user_id, token_hash, created_at, last_seen_at) "
         "VALUES (%s, %s, %s, now(), now())", w.org, w.staff, f"{n:064x}")
     one("INSERT INTO consent_event (org_id, e164, opted_out, source, keyword) "
@@ -96,6 +103,21 @@ def contact(org, client, e164) -> str:
 def thread(org, client, number="NULL") -> str:
     return (f"INSERT INTO thread (id, org_id, client_id, default_number_id) "
             f"VALUES ({ROW}, {org}, {client}, {number});")
+
+
+def assigned_thread(org, client, user) -> str:
+    return (f"INSERT INTO thread (id, org_id, client_id, assignee_user_id) "
+            f"VALUES ({ROW}, {org}, {client}, {user});")
+
+
+def note(org, thread_id, user) -> str:
+    return (f"INSERT INTO thread_note (id, org_id, thread_id, author_user_id, body) "
+            f"VALUES ({ROW}, {org}, {thread_id}, {user}, 'Hi');")
+
+
+def scheduled(org, thread_id, user) -> str:
+    return (f"INSERT INTO scheduled_message (id, org_id, thread_id, body, send_at, "
+            f"created_by_user_id) VALUES ({ROW}, {org}, {thread_id}, 'Hi', now(), {user});")
 
 
 def number(org, e164, number_class="pool", sitter="NULL") -> str:

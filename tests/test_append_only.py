@@ -71,7 +71,7 @@ def test_i10_a_messages_words_and_origin_cannot_be_rewritten(world, column, valu
 
 
 @pytest.mark.parametrize("statement", [
-    "DELETE FROM message", "TRUNCATE message", "TRUNCATE thread CASCADE",
+    "DELETE FROM message", "TRUNCATE message CASCADE", "TRUNCATE thread CASCADE",
 ])
 def test_i10_no_message_is_removed(world, statement):
     assert refused(statement) in ("message_never_rewritten", "message_never_truncated")

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pawline import bookings, sitters
+from pawline import bookings, saved_replies, scheduled, sitters
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.doctor import run_checks
@@ -57,12 +57,17 @@ def world(app):
         db.session.commit()
         [attachment_id] = factories.mms(POOL, "+14155550123", "image/png").attachment_ids
         factories.fetched(attachment_id, photos.png(), "image/png")
+        scheduled_id = scheduled.schedule_message(
+            org.id, inbound.thread_id, "Walk at 9", now + timedelta(days=1), None)
+        saved_reply_id = saved_replies.create_saved_reply(
+            org.id, "Running late", "Hi {client_first_name}, running late!", None)
         return SimpleNamespace(
             **vars(org), pool=POOL, number_id=number_id, thread_id=inbound.thread_id,
             client_id=inbound.client_id, known_client_id=known_client_id,
             sitter_id=sitter_id, booking_id=booking.id, message_id=queued.message_id,
             outbound_sid="SMfuzzoutbound1", attachment_id=attachment_id,
             token=signed_media_token(attachment_id, app.config["SECRET_KEY"]),
+            saved_reply_id=saved_reply_id, scheduled_id=scheduled_id,
             contact_id=db.session.scalar(sa.select(ClientContact.id).where(
                 ClientContact.client_id == inbound.client_id)),
             secret=db.session.get(Organization, org.id).webhook_secret)

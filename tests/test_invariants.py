@@ -1,4 +1,4 @@
-"""Each invariant of docs/design.md (I1-I11) is held by the database itself, not by app code.
+"""Each invariant of docs/design.md (I1-I13) is held by the database itself, not by app code.
 
 Every violating write goes straight to the database (raw INSERT/UPDATE in a savepoint, so the
 test's transaction stays usable) and must be refused by the named constraint; its allowed
@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pawline.access_models import UserSession
 from pawline.db import constraint_name, db
+from pawline.desk_models import ScheduledMessage, ThreadNote
 from pawline.doctor import TENANT_LINKS, UNIQUE_INDEXES, foreign_key_name, run_checks
 from pawline.media_models import Attachment
 from pawline.models import (
@@ -39,7 +40,8 @@ TABLES = {
     "client_contact": ClientContact, "thread": Thread, "message": Message,
     "thread_event": ThreadEvent, "booking": Booking, "assignment_window": AssignmentWindow,
     "message_number": MessageNumber, "sitter": Sitter, "audit_event": AuditEvent,
-    "user_session": UserSession, "attachment": Attachment,
+    "user_session": UserSession, "attachment": Attachment, "thread_note": ThreadNote,
+    "scheduled_message": ScheduledMessage,
 }
 
 
@@ -165,7 +167,11 @@ def child_values(table: str, world, fresh) -> dict:
         "client_contact": {"org_id": org_id, "client_id": world.client_id,
                            "e164": factories.phone()},
         "thread": {"org_id": org_id, "client_id": fresh["client"](),
-                   "default_number_id": world.number_id},
+                   "default_number_id": world.number_id, "assignee_user_id": world.user_id},
+        "thread_note": {"org_id": org_id, "thread_id": world.thread_id,
+                        "author_user_id": world.user_id, "body": "Rex bites"},
+        "scheduled_message": {"org_id": org_id, "thread_id": world.thread_id, "body": "Later",
+                              "send_at": NOW, "created_by_user_id": world.user_id},
         "message": {"org_id": org_id, "thread_id": world.thread_id, "direction": "inbound",
                     "body": "Hi", "from_e164": factories.phone(), "to_e164": factories.phone(),
                     "number_id": world.number_id, "status": "received", "provider": "twilio",
@@ -447,7 +453,7 @@ def test_doctor_finds_every_invariant_holding_on_clean_data(ours, theirs, full):
     results = run_checks(db.session.connection(), full=full)
 
     assert [r.check.claim for r in results if not r.holds] == []
-    assert {r.check.invariant for r in results} == {f"I{n}" for n in range(1, 12)}
+    assert {r.check.invariant for r in results} == {f"I{n}" for n in range(1, 14)}
 
 
 @pytest.mark.parametrize(("invariant", "index"), UNIQUE_INDEXES.items())

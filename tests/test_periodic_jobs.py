@@ -7,15 +7,16 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from pawline import jobs, numbers, threads
+from pawline import jobs, numbers, scheduled, threads
 from pawline.clock import utcnow
 from pawline.db import db
-from pawline.models import AuditEvent, MessageNumber, Thread
+from pawline.models import AuditEvent, Message, MessageNumber, Thread
 from tests import factories
 from tests.jobs import on_open_queue
 from tests.workers import start_worker, stop, wait_for, worker_env
 
-MINUTELY = ("recover_stalled_jobs", "release_quarantines", "wake_snoozed")
+MINUTELY = ("recover_stalled_jobs", "release_quarantines", "send_scheduled_messages",
+            "wake_snoozed")
 
 
 def quarantined(org_id: int, e164: str, release_at) -> int:
@@ -73,6 +74,10 @@ def test_two_workers_run_each_periodic_job_once_per_minute_and_release_on_time(
         org = factories.org()
         number_id = quarantined(org.id, "+14155550101", utcnow() - timedelta(minutes=1))
         thread_id = snoozed(org.id, "+14155552671", utcnow() - timedelta(minutes=1))
+        factories.number(org.id, "+14155550109", "pool")
+        due = [scheduled.schedule_message(org.id, thread_id, f"Reply {n}", utcnow() + timedelta(
+            seconds=1), None) for n in range(5)]
+        time.sleep(1)
     env = worker_env(database_url, "http://127.0.0.1:9")
     workers = [start_worker(env) for _ in range(2)]
 
@@ -94,6 +99,9 @@ def test_two_workers_run_each_periodic_job_once_per_minute_and_release_on_time(
         assert per_tick and all(row.jobs == row.ticks for row in per_tick), (per_tick, outputs)
         assert db.session.get(MessageNumber, number_id).status == "active"
         assert db.session.get(Thread, thread_id).status == "open"
+        tokens = db.session.scalars(sa.select(Message.client_token).where(
+            Message.direction == "outbound")).all()
+        assert sorted(tokens) == sorted(f"scheduled-{i}" for i in due)  # each once
 
 
 @pytest.mark.concurrency

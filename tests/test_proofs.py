@@ -44,8 +44,9 @@ def _parent(child: str, column: str) -> str:
 
 
 def _refusing() -> dict:
-    """The claim of each table whose triggers refuse changes (I9, I10)."""
-    return {"audit_event": claim("audit trail"), "message": claim("messages refuse")}
+    """The claim of each table whose triggers refuse changes (I9, I10, I13)."""
+    return {"audit_event": claim("audit trail"), "message": claim("messages refuse"),
+            "thread_note": claim("internal notes refuse")}
 
 
 REFUSING = _refusing()
@@ -89,6 +90,11 @@ def cross_tenant_row(child: str, column: str, o, t) -> str:
                                           f"{t.staff}, 'test', 'test');",
         ("user_session", "user_id"): pw.user_session(o.org, t.staff),
         ("attachment", "message_id"): pw.attachment(o.org, t.message),
+        ("thread", "assignee_user_id"): pw.assigned_thread(o.org, o.free_client, t.staff),
+        ("thread_note", "thread_id"): pw.note(o.org, t.thread, o.staff),
+        ("thread_note", "author_user_id"): pw.note(o.org, o.thread, t.staff),
+        ("scheduled_message", "thread_id"): pw.scheduled(o.org, t.thread, o.staff),
+        ("scheduled_message", "created_by_user_id"): pw.scheduled(o.org, o.thread, t.staff),
     }[(child, column)]
 
 
@@ -143,6 +149,12 @@ def unique_scenarios(o, t) -> dict:
             drop("uq_message_number_e164") + pw.number(t.org, o.pool_e164),
             {**index_missing("uq_message_number_e164"),
              claim("in two pools"): [f"{o.pool_e164}|2"]}),
+        "I12 a saved reply name used twice": (
+            drop("uq_saved_reply_org_id_name")
+            + f"INSERT INTO saved_reply (org_id, name, body) VALUES ({o.org}, "
+              f"'{o.saved_reply_name}', 'Late again');",
+            {**index_missing("uq_saved_reply_org_id_name"),
+             claim("two saved replies"): [f"{o.org}|{o.saved_reply_name}|2"]}),
         "I8 the index rebuilt partial": (
             drop("uq_message_number_e164") + "CREATE UNIQUE INDEX uq_message_number_e164 ON "
             "message_number (e164) WHERE number_class <> 'pool';" + pw.number(t.org, o.pool_e164),
@@ -215,6 +227,12 @@ MESSAGE_OFF = {
 }
 
 
+NOTE_OFF = {
+    "dropped": "DROP TRIGGER thread_note_append_only ON thread_note;",
+    "disabled": "ALTER TABLE thread_note DISABLE TRIGGER thread_note_append_only;",
+}
+
+
 def scenarios(o, t) -> dict:
     audit = {f"I9 the audit trigger {how}": (sql, {claim("audit trail"): [
         "audit_event_append_only"]}) for how, sql in AUDIT_OFF.items()}
@@ -222,8 +240,10 @@ def scenarios(o, t) -> dict:
         "audit_event_never_truncated"]}) for how, sql in AUDIT_TRUNCATE_OFF.items()}
     message = {f"I10 the message trigger {how}": (sql, {claim("messages refuse"): missing})
                for how, (sql, missing) in MESSAGE_OFF.items()}
+    notes = {f"I13 the note trigger {how}": (sql, {claim("internal notes refuse"): [
+        "thread_note_append_only"]}) for how, sql in NOTE_OFF.items()}
     return {**unique_scenarios(o, t), **tenant_scenarios(o, t), **audit, **message,
-            **consent_scenarios(o, claim, index_missing)}
+            **consent_scenarios(o, claim, index_missing), **notes}
 
 
 class _AnyIds:

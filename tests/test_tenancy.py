@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from pawline import bookings, sitters
+from pawline import bookings, notes, saved_replies, scheduled, sitters
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.inbound import receive_sms
@@ -29,7 +29,12 @@ def other_org_ids(app):
                                           now + timedelta(days=1))
         [attachment_id] = factories.mms("+14155550101", "+14155552671", "image/png").attachment_ids
         factories.fetched(attachment_id, photos.png(), "image/png")
+        saved_reply_id = saved_replies.create_saved_reply(org.id, "Hello", "Hi there", None)
+        notes.add_note(org.id, result.thread_id, org.owner_user_id, "private note")
+        scheduled_id = scheduled.schedule_message(org.id, result.thread_id, "Later",
+                                                  now + timedelta(days=1), None)
         return {
+            "saved_reply_id": saved_reply_id, "scheduled_id": scheduled_id,
             "thread_id": result.thread_id, "client_id": result.client_id,
             "message_id": queued.message_id, "sitter_id": sitter.id, "booking_id": booking.id,
             "contact_id": db.session.scalar(sa.select(ClientContact.id)),

@@ -71,16 +71,16 @@ def test_inbox_search_filters_while_typing_and_on_enter(live_app, live_url, page
     sign_in(page, live_url, org.staff_email)
     rows = page.locator("#thread-list .threads li")
     expect(rows).to_have_count(2)
-    page.get_by_label("Search by name or phone").press_sequentially("2672", delay=40)
+    page.get_by_label("Search by name, phone or note").press_sequentially("2672", delay=40)
     expect(rows).to_have_count(1)  # no Enter: it filters as the user types
     expect(rows.first).to_contain_text("Is Tom okay?")
     expect(page).to_have_url(re.compile(r"q=2672"))
 
-    page.get_by_label("Search by name or phone").fill("2671")
-    page.get_by_label("Search by name or phone").press("Enter")
+    page.get_by_label("Search by name, phone or note").fill("2671")
+    page.get_by_label("Search by name, phone or note").press("Enter")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Is Rex okay?")
-    expect(page.get_by_label("Search by name or phone")).to_have_value("2671")
+    expect(page.get_by_label("Search by name, phone or note")).to_have_value("2671")
 
 
 @pytest.mark.parametrize("how", ["click", "goto"])
@@ -109,7 +109,7 @@ def test_the_snooze_menu_fits_the_screen(live_app, live_url, page, viewport):
     sign_in(page, live_url, org.staff_email)
     page.goto(f"{live_url}/threads/{thread_id}")
     page.locator("summary", has_text="Snooze").click()
-    menu = page.locator(".menu-body")
+    menu = page.locator(".menu-body", has_text="Snooze until")
     expect(page.get_by_label("Pick a time")).to_be_in_viewport()
     box = menu.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]

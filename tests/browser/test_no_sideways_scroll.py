@@ -8,7 +8,15 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from pawline import bookings, dead_letters, sitters
+from pawline import (
+    assignment,
+    bookings,
+    dead_letters,
+    notes,
+    saved_replies,
+    scheduled,
+    sitters,
+)
 from pawline.db import db
 from pawline.inbound import receive_sms
 from pawline.models import Thread
@@ -21,7 +29,8 @@ PHONE = {"width": 390, "height": 844}
 LONG_URL = "https://example.com/" + "a" * 180 + "?x=1"
 STAFF_PAGES = ["/inbox", "/threads/{thread}", "/clients", "/clients/{client}", "/numbers",
                "/sitters", "/bookings", "/audit", "/dead-letters", "/simulator",
-               "/settings/help-reply", "/profile"]
+               "/settings/help-reply", "/profile", "/saved-replies",
+               "/saved-replies/{saved_reply}", "/inbox?who=mine&tab=all"]
 
 
 def seed(app):
@@ -44,7 +53,13 @@ def seed(app):
             "Malformed From: " + "Y" * 120)
         factories.client(org.id, "Maximilianus-Featherstonehaugh-Worthington", "+14155550123")
         db.session.commit()
-    return org, {"thread": thread_id, "client": client_id}
+        reply_id = saved_replies.create_saved_reply(
+            org.id, "Directions-" + "Z" * 60, f"Hi {{client_first_name}}, see {LONG_URL}", None)
+        notes.add_note(org.id, thread_id, org.staff_user_id, "Gate code " + "G" * 120)
+        assignment.assign_thread(org.id, thread_id, org.owner_user_id, org.staff_user_id)
+        scheduled.schedule_message(org.id, thread_id, "Later: " + "L" * 120, now + timedelta(
+            days=1), org.staff_user_id)
+    return org, {"thread": thread_id, "client": client_id, "saved_reply": reply_id}
 
 
 def scroll_width(page) -> int:

@@ -1,0 +1,105 @@
+"""The front desk's tables: saved replies, internal notes and replies to send later (thread
+assignment is a column of thread). Imported at the end of pawline.models, so db.metadata holds
+them too."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pawline.db import db
+from pawline.models import (
+    UNFILLED_VARIABLE_SQL,
+    VARIABLES,
+    TenantScoped,
+    _created,
+    _pk,
+    _tenant_fk,
+)
+
+# {word} that is not one of VARIABLES: PostgreSQL's regular expressions have lookahead.
+UNKNOWN_VARIABLE_SQL = rf"\{{(?!({'|'.join(VARIABLES)})\}})[A-Za-z_][A-Za-z0-9_]*\}}"
+NAME_MAX, BODY_MAX, NOTE_MAX = 80, 1600, 2000
+
+
+class SavedReply(TenantScoped, db.Model):
+    """A reply the organization keeps, with variables filled in for each thread it is used on."""
+
+    __tablename__ = "saved_reply"
+    __table_args__ = (
+        sa.UniqueConstraint("org_id", "name"),
+        sa.CheckConstraint(f"length(btrim(name)) > 0 AND length(name) <= {NAME_MAX}",
+                           name="name_length"),
+        sa.CheckConstraint(f"length(btrim(body)) > 0 AND length(body) <= {BODY_MAX}",
+                           name="body_length"),
+        sa.CheckConstraint(f"body !~ '{UNKNOWN_VARIABLE_SQL}'", name="variables_known"),
+    )
+
+    id: Mapped[int] = _pk()
+    name: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _created()
+
+
+class ThreadNote(TenantScoped, db.Model):
+    """A line staff write in a thread's timeline for each other; never sent to the client.
+
+    Append-only: the trigger thread_note_append_only refuses a DELETE and an UPDATE of anything
+    but thread_id (a client merge moves notes with the messages). A correction is a new note."""
+
+    __tablename__ = "thread_note"
+    __table_args__ = (
+        _tenant_fk("thread_id", "thread"),
+        _tenant_fk("author_user_id", "app_user"),
+        sa.CheckConstraint(f"length(btrim(body)) > 0 AND length(body) <= {NOTE_MAX}",
+                           name="body_length"),
+        sa.Index("ix_thread_note_thread_id_created_at", "thread_id", "created_at"),
+        # the words of a note, for the inbox search by word prefix (pawline.search)
+        sa.Index("ix_thread_note_body_words", sa.text("to_tsvector('simple'::regconfig, body)"),
+                 postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = _pk()
+    thread_id: Mapped[int] = mapped_column(sa.BigInteger)
+    author_user_id: Mapped[int] = mapped_column(sa.BigInteger)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = _created()
+
+
+SCHEDULED_STATUSES = ("scheduled", "sent", "canceled", "failed")
+
+
+class ScheduledMessage(TenantScoped, db.Model):
+    """A reply to send later (pawline.scheduled). Sent once: a worker claims it with a conditional
+    UPDATE (status 'scheduled' to 'sent') in the transaction that stores its message, whose
+    client_token 'scheduled-<id>' is unique in the organization (uq_message_org_id_client_token).
+    """
+
+    __tablename__ = "scheduled_message"
+    __table_args__ = (
+        _tenant_fk("thread_id", "thread"),
+        _tenant_fk("created_by_user_id", "app_user"),
+        sa.CheckConstraint(f"status IN ({', '.join(repr(s) for s in SCHEDULED_STATUSES)})",
+                           name="status_known"),
+        sa.CheckConstraint(f"length(btrim(body)) > 0 AND length(body) <= {BODY_MAX}",
+                           name="body_length"),
+        sa.CheckConstraint(f"body !~ '{UNFILLED_VARIABLE_SQL}'", name="no_unfilled_variable"),
+        sa.CheckConstraint("status <> 'failed' OR reason IS NOT NULL", name="failed_has_reason"),
+        sa.CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_has_time"),
+        # the minute's sweep reads only what is due
+        sa.Index("ix_scheduled_message_due", "send_at",
+                 postgresql_where=sa.text("status = 'scheduled'")),
+        sa.Index("ix_scheduled_message_thread_id_send_at", "thread_id", "send_at"),
+    )
+
+    id: Mapped[int] = _pk()
+    thread_id: Mapped[int] = mapped_column(sa.BigInteger)
+    body: Mapped[str] = mapped_column(sa.Text)
+    send_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(sa.Text, server_default="scheduled")
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_by_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _created()
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
