@@ -11,7 +11,8 @@ pytestmark = pytest.mark.browser
 MIN = 44
 # Every control a finger may aim at. Skipped: what is not shown (zero size, hidden, inside a
 # closed menu), the skip link (off-screen until focused), and a link inside a sentence (WCAG's
-# inline exception: its line decides its height). A radio or checkbox is aimed at by its label.
+# inline exception: its line decides its height). A radio or checkbox, or a visually hidden
+# input, is aimed at by its label.
 SMALL_TARGETS = """(min) => {
   const controls = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
     + '[tabindex]:not([tabindex="-1"])';
@@ -19,7 +20,10 @@ SMALL_TARGETS = """(min) => {
   for (const el of document.querySelectorAll(controls)) {
     const style = getComputedStyle(el);
     const choice = el.type === "radio" || el.type === "checkbox";
-    const target = (choice && el.closest("label")) || el;
+    // a hidden file input is aimed at by its label (the composer's camera button)
+    const hidden = el.tagName === "INPUT" && el.classList.contains("visually-hidden");
+    const label = el.closest("label") || (el.id && document.querySelector(`label[for="${el.id}"]`));
+    const target = ((choice || hidden) && label) || el;
     const box = target.getBoundingClientRect();
     if (!box.width || !box.height || !target.checkVisibility({visibilityProperty: true})) continue;
     if (el.classList.contains("skip-link")) continue;
