@@ -14,6 +14,7 @@ from blueprints.common import render, staff_only
 from blueprints.hygiene import accepts_uploads
 from pawline.errors import DomainError, InvalidPhone
 from pawline.inbound import UnknownNumber, receiving_numbers
+from pawline.lines import org_lines
 from pawline.media_models import MAX_UPLOAD_BYTES
 from pawline.phones import display_phone
 from pawline.simulated_media import text_from_phone
@@ -45,13 +46,15 @@ class SimulatorForm(FlaskForm):
         upload.stream.seek(0)
         return upload.stream.read() or None
 
-    def load_numbers(self, numbers) -> "SimulatorForm":
-        self.to.choices = [(n.e164, _number_label(n)) for n in numbers]
+    def load_numbers(self, numbers, lines: dict) -> "SimulatorForm":
+        self.to.choices = [(n.e164, _number_label(n, lines.get(n.id))) for n in numbers]
         return self
 
 
-def _number_label(number) -> str:
-    label = f"{display_phone(number.e164)} · {number.number_class.replace('_', ' ')}"
+def _number_label(number, line) -> str:
+    """The line's name first, then its digits: 'Front desk · (415) 555-0100'."""
+    label = f"{line.label} · " if line else ""
+    label += display_phone(number.e164)
     return label + (" · quarantined" if number.status == "quarantined" else "")
 
 
@@ -60,7 +63,7 @@ def _number_label(number) -> str:
 def index():
     """Show the simulator; on submit, deliver the text as an inbound SMS and link its thread."""
     numbers = receiving_numbers(current_user.org_id)
-    form = SimulatorForm().load_numbers(numbers)
+    form = SimulatorForm().load_numbers(numbers, org_lines(current_user.org_id))
     result, status = None, 200
     if form.validate_on_submit():
         try:

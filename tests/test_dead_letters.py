@@ -56,6 +56,7 @@ def test_a_short_code_or_named_sender_is_kept_logged_and_shown(app, client, auth
     auth.sign_in(org.owner_email)
     page = client.get("/dead-letters").get_data(as_text=True)
     assert sender in page and "Your code is 4711" in page and "Malformed From" in page
+    assert "Pool 0100" in page  # the line it was sent to, by name
 
 
 def test_a_text_to_a_number_in_no_pool_is_kept_for_no_organization(app, client, org, caplog):

@@ -82,10 +82,10 @@ def test_another_organizations_number_is_not_a_choice(app, client, auth, org):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
 
 
-def test_the_page_lists_the_organizations_numbers_with_class_and_status(app, client, auth, org):
+def test_the_page_lists_the_organizations_lines_by_name_then_digits(app, client, auth, org):
     auth.sign_in(org.staff_email)
     page = client.get("/simulator").get_data(as_text=True)
-    assert "(415) 555-0100 · pool" in page
+    assert "Pool 0100 · (415) 555-0100" in page
     assert '<label for="from_phone">From phone</label>' in page
 
 
