@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from pawline import jobs
 from pawline.clock import utcnow
-from pawline.db import db
+from pawline.db import db, run_sql
 from pawline.errors import DomainError, NotFound
 from pawline.models import Message
 from pawline.providers import Provider, ProviderError
@@ -46,6 +46,22 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     return wait
 
 
+# The two statements every delivery runs, as fixed SQL on the session's connection (db.run_sql):
+# through the ORM's bulk UPDATE they cost the worker more CPU than the rest of the job but the
+# provider call (profiled under the throughput benchmark, docs/benchmarks.md).
+CLAIM = """
+    UPDATE message SET status = 'sending', status_updated_at = %(now)s,
+        attempts = attempts + 1, next_attempt_at = NULL
+    WHERE id = %(id)s AND direction = 'outbound' AND status = 'queued'
+        AND provider_sid IS NULL
+    RETURNING from_e164, to_e164, body, attempts, coalesce(queued_at, created_at) AS queued_at"""
+OUTCOME = """
+    UPDATE message SET status = %(status)s, provider_sid = coalesce(%(provider_sid)s, provider_sid),
+        error_code = %(error_code)s, error_message = %(error_message)s,
+        status_updated_at = %(status_updated_at)s, next_attempt_at = %(next_attempt_at)s
+    WHERE id = %(id)s"""
+
+
 def _update(message_id: int, **values) -> None:
     db.session.execute(sa.update(Message).where(Message.id == message_id).values(**values))
 
@@ -54,33 +70,25 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
             now: datetime | None = None) -> str:
     """Hand a queued message to the provider once; answer the status it is left in."""
     now = now or utcnow()
-    claimed = db.session.execute(
-        sa.update(Message)
-        .where(Message.id == message_id, Message.direction == "outbound",
-               Message.status == "queued", Message.provider_sid.is_(None))
-        .values(status="sending", status_updated_at=now, attempts=Message.attempts + 1,
-                next_attempt_at=None)
-        .returning(Message.from_e164, Message.to_e164, Message.body, Message.attempts,
-                   sa.func.coalesce(Message.queued_at, Message.created_at))
-    ).first()
+    claimed = run_sql(CLAIM, {"id": message_id, "now": now}).fetchone()
     db.session.commit()
     if claimed is None:
         return _not_claimed(message_id, now)
-    from_e164, to_e164, body, attempts, queued_at = claimed
     try:
-        sent = provider.send(from_e164=from_e164, to_e164=to_e164, body=body,
-                             status_callback=status_callback)
+        sent = provider.send(from_e164=claimed.from_e164, to_e164=claimed.to_e164,
+                             body=claimed.body, status_callback=status_callback)
     except ProviderError as error:
         log.warning("message %s: %s failure (%s): %s", message_id, error.kind, error.code,
                     error.detail)  # the raw text (ids, hosts) stays in the logs
-        values, due = _after_failure(error, attempts, queued_at)
+        values, due = _after_failure(error, claimed.attempts, claimed.queued_at)
     else:
         status = "sent" if sent.status in ("sent", "delivered") else "queued"
         values, due = {"status": status, "provider_sid": sent.sid, "error_code": None,
                        "error_message": None, "status_updated_at": utcnow()}, None
 
     def record():
-        _update(message_id, **values)
+        run_sql(OUTCOME, {"provider_sid": None, "next_attempt_at": due, **values,
+                          "id": message_id})
         if due is not None:
             jobs.defer_delivery(message_id, status_callback, at=due)
 
