@@ -61,6 +61,30 @@ OUTCOME = """
         status_updated_at = %(status_updated_at)s, next_attempt_at = %(next_attempt_at)s
     WHERE id = %(id)s"""
 
+# After an outage, the first send that goes through brings the other waiting retries forward,
+# spread over RESUME_SPREAD so the provider is not hit all at once: recovery then takes as long
+# as the backlog, not as long as the last message's backoff. Only retries move (a queued message
+# that has been tried, with a next try), and SKIP LOCKED: it never waits for a job or a message
+# another worker holds, so two workers doing this at once cannot deadlock.
+RESUME_SPREAD = timedelta(seconds=2)
+BRING_FORWARD = """
+    WITH due AS (
+        SELECT job.id AS job_id, message.id AS message_id
+        FROM procrastinate_jobs job
+        JOIN message ON message.id = (job.args ->> 'message_id')::bigint
+        WHERE job.status = 'todo' AND job.task_name = 'deliver_message'
+            AND job.scheduled_at > %(now)s + %(spread)s
+            AND message.status = 'queued' AND message.attempts > 0
+            AND message.next_attempt_at IS NOT NULL
+        FOR UPDATE OF job, message SKIP LOCKED
+    ), moved AS (
+        UPDATE procrastinate_jobs job SET scheduled_at = %(now)s + random() * %(spread)s
+        FROM due WHERE job.id = due.job_id
+        RETURNING due.message_id, job.scheduled_at
+    )
+    UPDATE message SET next_attempt_at = moved.scheduled_at
+    FROM moved WHERE message.id = moved.message_id"""
+
 
 def _update(message_id: int, **values) -> None:
     db.session.execute(sa.update(Message).where(Message.id == message_id).values(**values))
@@ -91,6 +115,8 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
                           "id": message_id})
         if due is not None:
             jobs.defer_delivery(message_id, status_callback, at=due)
+        elif "provider_sid" in values and claimed.attempts > 1:  # through after failing
+            run_sql(BRING_FORWARD, {"now": utcnow(), "spread": RESUME_SPREAD})
 
     _write_through_outages(record)
     return values["status"]
