@@ -13,6 +13,7 @@ from bench.fake_twilio import accept, server_error
 from bench.job_world import (
     Queuer,
     Workers,
+    analyze_job_tables,
     outcome,
     seed_senders,
     server_cpu_seconds,
@@ -50,6 +51,7 @@ def throughput(db_url: str, messages: int, workers: int = 2, concurrency: int = 
     try:
         for n, body in enumerate(bodies):
             queuer.send(n, body)
+        analyze_job_tables(db_url)
         pool = Workers(worker_env(db_url, fake.base_url), workers, concurrency)
         try:
             while not fake.calls:  # started up: the CPU from here on is the messages'

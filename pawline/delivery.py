@@ -23,7 +23,7 @@ import sqlalchemy as sa
 # outbound as a module: it imports jobs, and jobs imports this module
 from pawline import consent, jobs, media, outbound
 from pawline.clock import utcnow
-from pawline.db import db
+from pawline.db import db, run_sql
 from pawline.errors import DomainError, NotFound
 from pawline.models import Message, Thread
 from pawline.providers import Provider, ProviderError
@@ -48,6 +48,47 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     return wait
 
 
+# The two statements every delivery runs, as fixed SQL on the session's connection (db.run_sql):
+# through the ORM's bulk UPDATE they cost the worker more CPU than the rest of the job but the
+# provider call (profiled under the throughput benchmark, docs/benchmarks.md).
+CLAIM = """
+    UPDATE message SET status = 'sending', status_updated_at = %(now)s,
+        attempts = attempts + 1, next_attempt_at = NULL
+    WHERE id = %(id)s AND direction = 'outbound' AND status = 'queued'
+        AND provider_sid IS NULL
+    RETURNING from_e164, to_e164, body, attempts, coalesce(queued_at, created_at) AS queued_at,
+        org_id, thread_id, auto_reply, num_media"""
+OUTCOME = """
+    UPDATE message SET status = %(status)s, provider_sid = coalesce(%(provider_sid)s, provider_sid),
+        error_code = %(error_code)s, error_message = %(error_message)s,
+        status_updated_at = %(status_updated_at)s, next_attempt_at = %(next_attempt_at)s
+    WHERE id = %(id)s"""
+
+# After an outage, the first send that goes through brings the other waiting retries forward,
+# spread over RESUME_SPREAD so the provider is not hit all at once: recovery then takes as long
+# as the backlog, not as long as the last message's backoff. Only retries move (a queued message
+# that has been tried, with a next try), and SKIP LOCKED: it never waits for a job or a message
+# another worker holds, so two workers doing this at once cannot deadlock.
+RESUME_SPREAD = timedelta(seconds=2)
+BRING_FORWARD = """
+    WITH due AS (
+        SELECT job.id AS job_id, message.id AS message_id
+        FROM procrastinate_jobs job
+        JOIN message ON message.id = (job.args ->> 'message_id')::bigint
+        WHERE job.status = 'todo' AND job.task_name = 'deliver_message'
+            AND job.scheduled_at > %(now)s + %(spread)s
+            AND message.status = 'queued' AND message.attempts > 0
+            AND message.next_attempt_at IS NOT NULL
+        FOR UPDATE OF job, message SKIP LOCKED
+    ), moved AS (
+        UPDATE procrastinate_jobs job SET scheduled_at = %(now)s + random() * %(spread)s
+        FROM due WHERE job.id = due.job_id
+        RETURNING due.message_id, job.scheduled_at
+    )
+    UPDATE message SET next_attempt_at = moved.scheduled_at
+    FROM moved WHERE message.id = moved.message_id"""
+
+
 def _update(message_id: int, **values) -> None:
     db.session.execute(sa.update(Message).where(Message.id == message_id).values(**values))
 
@@ -60,52 +101,44 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
     expiring address the provider fetches it from (pawline.media).
     """
     now = now or utcnow()
-    claimed = db.session.execute(
-        sa.update(Message)
-        .where(Message.id == message_id, Message.direction == "outbound",
-               Message.status == "queued", Message.provider_sid.is_(None))
-        .values(status="sending", status_updated_at=now, attempts=Message.attempts + 1,
-                next_attempt_at=None)
-        .returning(Message.from_e164, Message.to_e164, Message.body, Message.attempts,
-                   sa.func.coalesce(Message.queued_at, Message.created_at), Message.org_id,
-                   Message.thread_id, Message.auto_reply, Message.num_media)
-    ).first()
+    claimed = run_sql(CLAIM, {"id": message_id, "now": now}).fetchone()
     db.session.commit()
     if claimed is None:
         return _not_claimed(message_id, now)
-    from_e164, to_e164, body, attempts, queued_at, org_id, thread_id, auto_reply, num_media = (
-        claimed)
     # Held until the outcome is committed: a STOP arriving now is stored after this send.
     try:
-        opt_out = consent.hold(org_id, to_e164)
+        opt_out = consent.hold(claimed.org_id, claimed.to_e164)
     except (sa.exc.OperationalError, sa.exc.InterfaceError):
         return _put_back(message_id, status_callback)  # nothing was sent: not `unconfirmed`
-    if opt_out is not None and auto_reply != "help":
+    if opt_out is not None and claimed.auto_reply != "help":
         _update(message_id, status="canceled", attempts=Message.attempts - 1,
-                error_message=consent.not_sent_note(opt_out, org_id),
+                error_message=consent.not_sent_note(opt_out, claimed.org_id),
                 status_updated_at=utcnow())
         db.session.commit()
         return "canceled"
     try:
-        extra = {"media_urls": _media_urls(message_id, media_link)} if num_media else {}
-        sent = provider.send(from_e164=from_e164, to_e164=to_e164, body=body,
-                             status_callback=status_callback, **extra)
+        extra = {"media_urls": _media_urls(message_id, media_link)} if claimed.num_media else {}
+        sent = provider.send(from_e164=claimed.from_e164, to_e164=claimed.to_e164,
+                             body=claimed.body, status_callback=status_callback, **extra)
     except ProviderError as error:
         log.warning("message %s: %s failure (%s): %s", message_id, error.kind, error.code,
                     error.detail)  # the raw text (ids, hosts) stays in the logs
-        values, due = _after_failure(error, attempts, queued_at)
+        values, due = _after_failure(error, claimed.attempts, claimed.queued_at)
     else:
         status = "sent" if sent.status in ("sent", "delivered") else "queued"
         values, due = {"status": status, "provider_sid": sent.sid, "error_code": None,
                        "error_message": None, "status_updated_at": utcnow()}, None
 
     def record():
-        _update(message_id, **values)
+        run_sql(OUTCOME, {"provider_sid": None, "next_attempt_at": due, **values,
+                          "id": message_id})
         if values.get("error_code") == OPTED_OUT_CODE:
-            consent.change(org_id, thread_id, to_e164, True, "provider", message_id=message_id,
-                           now=values["status_updated_at"])
+            consent.change(claimed.org_id, claimed.thread_id, claimed.to_e164, True, "provider",
+                           message_id=message_id, now=values["status_updated_at"])
         if due is not None:
             jobs.defer_delivery(message_id, status_callback, at=due)
+        elif "provider_sid" in values and claimed.attempts > 1:  # through after failing
+            run_sql(BRING_FORWARD, {"now": utcnow(), "spread": RESUME_SPREAD})
 
     _write_through_outages(record)
     return values["status"]

@@ -119,6 +119,37 @@ def test_a_permanent_refusal_fails_at_once_in_the_providers_words(message_id):
     assert len(jobs_for(message_id)) == 1  # only the first job: no retry queued
 
 
+def a_second_message(message_id) -> int:
+    message = stored(message_id)
+    return queue_message(message.org_id, message.thread_id, "Hello again", None,
+                         "twilio").message_id
+
+
+def test_a_send_through_after_failures_brings_the_other_waiting_retries_forward(message_id):
+    waiting = a_second_message(message_id)
+    delivery.attempt(message_id, Answers(transient()))
+    delivery.attempt(waiting, Answers(transient(retry_after=600)))  # next try in 10 minutes
+    before = utcnow()
+
+    delivery.attempt(message_id, Answers("ok"))  # the provider is back
+
+    message = stored(waiting)
+    assert message.status == "queued" and message.attempts == 1
+    assert before <= message.next_attempt_at <= before + delivery.RESUME_SPREAD + \
+        timedelta(seconds=2)
+    assert jobs_for(waiting)[-1] == ("todo", message.next_attempt_at)
+
+
+def test_a_send_through_at_the_first_try_leaves_waiting_retries_alone(message_id):
+    waiting = a_second_message(message_id)
+    delivery.attempt(waiting, Answers(transient(retry_after=600)))
+    due = stored(waiting).next_attempt_at
+
+    delivery.attempt(message_id, Answers("ok"))
+
+    assert stored(waiting).next_attempt_at == due and jobs_for(waiting)[-1].scheduled_at == due
+
+
 def test_no_answer_after_the_request_left_is_unconfirmed_and_never_resent(message_id):
     cut_off = ProviderError("Read timed out", kind="unknown")
     provider = Answers(cut_off)

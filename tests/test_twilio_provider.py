@@ -108,6 +108,20 @@ def test_a_connection_that_never_opens_is_cut_off_at_the_connect_timeout_and_tra
     assert 0.25 <= elapsed < 0.3 + SLACK
 
 
+def test_the_proxy_settings_of_the_environment_at_start_are_used(fake, monkeypatch):
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with refusing() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)  # a proxy that refuses every connection
+        through_proxy = twilio(fake.base_url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        direct = twilio(fake.base_url)
+        monkeypatch.delenv("HTTP_PROXY")  # read once, at start: later changes do not count
+
+        error, _ = failure(through_proxy)
+        assert error.kind == TRANSIENT and "ProxyError" in error.detail and fake.calls == []
+        assert send(direct).sid == fake.messages[0].sid
+
 def test_an_unknown_host_is_transient():
     error, _ = failure(twilio("http://twilio.invalid"))
     assert error.kind == TRANSIENT
