@@ -133,8 +133,10 @@ def tab_counts(org_id: int) -> dict[str, int]:
     is a bounded read of ix_thread_inbox, so its cost does not grow with the organization."""
 
     def capped(*where):
+        # ordered as the index is: a LIMIT alone let the planner pick a sequential scan
         rows = sa.select(sa.literal(1)).select_from(Thread).where(
-            Thread.org_id == org_id, *where).limit(COUNT_CAP).subquery()
+            Thread.org_id == org_id, *where).order_by(
+            Thread.last_activity_at.desc(), Thread.id.desc()).limit(COUNT_CAP).subquery()
         return sa.select(sa.func.count()).select_from(rows).scalar_subquery()
 
     counts = {tab: capped(Thread.status == tab) for tab in TABS if tab != "all"}
