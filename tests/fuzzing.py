@@ -171,6 +171,7 @@ def plausible(world) -> dict[str, list]:
         "since": [utcnow().isoformat()], "before": [str(world.message_id)],
         "first": ["0"], "after": ["0"], "after_name": ["a"], "after_id": ["1"],
         "text": ["Happy Paws: call 415-555-0199"],
+        **{f"day{day}": ["9:00-17:00", "", "9am-5pm", "17:00-9:00"] for day in range(7)},
         "merge_q": ["Ada"], "action": ["client.created"], "actor": ["1"], "entity": ["client"],
         "notes": ["pets: Biscuit, beagle, pill at 8"], "undo": [str(world.thread_id)],
         "client_token": [lambda: uuid.uuid4().hex],
