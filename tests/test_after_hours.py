@@ -157,3 +157,12 @@ def test_the_reply_shows_in_the_thread_as_automatic(app, client, auth, org):
 
     assert REPLY in page
     assert '<span class="author">Automatic</span>' in page
+
+
+def test_a_stop_before_the_reply_is_handed_over_cancels_it(app, org):
+    with app.app_context():
+        receive_sms(POOL, ADA, "Is Rex okay?", "SM1", now=EVENING)
+        receive_sms(POOL, ADA, "STOP", "SM2", now=EVENING + timedelta(minutes=1))
+    [reply] = replies(app)
+    assert reply.status == "canceled"
+    assert "opted out" in reply.error_message
