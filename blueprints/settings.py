@@ -1,13 +1,14 @@
-"""Owners' settings: the answer a client gets when they text HELP or INFO."""
+"""Owners' settings: the answer a client gets when they text HELP or INFO, and business hours
+with the reply a client gets outside them."""
 
 from flask import Blueprint, flash, g, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
 from blueprints.common import render, roles_required
-from pawline import consent
+from pawline import after_hours, consent
 from pawline.errors import DomainError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -38,3 +39,45 @@ def help_reply():
     status = 400 if form.errors else 200
     return render("settings/help_reply.html", status=status, form=form,
                   default=consent.default_help_reply(g.org.name))
+
+
+class AfterHoursForm(FlaskForm):
+    text = TextAreaField("Reply outside business hours", validators=[Length(
+        max=after_hours.REPLY_MAX,
+        message=f"Keep the reply under {after_hours.REPLY_MAX} characters.")])
+
+
+for _day, _name in enumerate(after_hours.WEEKDAYS):
+    setattr(AfterHoursForm, f"day{_day}", StringField(_name, validators=[Length(max=40)]))
+
+
+@bp.route("/after-hours", methods=["GET", "POST"])
+@roles_required("owner")
+def after_hours_reply():
+    """Show and change business hours and the reply sent outside them."""
+    org_id = g.org.id
+    form = AfterHoursForm()
+    days = [form[f"day{day}"] for day in range(len(after_hours.WEEKDAYS))]
+    if form.validate_on_submit():
+        week = {}
+        for day, field in enumerate(days):
+            try:
+                week[day] = after_hours.parse_range(field.data, after_hours.WEEKDAYS[day])
+            except DomainError as refused:
+                field.errors = [*field.errors, refused.message]
+        if not form.errors and not any(field.errors for field in days):
+            try:
+                after_hours.save(org_id, week, form.text.data, current_user.id)
+            except DomainError as refused:
+                form.text.errors = [*form.text.errors, refused.message]
+            else:
+                flash("Business hours and the after-hours reply are saved.", "success")
+                return redirect(url_for(".after_hours_reply"))
+    elif not form.is_submitted():
+        form.text.data = after_hours.reply_text(org_id) or ""
+        week = after_hours.hours(org_id)
+        for day, field in enumerate(days):
+            field.data = after_hours.show_range(week.get(day))
+    failed = bool(form.errors) or any(field.errors for field in days)
+    return render("settings/after_hours.html", status=400 if failed else 200, form=form,
+                  days=days, zone=g.org.timezone)

@@ -2,7 +2,7 @@
 assignment is a column of thread). Imported at the end of pawline.models, so db.metadata holds
 them too."""
 
-from datetime import datetime
+from datetime import datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -103,3 +103,20 @@ class ScheduledMessage(TenantScoped, db.Model):
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _created()
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class BusinessHours(TenantScoped, db.Model):
+    """When the organization answers, per weekday (Monday 0) in its zone: one row a day at most,
+    opening before closing. A weekday without a row is closed all day (pawline.after_hours)."""
+
+    __tablename__ = "business_hours"
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        sa.CheckConstraint("opens < closes", name="opens_before_closes"),
+    )
+
+    org_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("organization.id"), primary_key=True)
+    weekday: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    opens: Mapped[time] = mapped_column(sa.Time)
+    closes: Mapped[time] = mapped_column(sa.Time)

@@ -58,6 +58,10 @@ INVARIANTS = {
             "the trigger `thread_note_append_only`, which runs `thread_note_refuse_change()` "
             "before every UPDATE or DELETE of a row (only a client merge may move a note to "
             "the surviving thread)"),
+    "I14": ("An organization has at most one opening a weekday, and it opens before it closes.",
+            "the primary key `pk_business_hours` on `business_hours (org_id, weekday)` and the "
+            "checks `ck_business_hours_opens_before_closes` and "
+            "`ck_business_hours_weekday_range`"),
 }
 
 UNIQUE_INDEXES = {
@@ -70,6 +74,7 @@ UNIQUE_INDEXES = {
     "I8": "uq_message_number_e164",
     "I11": "uq_phone_consent_org_id_e164",
     "I12": "uq_saved_reply_org_id_name",
+    "I14": "pk_business_hours",
 }
 
 # (child table, its id column, parent table): the composite foreign keys that hold I4.
@@ -258,6 +263,11 @@ def checks() -> list[Check]:
               _duplicates("saved_reply", "org_id, name"), reads_every_row=True),
         Check("I13", "internal notes refuse UPDATE and DELETE (trigger installed and enabled)",
               _triggers_fire("thread_note")),
+        Check("I14", "no organization has two openings on one weekday",
+              _duplicates("business_hours", "org_id, weekday"), reads_every_row=True),
+        Check("I14", "no opening closes before it opens or falls on no weekday",
+              "SELECT org_id, weekday FROM business_hours\n"
+              "WHERE NOT (opens < closes AND weekday BETWEEN 0 AND 6)", reads_every_row=True),
     ]
     for child, column, parent in TENANT_LINKS:
         name = foreign_key_name(child, column, parent)

@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from pawline import consent, jobs, media
+from pawline import after_hours, consent, jobs, media
 from pawline.clock import utcnow
 from pawline.consent import HELP, OPT_OUT, keyword
 from pawline.db import db, run_sql
@@ -55,7 +55,7 @@ class InboundResult:
 
 # Plain SQL through run_sql: the statements of every inbound SMS, with threads' find-or-creates.
 NUMBER_AND_REGION = """
-    SELECT n.id, n.org_id, n.e164, n.status, o.default_region
+    SELECT n.id, n.org_id, n.e164, n.status, o.default_region, o.after_hours_reply
     FROM message_number n JOIN organization o ON o.id = n.org_id WHERE n.e164 = %(e164)s"""
 INSERT_MESSAGE = """
     INSERT INTO message (org_id, thread_id, direction, body, from_e164, to_e164, number_id,
@@ -144,6 +144,10 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
     if said is not None and said.kind != HELP:  # before the thread's lock: sends lock consent first
         consent.change(number.org_id, thread_id, from_e164, said.kind == OPT_OUT, "keyword",
                        said.word, inserted.id, now)
+    # a keyword is never answered with the after-hours reply; its consent is held before the lock
+    closed_reply = None
+    if said is None and number.after_hours_reply is not None:
+        closed_reply = after_hours.due(number.org_id, from_e164, number.after_hours_reply, now)
     for attachment_id in media.add_inbound(number.org_id, inserted.id, list(media_items)):
         jobs.defer_fetch(attachment_id)
     shown = media.preview(body, [media.content_type(m.content_type) for m in media_items])
@@ -152,6 +156,8 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
         add_event(number.org_id, thread_id, "reopened", "Reopened by an inbound message", now=now)
     if said is not None and said.kind == HELP:
         _answer_help(number.org_id, thread_id, from_e164, now, *reply)
+    if closed_reply is not None:
+        after_hours.send(number.org_id, thread_id, from_e164, closed_reply, now, *reply)
     db.session.commit()
     return InboundResult(inserted.id, thread_id, client_id, number.org_id, False, quarantined,
                          from_e164, number.e164)

@@ -65,6 +65,8 @@ class Organization(db.Model):
         sa.CheckConstraint("length(btrim(name)) > 0", name="name_present"),
         sa.CheckConstraint("help_reply IS NULL OR length(btrim(help_reply)) BETWEEN 1 AND 320",
                            name="help_reply_length"),
+        sa.CheckConstraint("after_hours_reply IS NULL OR length(btrim(after_hours_reply)) "
+                           "BETWEEN 1 AND 320", name="after_hours_reply_length"),
     )
 
     id: Mapped[int] = _pk()
@@ -75,6 +77,8 @@ class Organization(db.Model):
     webhook_secret: Mapped[str] = mapped_column(sa.Text)
     # The answer to HELP or INFO, as the owner wrote it; empty for the default (pawline.consent).
     help_reply: Mapped[str | None] = mapped_column(sa.Text)
+    # What a client texting outside business hours is told; empty: no reply (pawline.after_hours).
+    after_hours_reply: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = _created()
 
 
@@ -264,6 +268,8 @@ class Thread(TenantScoped, db.Model):
     last_message_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # its author
     unread_count: Mapped[int] = mapped_column(server_default="0")
     assignee_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # when the after-hours reply last went out: claimed by one conditional UPDATE per 12 hours
+    after_hours_replied_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = _created()
 
 
@@ -291,8 +297,8 @@ class Message(TenantScoped, db.Model):
         sa.CheckConstraint(
             f"direction = 'inbound' OR body !~ '{UNFILLED_VARIABLE_SQL}'",
             name="no_unfilled_variable"),
-        sa.CheckConstraint("auto_reply IS NULL OR (auto_reply = 'help' AND direction = "
-                           "'outbound')", name="auto_reply_known"),
+        sa.CheckConstraint("auto_reply IS NULL OR (auto_reply IN ('help', 'after_hours') "
+                           "AND direction = 'outbound')", name="auto_reply_known"),
         sa.Index("ix_message_thread_id_id", "thread_id", "id"),
     )
 

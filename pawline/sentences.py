@@ -30,6 +30,7 @@ ACTION_NAMES = {
     "user.deactivated": "Sign-in stopped", "user.signed_out_everywhere": "Signed out everywhere",
     "consent.opted_out": "Opted out", "consent.opted_in": "Opted back in",
     "settings.help_reply": "Answer to HELP changed",
+    "settings.after_hours": "Business hours changed",
 }
 ENTITY_NAMES = {"message_number": "Numbers", "sitter": "Sitters", "booking": "Bookings",
                 "client": "Clients", "user": "People", "consent_event": "Opt-outs",
@@ -201,6 +202,9 @@ def _organization(line, zone, names) -> str:
     if line.action == "settings.help_reply":
         return f"{who} changed the answer to HELP" + (
             "" if line.data.get("text") else " back to the default")
+    if line.action == "settings.after_hours":
+        return f"{who} changed the business hours and the after-hours reply" + (
+            "" if line.data.get("text") else " (no reply is sent)")
     return f"{who}: {action_name(line.action).lower()}"
 
 

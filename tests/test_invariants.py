@@ -1,4 +1,4 @@
-"""Each invariant of docs/design.md (I1-I13) is held by the database itself, not by app code.
+"""Each invariant of docs/design.md (I1-I14) is held by the database itself, not by app code.
 
 Every violating write goes straight to the database (raw INSERT/UPDATE in a savepoint, so the
 test's transaction stays usable) and must be refused by the named constraint; its allowed
@@ -453,7 +453,7 @@ def test_doctor_finds_every_invariant_holding_on_clean_data(ours, theirs, full):
     results = run_checks(db.session.connection(), full=full)
 
     assert [r.check.claim for r in results if not r.holds] == []
-    assert {r.check.invariant for r in results} == {f"I{n}" for n in range(1, 14)}
+    assert {r.check.invariant for r in results} == {f"I{n}" for n in range(1, 15)}
 
 
 @pytest.mark.parametrize(("invariant", "index"), UNIQUE_INDEXES.items())

@@ -155,6 +155,17 @@ def unique_scenarios(o, t) -> dict:
               f"'{o.saved_reply_name}', 'Late again');",
             {**index_missing("uq_saved_reply_org_id_name"),
              claim("two saved replies"): [f"{o.org}|{o.saved_reply_name}|2"]}),
+        "I14 two openings on one weekday": (
+            drop("pk_business_hours")
+            + "INSERT INTO business_hours (org_id, weekday, opens, closes) VALUES "
+              f"({o.org}, 3, '09:00', '12:00'), ({o.org}, 3, '13:00', '17:00');",
+            {**index_missing("pk_business_hours"),
+             claim("two openings"): [f"{o.org}|3|2"]}),
+        "I14 an opening that closes before it opens": (
+            drop("ck_business_hours_opens_before_closes")
+            + "INSERT INTO business_hours (org_id, weekday, opens, closes) VALUES "
+              f"({o.org}, 4, '17:00', '09:00');",
+            {claim("closes before it opens"): [f"{o.org}|4"]}),
         "I8 the index rebuilt partial": (
             drop("uq_message_number_e164") + "CREATE UNIQUE INDEX uq_message_number_e164 ON "
             "message_number (e164) WHERE number_class <> 'pool';" + pw.number(t.org, o.pool_e164),

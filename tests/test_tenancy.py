@@ -107,3 +107,25 @@ def test_the_answer_to_help_and_a_phones_consent_are_each_organizations_own(
     assert "opted out" not in client.get(f"/threads/{mine_thread}").get_data(as_text=True)
     assert client.post(f"/threads/{mine_thread}/messages",
                        data={"body": "Rex is fine"}).status_code == 302
+
+
+def test_business_hours_and_the_after_hours_reply_are_each_organizations_own(
+        app, client, auth, other_org_ids):
+    from datetime import time
+
+    from pawline import after_hours
+
+    with app.app_context():
+        theirs = db.session.scalar(sa.select(Thread.org_id))
+        after_hours.save(theirs, {2: (time(7, 15), time(11, 45))}, "Their closed line", None)
+        mine = factories.org()
+    auth.sign_in(mine.owner_email)
+
+    page = client.get("/settings/after-hours").get_data(as_text=True)
+    client.post("/settings/after-hours", data={"day2": "", "text": "Ours"})
+
+    assert "Their closed line" not in page and "07:15" not in page
+    with app.app_context():
+        assert after_hours.hours(theirs) == {2: (time(7, 15), time(11, 45))}
+        assert after_hours.reply_text(theirs) == "Their closed line"
+        assert after_hours.reply_text(mine.id) == "Ours"
