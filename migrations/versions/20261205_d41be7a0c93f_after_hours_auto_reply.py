@@ -12,7 +12,7 @@ message claims it with one conditional UPDATE (NULL or 12 hours old), so concurr
 send it once. message.auto_reply gains the kind 'after_hours'.
 
 Revision ID: d41be7a0c93f
-Revises: 888a865db82a
+Revises: bfabc91426f4
 Create Date: 2026-12-05 12:00:00.000000
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd41be7a0c93f'
-down_revision = '888a865db82a'
+down_revision = "bfabc91426f4"
 branch_labels = None
 depends_on = None
 
