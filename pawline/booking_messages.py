@@ -80,15 +80,32 @@ def set_setting(org_id: int, kind: str, enabled: bool, body: str | None,
                 lead_minutes: int | None, actor_user_id: int | None,
                 now: datetime | None = None) -> None:
     """Save one kind's setting (empty body: the default); pending reminders follow a new lead."""
+    save_settings(org_id, {kind: (enabled, body, lead_minutes)}, actor_user_id, now)
+
+
+def save_settings(org_id: int, changes: dict[str, tuple[bool, str | None, int | None]],
+                  actor_user_id: int | None, now: datetime | None = None) -> None:
+    """Save (enabled, body, lead_minutes) of each kind in `changes`, all or none; audited."""
     now = now or utcnow()
+    try:
+        for kind, (enabled, body, lead_minutes) in changes.items():
+            _save(org_id, kind, enabled, body, lead_minutes, actor_user_id, now)
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def _save(org_id: int, kind: str, enabled: bool, body: str | None, lead_minutes: int | None,
+          actor_user_id: int | None, now: datetime) -> None:
     if kind not in KINDS:
         raise DomainError("No such automatic message.")
     text = (body or "").strip() or DEFAULT_BODIES[kind]
     if len(text) > BODY_MAX:
-        raise DomainError(f"A message can have at most {BODY_MAX} characters.", "body")
+        raise DomainError(f"A message can have at most {BODY_MAX} characters.", f"{kind}_body")
     unknown = unknown_variables(text)
     if unknown:
-        raise DomainError(unknown_message(unknown), "body")
+        raise DomainError(unknown_message(unknown), f"{kind}_body")
     if kind == "reminder":
         if lead_minutes is None or not LEAD_MIN <= lead_minutes <= LEAD_MAX:
             raise DomainError("Send the reminder between 15 minutes and 14 days before.",
@@ -107,7 +124,6 @@ def set_setting(org_id: int, kind: str, enabled: bool, body: str | None,
             .values(due_at=Booking.starts_at - timedelta(minutes=lead_minutes), updated_at=now))
     audit.record(org_id, actor_user_id, f"settings.booking_{kind}", "organization", org_id,
                  {"enabled": enabled, "body": text, "lead_minutes": lead_minutes}, now=now)
-    db.session.commit()
 
 
 def _lead(org_id: int) -> timedelta:

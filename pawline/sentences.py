@@ -30,6 +30,8 @@ ACTION_NAMES = {
     "user.deactivated": "Sign-in stopped", "user.signed_out_everywhere": "Signed out everywhere",
     "consent.opted_out": "Opted out", "consent.opted_in": "Opted back in",
     "settings.help_reply": "Answer to HELP changed",
+    "settings.booking_confirmation": "Booking confirmation changed",
+    "settings.booking_reminder": "Booking reminder changed",
 }
 ENTITY_NAMES = {"message_number": "Numbers", "sitter": "Sitters", "booking": "Bookings",
                 "client": "Clients", "user": "People", "consent_event": "Opt-outs",
@@ -201,6 +203,10 @@ def _organization(line, zone, names) -> str:
     if line.action == "settings.help_reply":
         return f"{who} changed the answer to HELP" + (
             "" if line.data.get("text") else " back to the default")
+    if line.action.startswith("settings.booking_"):
+        kind = line.action.removeprefix("settings.booking_")
+        state = "on" if line.data.get("enabled") else "off"
+        return f"{who} changed the automatic booking {kind} (now {state})"
     return f"{who}: {action_name(line.action).lower()}"
 
 

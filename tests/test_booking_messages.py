@@ -293,3 +293,33 @@ def test_two_worker_processes_send_each_booking_message_once(app, database_url):
         expected = [f"booking-{rows(i)['confirmation'].id}" for i in ids]
         assert sorted(tokens) == sorted(expected), outputs
         assert {rows(i)["reminder"].status for i in ids} == {"pending"}  # not due for 2 days
+
+
+# --- the settings page -----------------------------------------------------------------------
+
+def test_owners_switch_kinds_and_edit_templates_on_the_settings_page(app, client, auth):
+    with app.app_context():
+        org = factories.org("Happy Paws")
+    auth.sign_in(org.owner_email)
+    page = client.get("/settings/booking-messages").get_data(as_text=True)
+    assert "is confirmed. {business_name}" in page and 'value="24"' in page
+
+    response = client.post("/settings/booking-messages", data={
+        "confirmation_body": "", "reminder_enabled": "y",
+        "reminder_body": "See you {booking_start}", "lead_hours": "3"})
+    assert response.status_code == 302
+    with app.app_context():
+        saved = booking_messages.settings(org.id)
+        assert not saved["confirmation"].enabled
+        assert saved["confirmation"].body == booking_messages.DEFAULT_BODIES["confirmation"]
+        assert (saved["reminder"].body, saved["reminder"].lead_minutes) == (
+            "See you {booking_start}", 180)
+
+    refused = client.post("/settings/booking-messages", data={
+        "reminder_enabled": "y", "reminder_body": "Hi {pet}", "lead_hours": "3"})
+    assert refused.status_code == 400 and "{pet}" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert booking_messages.settings(org.id)["reminder"].body == "See you {booking_start}"
+    auth.sign_out()
+    auth.sign_in(org.staff_email)  # owners only
+    assert client.get("/settings/booking-messages").status_code in (403, 404)
