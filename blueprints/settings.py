@@ -1,14 +1,14 @@
-"""Owners' settings: the answer a client gets when they text HELP or INFO, and business hours
-with the reply a client gets outside them."""
+"""Owners' settings: the answer a client gets when they text HELP or INFO, business hours with
+the reply a client gets outside them, and the automatic booking messages."""
 
 from flask import Blueprint, flash, g, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange
 
 from blueprints.common import render, roles_required
-from pawline import after_hours, consent
+from pawline import after_hours, booking_messages, consent
 from pawline.errors import DomainError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -81,3 +81,42 @@ def after_hours_reply():
     failed = bool(form.errors) or any(field.errors for field in days)
     return render("settings/after_hours.html", status=400 if failed else 200, form=form,
                   days=days, zone=g.org.timezone)
+
+
+class BookingMessagesForm(FlaskForm):
+    confirmation_enabled = BooleanField("Send a confirmation when a booking is confirmed")
+    confirmation_body = TextAreaField("Confirmation", validators=[Length(max=1600)])
+    reminder_enabled = BooleanField("Send a reminder before a booking starts")
+    reminder_body = TextAreaField("Reminder", validators=[Length(max=1600)])
+    lead_hours = IntegerField("Hours before the start", validators=[
+        InputRequired("Say how many hours before."),
+        NumberRange(1, 336, "Between 1 and 336 hours (two weeks).")])
+
+
+@bp.route("/booking-messages", methods=["GET", "POST"])
+@roles_required("owner")
+def booking_messages_page():
+    """Switch each automatic booking message on or off and edit its words and timing."""
+    org_id = g.org.id
+    form = BookingMessagesForm()
+    if form.validate_on_submit():
+        try:
+            booking_messages.save_settings(org_id, {
+                "confirmation": (form.confirmation_enabled.data, form.confirmation_body.data,
+                                 None),
+                "reminder": (form.reminder_enabled.data, form.reminder_body.data,
+                             form.lead_hours.data * 60)}, current_user.id)
+        except DomainError as refused:
+            target = getattr(form, refused.field or "", None) or form.confirmation_body
+            target.errors = [*target.errors, refused.message]
+        else:
+            flash("The automatic booking messages are saved.", "success")
+            return redirect(url_for(".booking_messages_page"))
+    elif not form.is_submitted():
+        saved = booking_messages.settings(org_id)
+        for kind, setting in saved.items():
+            getattr(form, f"{kind}_enabled").data = setting.enabled
+            getattr(form, f"{kind}_body").data = setting.body
+        form.lead_hours.data = saved["reminder"].lead_minutes // 60
+    status = 400 if form.errors else 200
+    return render("settings/booking_messages.html", status=status, form=form)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from pawline import audit
+from pawline import audit, booking_messages
 from pawline.clients import search_clients
 from pawline.clock import utcnow
 from pawline.db import add_or_explain, db
@@ -205,9 +205,11 @@ def create_booking(org_id: int, client_id: int, sitter_id: int, starts_at: datet
 
 
 def _move_window(booking: Booking) -> None:
-    """Make the booking's window (if it has one) follow its client, sitter and times."""
+    """Make the booking's window (if it has one) follow its client, sitter and times, and its
+    pending reminder its start."""
     if booking.status != "confirmed":
         return
+    booking_messages.follow_booking(booking)
     thread_id = find_or_create_thread(booking.org_id, booking.client_id)
     db.session.execute(
         sa.update(AssignmentWindow)
@@ -259,6 +261,7 @@ def _confirm(org_id: int, booking_id: int, actor_user_id: int | None, now: datet
         .on_conflict_do_nothing(index_elements=["booking_id"])  # I7
     )
     if confirmed:
+        booking_messages.plan_for_booking(booking, now)
         audit.record(org_id, actor_user_id, "booking.confirmed", "booking", booking.id,
                      {"thread_id": thread_id, "sitter_id": booking.sitter_id}, now=now)
     return confirmed
@@ -278,7 +281,8 @@ def confirm_booking(org_id: int, booking_id: int, actor_user_id: int | None = No
 
 def cancel_booking(org_id: int, booking_id: int, actor_user_id: int | None = None,
                    now: datetime | None = None) -> Booking:
-    """Cancel a booking: a started window ends now, one not yet started is deleted."""
+    """Cancel a booking: a started window ends now, one not yet started is deleted; its pending
+    automatic messages are canceled."""
     now = now or utcnow()
     booking = get_booking(org_id, booking_id, lock=True)
     if booking.status == "cancelled":
@@ -293,6 +297,7 @@ def cancel_booking(org_id: int, booking_id: int, actor_user_id: int | None = Non
         sa.update(AssignmentWindow)
         .where(window, AssignmentWindow.starts_at < now, AssignmentWindow.ends_at > now)
         .values(ends_at=now))
+    booking_messages.cancel_for_booking(org_id, booking.id, now)
     audit.record(org_id, actor_user_id, "booking.cancelled", "booking", booking.id,
                  {"window_ended_at": now.isoformat()}, now=now)
     db.session.commit()

@@ -103,6 +103,7 @@ TENANT_LINKS = [
     ("thread_note", "author_user_id", "app_user"),
     ("scheduled_message", "thread_id", "thread"),
     ("scheduled_message", "created_by_user_id", "app_user"),
+    ("booking_message", "booking_id", "booking"),
 ]
 
 # A trigger fires in ordinary sessions when enabled 'O' (origin) or 'A' (always); 'D' is

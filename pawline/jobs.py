@@ -131,6 +131,21 @@ def send_scheduled_messages(timestamp: int) -> None:
         log.info("sent %d scheduled messages", sent)
 
 
+@queue.periodic(cron="* * * * *")
+@queue.task(name="send_booking_messages", queue="periodic",
+            queueing_lock="send_booking_messages")
+def send_booking_messages(timestamp: int) -> None:
+    """Every minute: booking confirmations and reminders now due are sent, each once."""
+    from pawline import booking_messages
+
+    app = _app()
+    with app.app_context():
+        sent = booking_messages.send_due(app.config["SMS_PROVIDER"],
+                                         status_callback=_status_callback(app))
+    if sent:
+        log.info("sent %d booking messages", sent)
+
+
 def _status_callback(app) -> str | None:
     """Where Twilio reports a message's status, when the app knows its public address."""
     base = app.config.get("PUBLIC_BASE_URL")

@@ -297,7 +297,8 @@ class Message(TenantScoped, db.Model):
         sa.CheckConstraint(
             f"direction = 'inbound' OR body !~ '{UNFILLED_VARIABLE_SQL}'",
             name="no_unfilled_variable"),
-        sa.CheckConstraint("auto_reply IS NULL OR (auto_reply IN ('help', 'after_hours') "
+        sa.CheckConstraint("auto_reply IS NULL OR (auto_reply IN ('help', 'after_hours', "
+                           "'booking_confirmation', 'booking_reminder') "
                            "AND direction = 'outbound')", name="auto_reply_known"),
         sa.Index("ix_message_thread_id_id", "thread_id", "id"),
     )
@@ -415,4 +416,10 @@ class AuditEvent(TenantScoped, db.Model):
 # Sessions and rate-limit counters, consent, attachments, saved replies and notes live in
 # modules of their own; importing them here puts their tables in db.metadata wherever the
 # models are loaded (migrations, tests, the app).
-from pawline import access_models, consent_models, desk_models, media_models  # noqa: E402,F401
+from pawline import (  # noqa: E402,F401
+    access_models,
+    booking_message_models,
+    consent_models,
+    desk_models,
+    media_models,
+)

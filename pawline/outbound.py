@@ -88,7 +88,8 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
                   provider_name: str, client_token: str | None = None,
                   now: datetime | None = None, to_e164: str | None = None,
                   status_callback: str | None = None, photos: list[tuple[bytes, str]] = (),
-                  photo_base_url: str | None = None, route_note: str | None = None) -> Queued:
+                  photo_base_url: str | None = None, route_note: str | None = None,
+                  auto_reply: str | None = None) -> Queued:
     """Store an outbound message on its route (status queued) with its delivery job; commit.
 
     A phone that opted out is refused (OptedOut) before anything is stored; the phone's consent
@@ -96,7 +97,8 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
     `photos` are (bytes, file name) pairs, re-encoded and stored with the message; they need
     `photo_base_url`, the address the provider will fetch them from (pawline.media).
     `route_note` adds a line to the routing trace (a scheduled message says when it was
-    scheduled: its number was chosen now, at sending).
+    scheduled: its number was chosen now, at sending). `auto_reply` names an automatic message's
+    kind (pawline.booking_messages); it has no author and leaves the thread's preview alone.
     """
     now = now or utcnow()
     text = clean_body(body, with_photos=bool(photos))
@@ -115,7 +117,7 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
     refuse_if_opted_out(org_id, to_e164, lambda: client_name(org_id, thread.client_id))
     message_id = store_outbound(org_id, thread_id, text, to_e164, provider_name, now,
                                 sender_user_id=sender_user_id, client_token=client_token,
-                                encoded=encoded, route_note=route_note)
+                                encoded=encoded, route_note=route_note, auto_reply=auto_reply)
     if message_id is None:  # the same form, submitted twice at once: the other one stored it
         db.session.rollback()
         existing = db.session.scalar(sa.select(Message.id).where(

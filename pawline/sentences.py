@@ -31,6 +31,8 @@ ACTION_NAMES = {
     "consent.opted_out": "Opted out", "consent.opted_in": "Opted back in",
     "settings.help_reply": "Answer to HELP changed",
     "settings.after_hours": "Business hours changed",
+    "settings.booking_confirmation": "Booking confirmation changed",
+    "settings.booking_reminder": "Booking reminder changed",
 }
 ENTITY_NAMES = {"message_number": "Numbers", "sitter": "Sitters", "booking": "Bookings",
                 "client": "Clients", "user": "People", "consent_event": "Opt-outs",
@@ -205,6 +207,10 @@ def _organization(line, zone, names) -> str:
     if line.action == "settings.after_hours":
         return f"{who} changed the business hours and the after-hours reply" + (
             "" if line.data.get("text") else " (no reply is sent)")
+    if line.action.startswith("settings.booking_"):
+        kind = line.action.removeprefix("settings.booking_")
+        state = "on" if line.data.get("enabled") else "off"
+        return f"{who} changed the automatic booking {kind} (now {state})"
     return f"{who}: {action_name(line.action).lower()}"
 
 

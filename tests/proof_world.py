@@ -82,6 +82,8 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
         "VALUES (%s, %s, %s, 'Rex bites')", w.org, w.thread, w.staff)
     one("INSERT INTO scheduled_message (org_id, thread_id, body, send_at, created_by_user_id) "
         f"VALUES (%s, %s, 'Later', {WHEN.split(',')[0]}, %s)", w.org, w.thread, w.staff)
+    one("INSERT INTO booking_message (org_id, booking_id, kind, due_at) "
+        f"VALUES (%s, %s, 'reminder', {WHEN.split(',')[0]})", w.org, w.booking)
     w.saved_reply_name = "Running late"
     one("INSERT INTO saved_reply (org_id, name, body) VALUES (%s, %s, 'Running late!')",
         w.org, w.saved_reply_name)
@@ -118,6 +120,11 @@ def note(org, thread_id, user) -> str:
 def scheduled(org, thread_id, user) -> str:
     return (f"INSERT INTO scheduled_message (id, org_id, thread_id, body, send_at, "
             f"created_by_user_id) VALUES ({ROW}, {org}, {thread_id}, 'Hi', now(), {user});")
+
+
+def booking_message(org, booking_id) -> str:
+    return (f"INSERT INTO booking_message (id, org_id, booking_id, kind, due_at) "
+            f"VALUES ({ROW}, {org}, {booking_id}, 'confirmation', now());")
 
 
 def number(org, e164, number_class="pool", sitter="NULL") -> str:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pawline.access_models import UserSession
+from pawline.booking_message_models import BookingMessage
 from pawline.db import constraint_name, db
 from pawline.desk_models import ScheduledMessage, ThreadNote
 from pawline.doctor import TENANT_LINKS, UNIQUE_INDEXES, foreign_key_name, run_checks
@@ -41,7 +42,7 @@ TABLES = {
     "thread_event": ThreadEvent, "booking": Booking, "assignment_window": AssignmentWindow,
     "message_number": MessageNumber, "sitter": Sitter, "audit_event": AuditEvent,
     "user_session": UserSession, "attachment": Attachment, "thread_note": ThreadNote,
-    "scheduled_message": ScheduledMessage,
+    "scheduled_message": ScheduledMessage, "booking_message": BookingMessage,
 }
 
 
@@ -172,6 +173,8 @@ def child_values(table: str, world, fresh) -> dict:
                         "author_user_id": world.user_id, "body": "Rex bites"},
         "scheduled_message": {"org_id": org_id, "thread_id": world.thread_id, "body": "Later",
                               "send_at": NOW, "created_by_user_id": world.user_id},
+        "booking_message": {"org_id": org_id, "booking_id": world.booking_id,
+                            "kind": "reminder", "due_at": NOW},
         "message": {"org_id": org_id, "thread_id": world.thread_id, "direction": "inbound",
                     "body": "Hi", "from_e164": factories.phone(), "to_e164": factories.phone(),
                     "number_id": world.number_id, "status": "received", "provider": "twilio",

@@ -15,8 +15,8 @@ from tests import factories
 from tests.jobs import on_open_queue
 from tests.workers import start_worker, stop, wait_for, worker_env
 
-MINUTELY = ("recover_stalled_jobs", "release_quarantines", "send_scheduled_messages",
-            "wake_snoozed")
+MINUTELY = ("recover_stalled_jobs", "release_quarantines", "send_booking_messages",
+            "send_scheduled_messages", "wake_snoozed")
 
 
 def quarantined(org_id: int, e164: str, release_at) -> int:

@@ -92,7 +92,7 @@ def test_the_tenancy_hook_scopes_orm_queries_to_the_signed_in_org(ctx, other_org
 
 def test_the_answer_to_help_and_a_phones_consent_are_each_organizations_own(
         app, client, auth, other_org_ids):
-    from pawline import consent
+    from pawline import booking_messages, consent
 
     with app.app_context():
         theirs = db.session.scalar(sa.select(Thread.org_id))
@@ -104,6 +104,10 @@ def test_the_answer_to_help_and_a_phones_consent_are_each_organizations_own(
     auth.sign_in(mine.owner_email)
 
     assert "Their secret line" not in client.get("/settings/help-reply").get_data(as_text=True)
+    with app.app_context():
+        booking_messages.set_setting(theirs, "reminder", True, "Their secret reminder", 60, None)
+    assert "Their secret reminder" not in client.get("/settings/booking-messages").get_data(
+        as_text=True)
     assert "opted out" not in client.get(f"/threads/{mine_thread}").get_data(as_text=True)
     assert client.post(f"/threads/{mine_thread}/messages",
                        data={"body": "Rex is fine"}).status_code == 302

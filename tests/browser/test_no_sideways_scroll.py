@@ -29,7 +29,8 @@ PHONE = {"width": 390, "height": 844}
 LONG_URL = "https://example.com/" + "a" * 180 + "?x=1"
 STAFF_PAGES = ["/inbox", "/threads/{thread}", "/clients", "/clients/{client}", "/numbers",
                "/sitters", "/bookings", "/audit", "/dead-letters", "/simulator",
-               "/settings/help-reply", "/settings/after-hours", "/profile", "/saved-replies",
+               "/settings/help-reply", "/settings/after-hours", "/settings/booking-messages",
+               "/profile", "/saved-replies",
                "/saved-replies/{saved_reply}", "/inbox?who=mine&tab=all"]
 
 
