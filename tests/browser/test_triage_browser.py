@@ -14,6 +14,7 @@ def test_unread_rows_are_bold_and_the_counts_follow_a_close(live_app, live_url, 
     page.set_viewport_size(DESKTOP)
     world = seed_world(live_app)
     sign_in(page, live_url, world.org.staff_email)
+    page.wait_for_load_state("load")  # the stylesheets, before reading computed weights
     unread = page.locator(f'#thread-list a[href="/threads/{world.guest_thread}"]')
     read = page.locator(f'#thread-list a[href="/threads/{world.thread}"]')  # answered
     assert unread.locator(".name").evaluate(WEIGHT) >= 700
