@@ -11,7 +11,7 @@ from pawline.inbound import receive_sms
 from pawline.models import Organization
 from tests import factories
 
-STARTS, ENDS = "2026-12-01T09:00:00-05:00", "2026-12-01T17:00:00-05:00"
+STARTS, ENDS = "2029-12-01T09:00:00-05:00", "2029-12-01T17:00:00-05:00"
 UPDATED = "2026-11-20T10:00:00+00:00"
 
 

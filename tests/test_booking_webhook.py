@@ -10,7 +10,7 @@ from tests import factories
 from tests.booking_webhook import ENDS, STARTS, payload, post, sign, tenant
 
 NEWER = "2026-11-21T10:00:00+00:00"
-LATER_STARTS, LATER_ENDS = "2026-12-02T09:00:00-05:00", "2026-12-02T18:00:00-05:00"
+LATER_STARTS, LATER_ENDS = "2029-12-02T09:00:00-05:00", "2029-12-02T18:00:00-05:00"
 
 
 @pytest.fixture
@@ -62,8 +62,8 @@ def test_a_newer_version_updates_and_moves_the_window(app, client, org):
 
     assert response.status_code == 200 and response.get_json()["changed"] is True
     assert counts(app, org.id) == (1, 1, 1, 1)
-    assert stored(app, org.id) == ("confirmed", "2026-12-02T14:00:00+00:00",
-                                   "2026-12-02T14:00:00+00:00")
+    assert stored(app, org.id) == ("confirmed", "2029-12-02T14:00:00+00:00",
+                                   "2029-12-02T14:00:00+00:00")
 
 
 def test_an_older_version_arriving_late_moves_nothing_back(app, client, org):
@@ -78,8 +78,8 @@ def test_an_older_version_arriving_late_moves_nothing_back(app, client, org):
     assert replayed.get_json() | {"booking_id": 0} == {
         "booking_id": 0, "status": "confirmed", "created": False, "changed": False,
         "stale": True}
-    assert stored(app, org.id) == ("confirmed", "2026-12-02T14:00:00+00:00",
-                                   "2026-12-02T14:00:00+00:00")
+    assert stored(app, org.id) == ("confirmed", "2029-12-02T14:00:00+00:00",
+                                   "2029-12-02T14:00:00+00:00")
 
 
 def test_a_request_signed_more_than_five_minutes_ago_is_refused(app, client, org):
@@ -90,7 +90,7 @@ def test_a_request_signed_more_than_five_minutes_ago_is_refused(app, client, org
 
     assert response.status_code == 403
     assert "5 minutes" in response.get_json()["error"]
-    assert stored(app, org.id)[1] == "2026-12-01T14:00:00+00:00"
+    assert stored(app, org.id)[1] == "2029-12-01T14:00:00+00:00"
     assert post(client, org, newer, sent_ago=290).status_code == 200  # its neighbour
 
 
@@ -109,7 +109,7 @@ def test_a_cancelled_booking_is_not_changed_or_confirmed_by_the_webhook(app, cli
 
     assert response.status_code == 409
     assert "cancelled" in response.get_json()["error"]
-    assert stored(app, org.id) == ("cancelled", "2026-12-01T14:00:00+00:00", None)
+    assert stored(app, org.id) == ("cancelled", "2029-12-01T14:00:00+00:00", None)
     assert post(client, org, payload(org, confirm=True)).get_json()["changed"] is False
 
 
@@ -188,4 +188,4 @@ def test_the_body_may_name_its_organization_but_only_the_urls(client, org):
 
 def test_stored_times_are_utc(app, client, org):
     post(client, org, payload(org, starts_at=STARTS, ends_at=ENDS))
-    assert stored(app, org.id)[1] == "2026-12-01T14:00:00+00:00"
+    assert stored(app, org.id)[1] == "2029-12-01T14:00:00+00:00"
