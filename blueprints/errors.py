@@ -1,4 +1,4 @@
-"""Branded pages for 400, 403 and 404: the base layout, its navigation and a way back.
+"""Branded pages for 400, 403, 404, 405 and 413: the base layout, its navigation and a way back.
 
 Machines (provider webhooks, probes) keep werkzeug's plain answers; an htmx request that swaps a
 part of a page gets only the message, not a second page inside the first. The 500 page is
@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException
 from blueprints.common import wants_fragment
 
 MACHINE_BLUEPRINTS = ("webhooks", "booking_webhook", "ops")
+# A 405 matched no route, so it has no blueprint: machines are known by their addresses too.
+MACHINE_PATHS = ("/webhooks/", "/widget", "/healthz", "/readyz", "/metrics")
 PAGES = {
     400: (
         "This request could not be read",
@@ -26,6 +28,16 @@ PAGES = {
     404: (
         "Page not found",
         "There is nothing here. The link may be old, or what it pointed at was removed.",
+    ),
+    405: (
+        "This page can't do that",
+        "The address is right, but it does not take this kind of request: a link may have "
+        "been followed where a form was expected. Go back and use the page's buttons.",
+    ),
+    413: (
+        "That was too large",
+        "What was sent is larger than Paw-line accepts. Nothing was saved: go back and send "
+        "less, or smaller files.",
     ),
 }
 EXPIRED = (
@@ -42,7 +54,7 @@ def init_app(app: Flask) -> None:
 
 def error_page(error: HTTPException):
     """The branded page for this error, or the error itself for a machine."""
-    if request.blueprint in MACHINE_BLUEPRINTS:
+    if request.blueprint in MACHINE_BLUEPRINTS or request.path.startswith(MACHINE_PATHS):
         return error
     expired = isinstance(error, CSRFError)
     title, message = EXPIRED if expired else PAGES[error.code]
@@ -52,9 +64,11 @@ def error_page(error: HTTPException):
         "message": message,
         "detail": None if expired else _our_detail(error),
     }
+    # werkzeug's own headers stay (a 405's Allow names the methods the address takes)
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if wants_fragment():
-        return render_block("errors/error.html", "message", **context), error.code
-    return render_template("errors/error.html", **context), error.code
+        return render_block("errors/error.html", "message", **context), error.code, headers
+    return render_template("errors/error.html", **context), error.code, headers
 
 
 def _our_detail(error: HTTPException) -> str | None:

@@ -1,4 +1,4 @@
-"""400, 403, 404 and 500 are branded pages: the base layout with its landmarks, navigation, an
+"""400, 403, 404, 405, 413 and 500 are branded pages: the base layout with its landmarks, navigation, an
 <h1> and a way back; the 500 page shows nothing of the error. Machines get plain answers."""
 
 import re
@@ -83,6 +83,28 @@ def test_an_htmx_swap_gets_only_the_message(client, staff):
     page = response.get_data(as_text=True)
     assert response.status_code == 403
     assert page.startswith('<p class="error-message" role="alert">') and "<main" not in page
+
+
+def test_405_for_a_link_to_a_form_action_is_branded(client, staff):
+    response = client.get(f"/numbers/{staff}/quarantine")  # the route takes only POST
+    page = response.get_data(as_text=True)
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
+    assert_branded(page, "This page can&#39;t do that")
+    assert ">Inbox</a>" in page
+
+
+def test_413_for_a_form_past_the_limit_is_branded(client, staff):
+    response = client.post("/sign-out", data={"x": "a" * 300_000})
+    assert response.status_code == 413
+    assert_branded(response.get_data(as_text=True), "That was too large")
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/webhooks/twilio/sms"),
+                                          ("POST", "/healthz")])
+def test_a_machine_address_keeps_a_plain_405(client, method, path):
+    response = client.open(path, method=method)
+    assert response.status_code == 405
+    assert "app.css" not in response.get_data(as_text=True)
 
 
 def test_the_provider_webhook_keeps_a_plain_403(client):
