@@ -1,5 +1,6 @@
-"""400, 403, 404, 405, 413 and 500 are branded pages: the base layout with its landmarks, navigation, an
-<h1> and a way back; the 500 page shows nothing of the error. Machines get plain answers."""
+"""400, 403, 404, 405, 413 and 500 are branded pages: the base layout with its landmarks,
+navigation, an <h1> and a way back; the 500 page shows nothing of the error. Machines get plain
+answers."""
 
 import re
 
