@@ -24,7 +24,7 @@ from pathlib import Path
 
 from twilio.request_validator import RequestValidator
 
-from bench.ingest import (
+from bench.servers import (
     PATH,
     POOL,
     ROOT,

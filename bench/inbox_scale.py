@@ -18,7 +18,7 @@ from urllib.parse import quote
 import psycopg
 import sqlalchemy as sa
 
-from bench.ingest import create_database, drop_database, migrate
+from bench.servers import create_database, drop_database, migrate
 
 PASSWORD = "bench-password"
 FIRST = ("Ada", "Ben", "Cleo", "Dev", "Ema", "Finn", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea",
@@ -76,7 +76,7 @@ class Org:
 
 def build(db_url: str, size: Size) -> Org:
     """Migrate `db_url` and fill it with one organization of `size` (set-based SQL)."""
-    from bench.ingest import bench_app
+    from bench.servers import bench_app
     from pawline import accounts, numbers, sitters
     from pawline.db import db
     from pawline.inbox import encode_cursor
@@ -203,7 +203,7 @@ class Site:
     """One organization's app, signed in as its owner."""
 
     def __init__(self, org: Org):
-        from bench.ingest import bench_app
+        from bench.servers import bench_app
 
         self.org = org
         self.app = bench_app(org.db_url)

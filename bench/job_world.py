@@ -18,13 +18,13 @@ from pathlib import Path
 
 import psycopg
 
-from bench import ingest
+from bench import servers
 from bench.fake_twilio import FakeTwilio
-from bench.ingest import bench_app
+from bench.servers import bench_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SID = "AC" + "0" * 32
-TOKEN = ingest.TOKEN  # the one auth token of the mixed load's web and workers
+TOKEN = servers.TOKEN  # the one auth token of the mixed load's web and workers
 STAFF_EMAIL, STAFF_PASSWORD = "staff@{slug}.example", "bench-password"
 
 

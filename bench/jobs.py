@@ -7,7 +7,7 @@
 
 import os
 
-from bench import ingest, job_queue, mixed_load
+from bench import job_queue, mixed_load, servers
 
 FULL = {
     "mixed": {"messages": 10_000, "phones": 2_000, "retries": 1_000, "concurrency": 32,
@@ -31,14 +31,14 @@ def run(server_url: str, settings: dict | None = None) -> dict:
     result = {"settings": settings,
               "mixed": mixed_load.run(server_url, **settings["mixed"])}
     name = f"bench_jobs_{os.getpid()}"
-    db_url = ingest.create_database(server_url, name)
+    db_url = servers.create_database(server_url, name)
     try:
-        ingest.migrate(db_url)
+        servers.migrate(db_url)
         result["throughput"] = job_queue.throughput(db_url, **settings["throughput"])
         result["latency"] = job_queue.latency(db_url, **settings["latency"])
         result["recovery"] = job_queue.recovery(db_url, **settings["recovery"])
     finally:
-        ingest.drop_database(server_url, name)
+        servers.drop_database(server_url, name)
     checks = [result[k]["checks"] for k in ("throughput", "latency", "recovery")]
     mixed = result["mixed"]
     result["exact"] = (all(c["exact"] for c in checks) and mixed["sends_exact"]

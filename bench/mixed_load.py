@@ -18,7 +18,7 @@ from collections import Counter
 
 import requests
 
-from bench import ingest
+from bench import ingest, servers
 from bench.fake_twilio import accept, hang
 from bench.job_world import (
     SID,
@@ -99,8 +99,8 @@ class Sending:
 def app_round(server_url: str, plan, name: str, concurrency: int, gunicorn: tuple,
               sends: dict | None, warm_up: int = 300) -> dict:
     """One timed inbound load on a fresh database, with staff sends if `sends` says how."""
-    db_url = ingest.create_database(server_url, name)
-    ingest.prepare_app_database(db_url, plan.existing)
+    db_url = servers.create_database(server_url, name)
+    servers.prepare_app_database(db_url, plan.existing)
     fake = pool = sending = None
     result: dict = {}
     try:
@@ -111,7 +111,7 @@ def app_round(server_url: str, plan, name: str, concurrency: int, gunicorn: tupl
             fake.fail_fraction(HANG_SHARE, hang(), accept(ANSWER_S), seed=len(name))
             pool = Workers(worker_env(db_url, fake.base_url, SMS_READ_TIMEOUT=READ_TIMEOUT_S),
                            sends["workers"], sends["concurrency"])
-        server = ingest.Gunicorn(db_url, *gunicorn, env=env)
+        server = servers.Gunicorn(db_url, *gunicorn, env=env)
         try:
             ingest.warm_up(server.port, concurrency, warm_up)
             if sends:
@@ -132,14 +132,14 @@ def app_round(server_url: str, plan, name: str, concurrency: int, gunicorn: tupl
             if pool:
                 result["worker_exits"] = pool.stop()
                 pool.close()
-        result["checks"] = ingest.counts(db_url)
+        result["checks"] = servers.counts(db_url)
         if sends:
             result["sends"] = outcome(db_url, senders.org_id, fake, sending.bodies)
             result["send_http"] = sending.results
     finally:
         if fake:
             fake.stop()
-        ingest.drop_database(server_url, name)
+        servers.drop_database(server_url, name)
     return result
 
 
@@ -158,10 +158,10 @@ def run(server_url: str, messages: int = 10_000, phones: int = 2_000, retries: i
         alone.append(app_round(server_url, plan, f"bench_alone_{tag}", concurrency,
                                (gunicorn_workers, 1), None, warm_up))
         name = f"bench_mixed_ceiling_{tag}"
-        db_url = ingest.create_database(server_url, name)
-        ingest.prepare_app_database(db_url, plan.existing)
+        db_url = servers.create_database(server_url, name)
+        servers.prepare_app_database(db_url, plan.existing)
         ceilings.append(ingest.ceiling(db_url, plan.requests, concurrency))
-        ingest.drop_database(server_url, name)
+        servers.drop_database(server_url, name)
         mixed.append(app_round(server_url, plan, f"bench_mixed_{tag}", concurrency,
                                (gunicorn_workers, 1), sends, warm_up))
     expected = {"client_contact": phones, "client": phones, "thread": phones,
