@@ -27,7 +27,8 @@ from pathlib import Path
 import psycopg
 
 from bench.drill_harness import App, Sender, inbound_forms
-from bench.ingest import create_database, drop_database, prepare_app_database, warm_up
+from bench.ingest import warm_up
+from bench.servers import create_database, drop_database, prepare_app_database
 
 FULL = {"rate": 100.0, "seconds": 20.0, "fault_at": 6.0, "workers": 3, "gap": 1.0}
 QUICK = {"rate": 40.0, "seconds": 6.0, "fault_at": 2.0, "workers": 2, "gap": 0.5}

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench.ingest import free_port
+from bench.servers import free_port
 from tests.workers import ROOT, wait_for
 
 TOKEN = "scrape-" + "s" * 32
