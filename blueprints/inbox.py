@@ -15,6 +15,7 @@ from blueprints.inbox_forms import UPLOAD_LIMIT, NewMessageForm, NoteForm, Reply
 from pawline import (
     assignment,
     consent,
+    conversations,
     delivery,
     inbox,
     media,
@@ -141,6 +142,7 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
     # was read shows on the next poll instead of never.
     shown_at = utcnow() - POLL_OVERLAP
     timeline = inbox.timeline(g.org.id, thread.id, before_id)
+    grouped = conversations.group(conversations.of_thread(g.org.id, thread.id), timeline.items)
     form = form or ReplyForm(formdata=None, client_token=_new_token())
     staff = current_user.role in STAFF
     return {
@@ -153,6 +155,7 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
         "opted_out": consent.opted_out_phones(g.org.id, [c.e164 for c in contacts]),
         "timeline": timeline, "lines": org_lines(g.org.id),
+        "conversations": grouped, "expand_conversation": id_arg("conversation"),
         "authors": people.author_names(g.org.id, timeline.items),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),

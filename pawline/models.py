@@ -337,6 +337,9 @@ class ThreadEvent(TenantScoped, db.Model):
         _tenant_fk("thread_id", "thread"),
         _tenant_fk("actor_user_id", "app_user"),
         sa.Index("ix_thread_event_thread_id_created_at", "thread_id", "created_at"),
+        # the Closed tab's Conversations: an organization's closes, newest first, keyset
+        sa.Index("ix_thread_event_closed", "org_id", "created_at", "id",
+                 postgresql_where=sa.text("kind = 'closed'")),
     )
 
     id: Mapped[int] = _pk()
