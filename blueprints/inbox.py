@@ -172,6 +172,11 @@ def show(thread_id: int):
     """One thread: its whole timeline, the send box, and the actions."""
     thread = thread_for_user(thread_id)
     before_id = id_arg("before")  # a bad one is a 400 before anything is marked read
+    if (asked := id_arg("conversation")) and before_id is None and (
+            ends := conversations.window_before(g.org.id, thread.id, asked, inbox.TIMELINE_PAGE)):
+        # a linked conversation older than the newest page: the page that ends with it
+        return redirect(url_for("inbox.show", thread_id=thread.id, before=ends,
+                                conversation=asked, _anchor=f"conversation-{asked}"))
     threads.mark_read(g.org.id, thread.id)
     context = _conversation(thread, before_id=before_id)
     context["undo"] = inbox_status.undo_notice(id_arg("undo"))

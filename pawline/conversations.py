@@ -204,6 +204,8 @@ def group(conversations: list[Conversation], items: list) -> list[Conversation]:
     close (a note, a stray close) the conversation before it."""
     if not conversations:
         return []
+    for conversation in conversations:
+        conversation.items = []
     keys = [c.open_key for c in conversations]
     for item in items:
         at = max(bisect_right(keys, _item_key(item)) - 1, 0)
@@ -231,22 +233,43 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
         return None
 
 
-def closed(org_id: int, cursor: str | None = None, limit: int = PAGE_SIZE) -> ConversationPage:
-    """The organization's closed conversations, newest close first, keyset on (closed, id).
-    A close that ended no open conversation (a second close in a row) is not one."""
-    after = _after(cursor)
+def closed_statement(after: bool) -> str:
+    """The Closed list's page: the organization's closes (after a cursor) with their client."""
     where = "AND (created_at, id) < (:at, :id)" if after else ""
-    sql = (ORG_CLOSES.format(after=where) + CONVERSATIONS.replace(
+    return (ORG_CLOSES.format(after=where) + CONVERSATIONS.replace(
         "FROM closes c", "FROM closes c JOIN thread t ON t.id = c.thread_id "
         "AND t.org_id = c.org_id JOIN client cl ON cl.id = t.client_id AND cl.org_id = t.org_id")
         .replace("SELECT c.close_id,", "SELECT cl.name AS client_name, cl.is_guest, c.close_id,")
         + " ORDER BY c.closed_at DESC, c.close_id DESC LIMIT :limit")
+
+
+def closed(org_id: int, cursor: str | None = None, limit: int = PAGE_SIZE) -> ConversationPage:
+    """The organization's closed conversations, newest close first, keyset on (closed, id).
+    A close that ended no open conversation (a second close in a row) is not one."""
+    after = _after(cursor)
     params = {"org": org_id, "limit": limit + 1}
     if after:
         params.update(at=after[0], id=after[1])
-    rows = db.session.execute(sa.text(sql), params).all()
+    rows = db.session.execute(sa.text(closed_statement(bool(after))), params).all()
     more = len(rows) > limit
     rows = rows[:limit]
     names = _names(org_id, _user_ids(rows))
     next_cursor = _cursor(rows[-1].closed_at, rows[-1].close_id) if more else None
     return ConversationPage([Conversation(r, names) for r in rows], next_cursor)
+
+
+def window_before(org_id: int, thread_id: int, close_id: int, page: int) -> int | None:
+    """Where a timeline page must end to show the conversation `close_id` closed: the first
+    message after that close, when `page` or more messages follow it (else the newest page
+    shows it already, and None). None too for a close of another thread or organization."""
+    return db.session.scalar(sa.text("""
+        WITH closing AS (
+            SELECT created_at FROM thread_event
+            WHERE id = :close AND org_id = :org AND thread_id = :thread AND kind = 'closed'),
+        later AS (
+            SELECT m.id, m.created_at FROM message m, closing
+            WHERE m.org_id = :org AND m.thread_id = :thread AND m.created_at > closing.created_at
+            ORDER BY m.created_at, m.id LIMIT :page)
+        SELECT (SELECT id FROM later ORDER BY created_at, id LIMIT 1)
+        WHERE (SELECT count(*) FROM later) >= :page"""),
+        {"close": close_id, "org": org_id, "thread": thread_id, "page": page})

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from pawline import threads
+from pawline import conversations, threads
 from pawline.clock import utcnow
 from pawline.inbound import receive_sms
 from pawline.outbound import queue_message
@@ -132,3 +132,33 @@ def test_another_organizations_conversations_are_never_listed_nor_reachable(
 def test_a_sitter_gets_404_for_the_list(client, auth, world):
     auth.sign_in(world.sitter_email)
     assert client.get("/inbox/conversations").status_code == 404
+
+
+def test_a_link_to_a_conversation_older_than_the_newest_page_opens_the_page_ending_with_it(
+        app, client, auth, world):
+    with app.app_context():
+        start = utcnow() - timedelta(hours=20)
+        for n in range(55):
+            receive_sms(POOL, "+14155552671", f"news {n}", f"SMcvpage{n}",
+                        now=start + timedelta(minutes=n))
+    auth.sign_in(world.staff_email)
+    html = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    assert [anchor for anchor, _ in folds(html)] == ["conversation-current"]
+    listed = client.get("/inbox/conversations").get_data(as_text=True)
+    oldest = re.findall(r'href="(/threads/\d+\?conversation=(\d+)#[\w-]+)"', listed)[-1]
+    answer = client.get(oldest[0].split("#")[0])
+    assert answer.status_code == 302 and f"conversation={oldest[1]}" in answer.location
+    assert answer.location.endswith(f"#conversation-{oldest[1]}")
+    html = client.get(answer.location).get_data(as_text=True)
+    assert (f"conversation-{oldest[1]}", True) in folds(html)
+    # a close of another organization names nothing here: the newest page, nothing unfolded
+    with app.app_context():
+        other = factories.org()
+        factories.number(other.id, "+14155550199", "pool")
+        theirs = receive_sms("+14155550199", "+14155552671", "x", "SMcvtheirs").thread_id
+        threads.close_thread(other.id, theirs, other.staff_user_id)
+        their_close = conversations.closed(other.id).rows[0].key
+    answer = client.get(f"/threads/{world.thread_id}?conversation={their_close}")
+    assert answer.status_code == 200
+    assert [anchor for anchor, _ in folds(answer.get_data(as_text=True))] == [
+        "conversation-current"]
