@@ -67,21 +67,24 @@ def run(server: str, size) -> None:
             params = {"org": org.org_id, "limit": conversations.PAGE_SIZE + 1}
             first = conversations.closed_statement(after=False)
             thread_sql = conversations.THREAD_CLOSES + conversations.CONVERSATIONS
-            for label, sql, extra in (
-                    ("the hot thread's 51 conversations", thread_sql,
-                     {"thread": org.hot_thread_id, "current": conversations.CURRENT}),
-                    ("first page", first, {}),
-                    ("page 2", statement, {"at": deep[0], "id": deep[1]}),
-                    ("page 22", statement, dict(zip(
-                        ("at", "id"), conversations._after(page.next_cursor), strict=True)))):
+            hot = {"thread": org.hot_thread_id, "current": conversations.CURRENT}
+            later = dict(zip(("at", "id"), conversations._after(page.next_cursor), strict=True))
+            for label, sql, extra, index in (
+                    ("the hot thread's 51 conversations", thread_sql, hot,
+                     "ix_message_thread_id_created_at"),
+                    ("first page", first, {}, "ix_thread_event_closed"),
+                    ("first page", first, {}, "ix_message_thread_id_created_at"),
+                    ("page 2", statement, {"at": deep[0], "id": deep[1]},
+                     "ix_thread_event_closed"),
+                    ("page 22", statement, later, "ix_thread_event_closed")):
                 for _ in range(3):  # warm
                     ms, plan = explain(db.session, sql, {**params, **extra})
-                print(f"--- {label}: {ms:.2f} ms with ix_thread_event_closed")
+                print(f"--- {label}: {ms:.2f} ms with {index}")
                 print(plan)
-                db.session.execute(sa.text("DROP INDEX ix_thread_event_closed"))
+                db.session.execute(sa.text(f"DROP INDEX {index}"))
                 for _ in range(3):
                     ms, plan = explain(db.session, sql, {**params, **extra})
-                print(f"--- {label}: {ms:.2f} ms without it")
+                print(f"--- {label}: {ms:.2f} ms without {index}")
                 print(plan)
                 db.session.rollback()
             db.engine.dispose()

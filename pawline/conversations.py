@@ -39,7 +39,10 @@ SELECT c.close_id, c.thread_id, nullif(c.closed_at, 'infinity') AS closed_at, c.
        coalesce(fi.number_id, fm.number_id) AS number_id,
        coalesce(fi.to_e164, CASE WHEN fm.direction = 'inbound' THEN fm.to_e164
                                  ELSE fm.from_e164 END) AS number_e164,
-       fi.created_at AS client_wrote_at, fr.created_at AS answered_at
+       fi.created_at AS client_wrote_at, fr.created_at AS answered_at,
+       coalesce(nullif(closer.name, ''), closer.email) AS closer_name,
+       coalesce(nullif(reopener.name, ''), reopener.email) AS reopener_name,
+       coalesce(nullif(writer.name, ''), writer.email) AS writer_name
 FROM closes c
 LEFT JOIN LATERAL (
     SELECT p.created_at, p.id FROM thread_event p
@@ -50,13 +53,13 @@ LEFT JOIN LATERAL (
     SELECT m.id, m.created_at, m.direction, m.sent_by_user_id, m.body, m.number_id,
            m.to_e164, m.from_e164 FROM message m
     WHERE m.org_id = c.org_id AND m.thread_id = c.thread_id
-      AND (prev.created_at IS NULL OR m.created_at > prev.created_at)
+      AND m.created_at > coalesce(prev.created_at, '-infinity')  -- a range: no OR
       AND m.created_at <= c.closed_at
     ORDER BY m.created_at, m.id LIMIT 1) fm ON true
 LEFT JOIN LATERAL (
     SELECT e.id, e.created_at, e.detail, e.actor_user_id FROM thread_event e
     WHERE e.org_id = c.org_id AND e.thread_id = c.thread_id AND e.kind = 'reopened'
-      AND (prev.created_at IS NULL OR (e.created_at, e.id) > (prev.created_at, prev.id))
+      AND (e.created_at, e.id) > (coalesce(prev.created_at, '-infinity'), coalesce(prev.id, 0))
       AND (e.created_at, e.id) < (c.closed_at, c.close_id)
     ORDER BY e.created_at, e.id LIMIT 1) re ON true
 LEFT JOIN LATERAL (
@@ -70,6 +73,9 @@ LEFT JOIN LATERAL (
       AND m.sent_by_user_id IS NOT NULL
       AND (m.created_at, m.id) > (fi.created_at, fi.id) AND m.created_at <= c.closed_at
     ORDER BY m.created_at, m.id LIMIT 1) fr ON true
+LEFT JOIN app_user closer ON closer.id = c.closed_by AND closer.org_id = c.org_id
+LEFT JOIN app_user reopener ON reopener.id = re.actor_user_id AND reopener.org_id = c.org_id
+LEFT JOIN app_user writer ON writer.id = fm.sent_by_user_id AND writer.org_id = c.org_id
 WHERE fm.id IS NOT NULL OR re.id IS NOT NULL
 """
 
@@ -111,7 +117,6 @@ class Conversation:
     """One close-and-reopen cycle of a thread and its header's figures."""
 
     row: object
-    names: dict
     items: list = field(default_factory=list)
 
     @property
@@ -132,19 +137,19 @@ class Conversation:
         row = self.row
         if row.by_reopen:
             if row.reopen_user_id:
-                return f"Reopened by {self.names.get(row.reopen_user_id, 'a teammate')}"
+                return f"Reopened by {row.reopener_name}"
             return "Snooze ended" if row.reopen_detail == "Snooze ended" else "Client wrote"
         if row.first_direction == "inbound":
             return "Client wrote"
         if row.first_user_id:
-            return f"{self.names.get(row.first_user_id, 'A teammate')} wrote first"
+            return f"{row.writer_name} wrote first"
         return "Automatic message"
 
     @property
     def closed_by(self) -> str:
         if self.row.still_open:
             return "Still open"
-        return f"Closed by {self.names.get(self.row.closed_by, 'Paw-line')}"
+        return f"Closed by {self.row.closer_name or 'Paw-line'}"
 
     @property
     def first_response(self) -> timedelta | None:
@@ -168,26 +173,11 @@ class Conversation:
         return "open" if self.row.still_open else words(self.to_close)
 
 
-def _names(org_id: int, ids: set) -> dict[int, str]:
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    rows = db.session.execute(sa.text(
-        "SELECT id, coalesce(nullif(name, ''), email) AS name FROM app_user "
-        "WHERE org_id = :org AND id = ANY(:ids)"), {"org": org_id, "ids": list(ids)}).all()
-    return dict(rows)
-
-
-def _user_ids(rows) -> set:
-    return {i for r in rows for i in (r.closed_by, r.reopen_user_id, r.first_user_id)}
-
-
 def of_thread(org_id: int, thread_id: int) -> list[Conversation]:
     """Every conversation of the thread, oldest first (the last may be still open)."""
     rows = db.session.execute(sa.text(THREAD_CLOSES + CONVERSATIONS + " ORDER BY c.closed_at"),
                               {"org": org_id, "thread": thread_id, "current": CURRENT}).all()
-    names = _names(org_id, _user_ids(rows))
-    return [Conversation(row, names) for row in rows]
+    return [Conversation(row) for row in rows]
 
 
 def _item_key(item) -> tuple:
@@ -253,9 +243,8 @@ def closed(org_id: int, cursor: str | None = None, limit: int = PAGE_SIZE) -> Co
     rows = db.session.execute(sa.text(closed_statement(bool(after))), params).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    names = _names(org_id, _user_ids(rows))
     next_cursor = _cursor(rows[-1].closed_at, rows[-1].close_id) if more else None
-    return ConversationPage([Conversation(r, names) for r in rows], next_cursor)
+    return ConversationPage([Conversation(r) for r in rows], next_cursor)
 
 
 def window_before(org_id: int, thread_id: int, close_id: int, page: int) -> int | None:

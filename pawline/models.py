@@ -301,6 +301,8 @@ class Message(TenantScoped, db.Model):
                            "'booking_confirmation', 'booking_reminder') "
                            "AND direction = 'outbound')", name="auto_reply_known"),
         sa.Index("ix_message_thread_id_id", "thread_id", "id"),
+        # a conversation's first message, first inbound and first reply (pawline/conversations)
+        sa.Index("ix_message_thread_id_created_at", "thread_id", "created_at", "id"),
     )
 
     id: Mapped[int] = _pk()

@@ -28,9 +28,14 @@ def upgrade():
         op.create_index('ix_thread_event_closed', 'thread_event', ['org_id', 'created_at', 'id'],
                         unique=False, postgresql_where=sa.text("kind = 'closed'"),
                         postgresql_concurrently=True)
+        op.create_index('ix_message_thread_id_created_at', 'message',
+                        ['thread_id', 'created_at', 'id'], unique=False,
+                        postgresql_concurrently=True)
 
 
 def downgrade():
     with op.get_context().autocommit_block():
+        op.drop_index('ix_message_thread_id_created_at', table_name='message',
+                      postgresql_concurrently=True)
         op.drop_index('ix_thread_event_closed', table_name='thread_event',
                       postgresql_concurrently=True)
