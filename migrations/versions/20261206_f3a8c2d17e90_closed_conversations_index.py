@@ -1,12 +1,22 @@
-"""the Closed tab's Conversations: an index of each organization's closes, newest first
+"""conversations: an index of each organization's closes, and messages by thread and time
 
-A conversation is derived (pawline/conversations.py), named by the 'closed' event that ended it,
-so the list of closed conversations is a keyset walk of an organization's closes. The only index
-of thread_event was (thread_id, created_at): the list would read every event of the
-organization and sort it. ix_thread_event_closed (org_id, created_at, id) WHERE kind = 'closed'
-is read backwards and its nested loops stop at the page's LIMIT; partial, because closes are a
-small share of the events (assignments, snoozes, opt-outs...). Built CONCURRENTLY, so a live
-database keeps taking messages while it builds. No data moves.
+A conversation is derived (pawline/conversations.py), named by the 'closed' event that ended it.
+- The Closed tab's Conversations walk an organization's closes newest first by keyset. The only
+  index of thread_event was (thread_id, created_at): each page read every close of the
+  organization and sorted them. ix_thread_event_closed (org_id, created_at, id) WHERE kind =
+  'closed' is read backwards and the page's nested loops stop at its LIMIT; partial, since
+  closes are a share of the events (assignments, snoozes, opt-outs...).
+- Each conversation's first message, first inbound message and first reply are the first
+  message of a thread after a time. By ix_message_thread_id_id (thread_id, id) each of those
+  reads sorted the thread's every message; ix_message_thread_id_created_at (thread_id,
+  created_at, id) reads a range and stops at its first row.
+Measured by bench/closed_conversations.py on inbox_scale's large organization (100,000 threads,
+1,009,990 messages, 395,100 events, 85,050 closes; EXPLAIN ANALYZE, warm): a page of the list
+1.4 ms (page 2 or 22) against 117 ms without ix_thread_event_closed; the conversations of the
+10,000-message thread closed and reopened 50 times 36 ms against 855 ms without
+ix_message_thread_id_created_at (and 1.3 s before the statement bounded its ranges).
+Both are built CONCURRENTLY, so a live database keeps taking messages while they build. No data
+moves.
 
 Revision ID: f3a8c2d17e90
 Revises: d5b1c7e94a3f
