@@ -181,3 +181,40 @@ def test_the_closed_list_pages_by_keyset_without_gaps_or_repeats(org):
     (timedelta(days=3, hours=2, minutes=9), "3 days 2 h"), (None, "—")])
 def test_durations_in_words(span, said):
     assert conversations.words(span) == said
+
+
+def test_the_statements_read_their_indexes_not_every_row(org):
+    """The Closed list walks ix_thread_event_closed; a thread's conversations read ranges of
+    ix_message_thread_id_created_at (the figures: bench/closed_conversations.py)."""
+    thread_id = inbound(0)
+    db.session.execute(sa.text(
+        "INSERT INTO client (org_id, name) SELECT :org, 'c' || g FROM generate_series(1, 3000) g"),
+        {"org": org.id})
+    db.session.execute(sa.text("""
+        INSERT INTO thread (org_id, client_id, status, last_activity_at)
+        SELECT :org, c.id, 'closed', now() - c.id * interval '1 s' FROM client c
+        WHERE c.org_id = :org AND NOT EXISTS (SELECT 1 FROM thread t WHERE t.client_id = c.id)
+        """), {"org": org.id})
+    db.session.execute(sa.text("""
+        INSERT INTO thread_event (org_id, thread_id, kind, detail, created_at)
+        SELECT org_id, id, k.kind, k.kind, last_activity_at FROM thread,
+               (VALUES ('closed'), ('assigned'), ('assigned'), ('snoozed')) k(kind)
+        WHERE org_id = :org"""), {"org": org.id})
+    db.session.execute(sa.text("""
+        INSERT INTO message (org_id, thread_id, direction, body, from_e164, to_e164, status,
+                             provider, created_at)
+        SELECT :org, :thread, 'inbound', 'm' || g, :ada, :pool, 'received', 'twilio',
+               now() - g * interval '1 minute' FROM generate_series(1, 3000) g"""),
+        {"org": org.id, "thread": thread_id, "ada": ADA, "pool": POOL})
+    db.session.execute(sa.text("ANALYZE thread_event"))
+    db.session.execute(sa.text("ANALYZE message"))
+
+    def plan(sql: str, **params) -> str:
+        return "\n".join(db.session.scalars(sa.text("EXPLAIN " + sql), params))
+
+    listed = plan(conversations.closed_statement(after=False), org=org.id, limit=31)
+    assert "ix_thread_event_closed" in listed, listed
+    one = plan(conversations.THREAD_CLOSES + conversations.CONVERSATIONS, org=org.id,
+               thread=thread_id, current=conversations.CURRENT)
+    assert "ix_message_thread_id_created_at" in one, one
+    assert "ix_message_thread_id_id" not in one and "Seq Scan on message" not in one, one
