@@ -1,11 +1,12 @@
 """Conversations: a thread's close-and-reopen cycles, derived from the messages and events
 already stored (no row of their own, so nothing can be duplicated or drift).
 
-The rule (docs/conversations.md): walk a thread's messages and its 'closed'/'reopened' events in
-time order (a message before an event at the same instant). While no conversation is open, a
-message or a 'reopened' event opens one; a 'closed' event closes the open one. Snoozing neither
-opens nor closes. A conversation is therefore named by the 'closed' event that ended it (or is
-the thread's current one), and one SQL statement finds every conversation of a set of closes.
+The rule (docs/design.md, "Conversations inside a thread"): walk a thread's messages and its
+'closed' and 'reopened' events in time order (a message before an event at the same instant).
+While no conversation is open, a message or a 'reopened' event opens one; a 'closed' event
+closes the open one. Snoozing neither opens nor closes. A conversation is therefore named by the
+'closed' event that ended it (or is the thread's current one), and one SQL statement finds
+every conversation of a set of closes.
 """
 
 import base64
@@ -18,13 +19,15 @@ import sqlalchemy as sa
 from pawline.db import db
 from pawline.inputs import db_id
 from pawline.models import Message, ThreadEvent
+from pawline.sentences import SYSTEM
 
 PAGE_SIZE = 30
 CURRENT = 9223372036854775807  # the key of the thread's still-open conversation: after any close
 
 # One row per 'closed' event of `closes` that ended an open conversation, and its figures. The
-# laterals each read one thread through ix_thread_event_thread_id_created_at and
-# ix_message_thread_id_id, so the cost follows the rows asked for, not the organization.
+# laterals each read a range of one thread through ix_thread_event_thread_id_created_at and
+# ix_message_thread_id_created_at, so the cost follows the rows asked for, not the organization
+# nor the thread's length.
 CONVERSATIONS = """
 SELECT c.close_id, c.thread_id, nullif(c.closed_at, 'infinity') AS closed_at, c.closed_by,
        c.closed_at = 'infinity' AS still_open,
@@ -149,7 +152,7 @@ class Conversation:
     def closed_by(self) -> str:
         if self.row.still_open:
             return "Still open"
-        return f"Closed by {self.row.closer_name or 'Paw-line'}"
+        return f"Closed by {self.row.closer_name or SYSTEM}"
 
     @property
     def first_response(self) -> timedelta | None:
@@ -175,8 +178,9 @@ class Conversation:
 
 def of_thread(org_id: int, thread_id: int) -> list[Conversation]:
     """Every conversation of the thread, oldest first (the last may be still open)."""
-    rows = db.session.execute(sa.text(THREAD_CLOSES + CONVERSATIONS + " ORDER BY c.closed_at"),
-                              {"org": org_id, "thread": thread_id, "current": CURRENT}).all()
+    sql = THREAD_CLOSES + CONVERSATIONS + " ORDER BY c.closed_at, c.close_id"
+    rows = db.session.execute(sa.text(sql), {"org": org_id, "thread": thread_id,
+                                             "current": CURRENT}).all()
     return [Conversation(row) for row in rows]
 
 
