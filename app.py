@@ -195,7 +195,6 @@ def _register_blueprints(app: Flask) -> None:
         bookings,
         cli,
         clients,
-        conversations,
         dead_letters,
         desk,
         inbox,
@@ -213,7 +212,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
                    simulator, webhooks, booking_webhook, cli, dead_letters, ops, settings,
-                   profile, media, saved_replies, desk, conversations):
+                   profile, media, saved_replies, desk):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)

@@ -295,5 +295,7 @@ def message_anyone():
                   **_thread_list())
 
 
-# Close, reopen and snooze live in their own module, on this blueprint.
+# Close, reopen and snooze live in their own module, on this blueprint; so does the Closed
+# tab's list of conversations.
+from blueprints import conversations as closed_conversations  # noqa: E402, F401
 from blueprints import inbox_status  # noqa: E402

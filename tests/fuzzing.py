@@ -68,7 +68,7 @@ ROUTES = {
     "POST inbox.retry": [],
     "POST inbox.send": ["body", "client_token", "photos"],
     "GET inbox.show": ["before", "undo", "conversation"],
-    "GET conversations.closed": ["cursor"],
+    "GET inbox.closed_conversations": ["cursor"],
     "POST inbox.snooze": ["until", "custom_until"],
     "POST numbers.add": ["e164", "number_class"],
     "POST numbers.front_desk": [],
