@@ -15,6 +15,7 @@ from blueprints.inbox_forms import UPLOAD_LIMIT, NewMessageForm, NoteForm, Reply
 from pawline import (
     assignment,
     consent,
+    conversations,
     delivery,
     inbox,
     media,
@@ -141,6 +142,7 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
     # was read shows on the next poll instead of never.
     shown_at = utcnow() - POLL_OVERLAP
     timeline = inbox.timeline(g.org.id, thread.id, before_id)
+    grouped = conversations.group(conversations.of_thread(g.org.id, thread.id), timeline.items)
     form = form or ReplyForm(formdata=None, client_token=_new_token())
     staff = current_user.role in STAFF
     return {
@@ -153,6 +155,7 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
         "opted_out": consent.opted_out_phones(g.org.id, [c.e164 for c in contacts]),
         "timeline": timeline, "lines": org_lines(g.org.id),
+        "conversations": grouped, "expand_conversation": id_arg("conversation"),
         "authors": people.author_names(g.org.id, timeline.items),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),
@@ -169,6 +172,11 @@ def show(thread_id: int):
     """One thread: its whole timeline, the send box, and the actions."""
     thread = thread_for_user(thread_id)
     before_id = id_arg("before")  # a bad one is a 400 before anything is marked read
+    if (asked := id_arg("conversation")) and before_id is None and (
+            ends := conversations.window_before(g.org.id, thread.id, asked, inbox.TIMELINE_PAGE)):
+        # a linked conversation older than the newest page: the page that ends with it
+        return redirect(url_for("inbox.show", thread_id=thread.id, before=ends,
+                                conversation=asked, _anchor=f"conversation-{asked}"))
     threads.mark_read(g.org.id, thread.id)
     context = _conversation(thread, before_id=before_id)
     context["undo"] = inbox_status.undo_notice(id_arg("undo"))
@@ -287,5 +295,7 @@ def message_anyone():
                   **_thread_list())
 
 
-# Close, reopen and snooze live in their own module, on this blueprint.
+# Close, reopen and snooze live in their own module, on this blueprint; so does the Closed
+# tab's list of conversations.
+from blueprints import conversations as closed_conversations  # noqa: E402, F401
 from blueprints import inbox_status  # noqa: E402

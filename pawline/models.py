@@ -301,6 +301,8 @@ class Message(TenantScoped, db.Model):
                            "'booking_confirmation', 'booking_reminder') "
                            "AND direction = 'outbound')", name="auto_reply_known"),
         sa.Index("ix_message_thread_id_id", "thread_id", "id"),
+        # a conversation's first message, first inbound and first reply (pawline/conversations)
+        sa.Index("ix_message_thread_id_created_at", "thread_id", "created_at", "id"),
     )
 
     id: Mapped[int] = _pk()
@@ -337,6 +339,9 @@ class ThreadEvent(TenantScoped, db.Model):
         _tenant_fk("thread_id", "thread"),
         _tenant_fk("actor_user_id", "app_user"),
         sa.Index("ix_thread_event_thread_id_created_at", "thread_id", "created_at"),
+        # the Closed tab's Conversations: an organization's closes, newest first, keyset
+        sa.Index("ix_thread_event_closed", "org_id", "created_at", "id",
+                 postgresql_where=sa.text("kind = 'closed'")),
     )
 
     id: Mapped[int] = _pk()

@@ -53,8 +53,12 @@ function showNewest(tl) {
 }
 function openThread(root) {
   const tl = root && root.querySelector && root.querySelector(".timeline");
+  // A link to one conversation (the Closed tab's list) shows it, not the newest message.
+  const named = tl && location.hash && document.getElementById(location.hash.slice(1));
+  const asked = named && tl.contains(named) && named.matches(".conversation-group") ? named : null;
   // After htmx's own scrolling of a boosted page, which would put the page back at its top.
-  if (tl) setTimeout(() => showNewest(tl));
+  if (asked) setTimeout(() => { asked.querySelector("details").open = true; asked.scrollIntoView(); });
+  else if (tl) setTimeout(() => showNewest(tl));
 }
 document.addEventListener("DOMContentLoaded", () => openThread(document));
 // htmx's settle event names the swapped-in element, not the form that asked: remember it.
@@ -83,7 +87,7 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   if (!tl || tl.id !== "timeline" || !event.detail.shouldSwap) return;
   const top = ownScroll(tl) ? tl.getBoundingClientRect().top : 0;
   // A few visible messages: the first of them still shown after the refresh keeps the place.
-  const anchors = [...tl.querySelectorAll("li[id]")]
+  const anchors = [...tl.querySelectorAll("li[id]:not(.conversation-group)")]
     .filter((li) => li.getBoundingClientRect().bottom > top).slice(0, 5)
     .map((li) => ({ id: li.id, top: li.getBoundingClientRect().top }));
   kept = {
@@ -164,4 +168,23 @@ function markUnfilled(box) {
 }
 document.addEventListener("input", (event) => {
   if (event.target.id === "reply-body") markUnfilled(event.target);
+});
+
+// A conversation's fold (pawline/conversations.py) stays as the reader left it across a live
+// refresh of the timeline: an earlier one they unfolded stays open, the latest one they folded
+// stays folded (the refresh answers the server's default: only the latest open).
+let folds = null;
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const tl = event.detail.target;
+  if (!tl || tl.id !== "timeline" || !event.detail.shouldSwap) { folds = null; return; }
+  folds = new Map([...tl.querySelectorAll("li.conversation-group")]
+    .map((li) => [li.id, li.querySelector("details").open]));
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.target.id !== "timeline" || !folds) return;
+  folds.forEach((open, id) => {
+    const details = document.getElementById(id)?.querySelector("details.conversation-fold");
+    if (details) details.open = open;
+  });
+  folds = null;
 });

@@ -56,6 +56,7 @@ def states(world):
         ("inbox", "/inbox", None),
         ("inbox-empty", "/inbox?tab=snoozed", None),
         ("inbox-search", "/inbox?q=Ada", None),
+        ("closed-conversations", "/inbox/conversations", None),
         ("thread", f"/threads/{world.thread}", None),
         ("thread-snooze-menu", f"/threads/{world.thread}",
          lambda page: page.locator("summary", has_text="Snooze").click()),

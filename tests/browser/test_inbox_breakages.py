@@ -149,7 +149,7 @@ def test_live_refresh_keeps_the_readers_place_and_what_they_opened(
     expect(bubble(page, 12)).to_have_count(0)  # dropped off the top of the timeline
     expect(bubble(page, 14)).to_be_in_viewport()
     expect(page.locator(".bubble", has_text="Brand new news")).not_to_be_in_viewport()
-    expect(page.locator("#timeline details[open]")).to_have_count(1)
+    expect(page.locator("#timeline li.msg details[open]")).to_have_count(1)
     expect(page.get_by_label("Reply")).to_have_value("A draft in progress")
     shoot(page, f"live-refresh-pill-{viewport['width']}")
     page.screenshot(path=str(SHOTS / f"live-refresh-pill-{viewport['width']}-view.png"))

@@ -31,7 +31,7 @@ STAFF_PAGES = ["/inbox", "/threads/{thread}", "/clients", "/clients/{client}", "
                "/sitters", "/bookings", "/audit", "/dead-letters", "/simulator",
                "/settings/help-reply", "/settings/after-hours", "/settings/booking-messages",
                "/profile", "/saved-replies",
-               "/saved-replies/{saved_reply}", "/inbox?who=mine&tab=all"]
+               "/saved-replies/{saved_reply}", "/inbox?who=mine&tab=all", "/inbox/conversations"]
 
 
 def seed(app):
