@@ -1,9 +1,10 @@
-"""The front desk's thread actions: internal notes, assignment, send later (staff only)."""
+"""The front desk's thread actions: internal notes and assignment (owners and staff), send later
+(anyone who may reply on the thread: a sitter too, on their own scheduled replies)."""
 
 from flask import Blueprint, abort, g, request
-from flask_login import current_user
+from flask_login import current_user, login_required
 
-from blueprints.common import staff_only
+from blueprints.common import STAFF, roles_required
 from blueprints.formatting import org_zone
 from blueprints.inbox import after_change, thread_for_user
 from blueprints.inbox_forms import NoteForm, ReplyForm, ScheduleForm
@@ -13,10 +14,17 @@ from pawline.errors import DomainError, NotFound
 from pawline.inputs import db_id
 
 bp = Blueprint("desk", __name__)
-staff_only(bp)
+
+
+@bp.before_request
+@login_required
+def signed_in():
+    """Everything here needs a signed-in user; notes and assignment are for staff, and the
+    thread is checked for each user (thread_for_user: a sitter only while booked)."""
 
 
 @bp.route("/threads/<int:thread_id>/notes", methods=["POST"])
+@roles_required(*STAFF)
 def add_note(thread_id: int):
     """Add an internal note to the thread's timeline; it is never sent."""
     thread = thread_for_user(thread_id)
@@ -44,6 +52,7 @@ def _assignee() -> int | None:
 
 
 @bp.route("/threads/<int:thread_id>/assign", methods=["POST"])
+@roles_required(*STAFF)
 def assign(thread_id: int):
     """Assign the thread to me, to a teammate, or to nobody."""
     thread = thread_for_user(thread_id)
@@ -56,6 +65,11 @@ def assign(thread_id: int):
 
 def _send_at(form: ScheduleForm):
     return parse_local_time(form.send_at.data, org_zone(), "send_at")
+
+
+def _own_only() -> int | None:
+    """A sitter changes only the replies they scheduled (another's is a 404); staff any."""
+    return None if current_user.role in STAFF else current_user.id
 
 
 @bp.route("/threads/<int:thread_id>/scheduled", methods=["POST"])
@@ -83,7 +97,7 @@ def edit_scheduled(thread_id: int, scheduled_id: int):
         if not form.validate():
             raise DomainError("Write a message first.", "body")
         scheduled.update_scheduled(g.org.id, thread.id, scheduled_id, form.body.data,
-                                   _send_at(form))
+                                   _send_at(form), author_id=_own_only())
     except NotFound:
         abort(404)
     except DomainError as refused:
@@ -96,7 +110,7 @@ def cancel_scheduled(thread_id: int, scheduled_id: int):
     """Cancel a reply that is not yet due."""
     thread = thread_for_user(thread_id)
     try:
-        scheduled.cancel_scheduled(g.org.id, thread.id, scheduled_id)
+        scheduled.cancel_scheduled(g.org.id, thread.id, scheduled_id, author_id=_own_only())
     except NotFound:
         abort(404)
     except DomainError as refused:

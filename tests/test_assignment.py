@@ -14,16 +14,13 @@ from pawline.models import Thread, ThreadEvent
 from tests import factories
 
 HX = {"HX-Request": "true"}
-POOL, PHONE = "+14155550101", "+14155552671"
+POOL, PHONE = factories.POOL, factories.CLIENT_PHONE
 
 
 @pytest.fixture
 def world(app):
     with app.app_context():
-        org = factories.org()
-        factories.number(org.id, POOL, "pool")
-        org.thread_id = receive_sms(POOL, PHONE, "Is Rex okay?", "SMassign1").thread_id
-        return org
+        return factories.org_with_thread()
 
 
 def assignee(thread_id: int) -> int | None:
@@ -38,9 +35,8 @@ def events(thread_id: int) -> list[str]:
 
 
 def test_the_foreign_key_refuses_another_organizations_user(ctx):
-    mine, theirs = factories.org(), factories.org()
-    factories.number(mine.id, POOL, "pool")
-    thread_id = receive_sms(POOL, PHONE, "Hi", "SMassign2").thread_id
+    mine, theirs = factories.org_with_thread(), factories.org()
+    thread_id = mine.thread_id
     update = sa.update(Thread).where(Thread.id == thread_id)
 
     with pytest.raises(IntegrityError) as caught, db.session.begin_nested():
@@ -72,9 +68,8 @@ def test_assign_to_me_then_a_teammate_then_nobody_each_a_timeline_line(app, clie
 
 
 def test_assigning_the_same_person_again_adds_no_line(ctx):
-    org = factories.org()
-    factories.number(org.id, POOL, "pool")
-    thread_id = receive_sms(POOL, PHONE, "Hi", "SMassign3").thread_id
+    org = factories.org_with_thread()
+    thread_id = org.thread_id
 
     assert assignment.assign_thread(org.id, thread_id, org.staff_user_id, org.staff_user_id)
     assert not assignment.assign_thread(org.id, thread_id, org.staff_user_id, org.owner_user_id)
@@ -101,9 +96,8 @@ def test_only_a_teammate_can_be_assigned(app, client, auth, world, who):
 def test_the_domain_refuses_a_sitter_and_a_deactivated_user(ctx):
     from pawline import accounts
 
-    org = factories.org()
-    factories.number(org.id, POOL, "pool")
-    thread_id = receive_sms(POOL, PHONE, "Hi", "SMassign4").thread_id
+    org = factories.org_with_thread()
+    thread_id = org.thread_id
     accounts.set_active(org.staff_email, False)
     for user_id in (org.sitter_user_id, org.staff_user_id):
         with pytest.raises(DomainError):
@@ -117,9 +111,8 @@ def test_sitters_cannot_assign(client, auth, world):
 
 
 def test_an_inbound_message_on_a_closed_thread_keeps_its_assignee(ctx):
-    org = factories.org()
-    factories.number(org.id, POOL, "pool")
-    thread_id = receive_sms(POOL, PHONE, "Hi", "SMassign5").thread_id
+    org = factories.org_with_thread()
+    thread_id = org.thread_id
     assignment.assign_thread(org.id, thread_id, org.staff_user_id, org.owner_user_id)
     threads.close_thread(org.id, thread_id, org.owner_user_id)
 

@@ -19,20 +19,13 @@ from tests import factories
 from tests.concurrency import race_ok
 
 HX = {"HX-Request": "true"}
-POOL, PHONE = "+14155550101", "+14155552671"
-
-
-def thread_of_new_org(pool: str = POOL):
-    org = factories.org()
-    factories.number(org.id, pool, "pool")
-    org.thread_id = receive_sms(pool, PHONE, "Is Rex okay?", f"SMsched{org.id}").thread_id
-    return org
+POOL, PHONE = factories.POOL, factories.CLIENT_PHONE
 
 
 @pytest.fixture
 def world(app):
     with app.app_context():
-        return thread_of_new_org()
+        return factories.org_with_thread()
 
 
 def outbound() -> list[Message]:
@@ -49,7 +42,7 @@ def status_of(scheduled_id: int) -> tuple:
 # --- the constraints -----------------------------------------------------------------------
 
 def test_the_constraints_refuse_a_bad_row_and_accept_its_neighbours(ctx):
-    org = thread_of_new_org()
+    org = factories.org_with_thread()
     row = {"org_id": org.id, "thread_id": org.thread_id, "body": "Walk at 9",
            "send_at": utcnow()}
 
@@ -115,7 +108,7 @@ def test_a_bad_schedule_is_a_form_error_and_stores_nothing(app, client, auth, wo
 
 
 def test_a_reply_can_be_edited_and_cancelled_until_it_is_due(ctx):
-    org = thread_of_new_org()
+    org = factories.org_with_thread()
     now = utcnow()
     first = scheduled.schedule_message(org.id, org.thread_id, "Walk at 9",
                                        now + timedelta(hours=1), org.staff_user_id, now)
@@ -139,7 +132,7 @@ def test_a_reply_can_be_edited_and_cancelled_until_it_is_due(ctx):
 
 def test_another_organizations_scheduled_reply_is_404(app, client, auth, world):
     with app.app_context():
-        theirs = thread_of_new_org("+14155550102")
+        theirs = factories.org_with_thread("+14155550102")
         their_id = scheduled.schedule_message(theirs.id, theirs.thread_id, "Theirs",
                                               utcnow() + timedelta(days=1), None)
     auth.sign_in(world.staff_email)
@@ -154,7 +147,7 @@ def test_another_organizations_scheduled_reply_is_404(app, client, auth, world):
 # --- sending ---------------------------------------------------------------------------------
 
 def test_the_sweep_sends_a_due_reply_once_from_the_number_routing_picks_then(ctx):
-    org = thread_of_new_org()
+    org = factories.org_with_thread()
     now = utcnow()
     sitter_number = factories.number(org.id, "+14155550110", "sitter")
     reply = scheduled.schedule_message(org.id, org.thread_id, "Sam is on the way",
@@ -181,7 +174,7 @@ def test_the_sweep_sends_a_due_reply_once_from_the_number_routing_picks_then(ctx
 
 
 def test_a_reply_that_cannot_be_sent_fails_with_the_reason(ctx):
-    org = thread_of_new_org()
+    org = factories.org_with_thread()
     now = utcnow()
     reply = scheduled.schedule_message(org.id, org.thread_id, "Hello", now + timedelta(hours=1),
                                        None, now)
@@ -199,7 +192,7 @@ def test_a_reply_that_cannot_be_sent_fails_with_the_reason(ctx):
 @pytest.mark.concurrency
 def test_two_workers_sweeping_at_once_send_each_reply_exactly_once(app):
     with app.app_context():
-        org = thread_of_new_org()
+        org = factories.org_with_thread()
         now = utcnow()
         ids = [scheduled.schedule_message(org.id, org.thread_id, f"Reply {n}",
                                           now + timedelta(minutes=1), None, now)
@@ -229,7 +222,7 @@ def test_staff_edit_a_scheduled_reply_through_the_thread(app, client, auth, worl
         row = db.session.get(ScheduledMessage, reply)
         assert row.body == "Walk at 10" and row.status == "scheduled"
     auth.sign_out()
-    auth.sign_in(world.sitter_email)  # sitters do not schedule, edit or cancel
+    auth.sign_in(world.sitter_email)  # one who cannot open the thread (test_scheduled_sitters)
     assert client.post(f"/threads/{world.thread_id}/scheduled/{reply}/cancel").status_code == 404
 
 
