@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from pawline import bookings, scheduled, sitters
+from pawline import bookings, inbox, scheduled, sitters
 from pawline.clock import utcnow
 from pawline.db import constraint_name, db
 from pawline.desk_models import ScheduledMessage
@@ -243,3 +243,34 @@ def test_a_reply_to_a_phone_that_opted_out_since_is_cancelled_with_the_reason(ap
     item = client.get(f"/threads/{world.thread_id}").get_data(as_text=True).split(
         'class="scheduled-item"', 1)[1].split("</li>", 1)[0]
     assert "Canceled" in item and "opted out" in item
+
+
+def test_the_thread_poll_carries_the_scheduled_list_when_one_is_sent(app, client, auth, world):
+    with app.app_context():
+        now = utcnow()
+        reply = scheduled.schedule_message(world.id, world.thread_id, "Walk at 9",
+                                           now + timedelta(minutes=1), None, now)
+    auth.sign_in(world.staff_email)
+    page = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    assert f'id="scheduled-{reply}"' in page and "hx-swap-oob" not in page
+    poll = page.split('id="timeline"', 1)[1].split('hx-get="', 1)[1].split('"', 1)[0] \
+        .replace("&amp;", "&")
+
+    with app.app_context():
+        assert scheduled.send_due("console", now + timedelta(minutes=2)) == 1
+
+    answer = client.get(poll, headers=HX).get_data(as_text=True)
+    timeline, listed = answer.split('id="scheduled"', 1)
+    assert "Walk at 9" in timeline  # the message, in the timeline
+    assert "hx-swap-oob" in listed.split(">", 1)[0] and "scheduled-item" not in listed
+
+
+def test_a_scheduled_reply_changed_since_the_page_was_shown_changes_the_thread(ctx):
+    org = factories.org_with_thread()
+    now = utcnow()
+    reply = scheduled.schedule_message(org.id, org.thread_id, "Walk at 9",
+                                       now + timedelta(hours=1), None, now)
+    shown = now + timedelta(minutes=1)
+    assert not inbox.timeline_changed(org.id, org.thread_id, 0, 10**9, shown)
+    scheduled.cancel_scheduled(org.id, org.thread_id, reply, shown + timedelta(seconds=1))
+    assert inbox.timeline_changed(org.id, org.thread_id, 0, 10**9, shown)

@@ -1,5 +1,6 @@
 """The front desk in a browser: a saved reply inserted and edited before sending, a note added,
-a thread assigned, a reply scheduled then cancelled."""
+a thread assigned, a reply scheduled then cancelled, a scheduled reply sent while the thread is
+open."""
 
 import os
 import re
@@ -127,6 +128,29 @@ def test_staff_schedule_a_reply_then_cancel_it(live_app, live_url, page):
     expect(page.locator(".scheduled-item")).to_have_count(0)
     with live_app.app_context():
         assert db.session.scalar(sa.select(ScheduledMessage.status)) == "canceled"
+
+
+def test_a_reply_the_worker_sends_leaves_the_list_and_joins_the_timeline_live(live_app,
+                                                                              live_url, page):
+    org = seed(live_app)
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+    page.evaluate("window.stillSamePage = true")
+    soon = (utcnow() + timedelta(minutes=2)).astimezone(ZoneInfo("America/New_York"))
+    page.get_by_label("Reply").fill("Rex had breakfast.")
+    page.get_by_text("Send later").click()
+    page.get_by_label("Send at").fill(soon.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.locator(".scheduled-item")).to_contain_text("Rex had breakfast.")
+
+    with live_app.app_context():  # the minute's sweep, once the reply is due
+        assert scheduled.send_due("console", utcnow() + timedelta(minutes=3)) == 1
+
+    # the thread's live poll (every 5 s) brings both, with no reload
+    expect(page.locator(".scheduled-item")).to_have_count(0, timeout=15_000)
+    expect(page.locator("#scheduled")).to_be_hidden()
+    expect(page.locator(".msg.outbound .bubble")).to_have_text("Rex had breakfast.")
+    assert page.evaluate("window.stillSamePage") is True
 
 
 def test_the_desk_controls_are_44_px_tap_targets_on_a_phone(live_app, live_url, page):
