@@ -138,6 +138,11 @@ def tab_counts(org_id: int, who: str = "all", user_id: int | None = None) -> dic
     COUNT_CAP, in one statement: every count is a bounded read of one index (ix_thread_inbox or
     ix_thread_activity; for Mine ix_thread_assignee_*, for Unassigned the partial
     ix_thread_unassigned_*), so its cost does not grow with the organization."""
+    return db.session.execute(tab_counts_statement(org_id, who, user_id)).one()._asdict()
+
+
+def tab_counts_statement(org_id: int, who: str = "all", user_id: int | None = None):
+    """The one statement of tab_counts (its plan is tested)."""
 
     def capped(*where):
         # ordered as the index is: a LIMIT alone let the planner pick a sequential scan
@@ -148,8 +153,7 @@ def tab_counts(org_id: int, who: str = "all", user_id: int | None = None) -> dic
 
     counts = {tab: capped(Thread.status == tab) for tab in TABS if tab != "all"}
     counts["all"] = capped()
-    row = db.session.execute(sa.select(*(c.label(tab) for tab, c in counts.items()))).one()
-    return row._asdict()
+    return sa.select(*(c.label(tab) for tab, c in counts.items()))
 
 
 @dataclass(frozen=True)
