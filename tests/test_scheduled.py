@@ -130,12 +130,16 @@ def test_a_reply_can_be_edited_and_cancelled_until_it_is_due(ctx):
         scheduled.cancel_scheduled(org.id, org.thread_id, due, later)
 
 
-def test_another_organizations_scheduled_reply_is_404(app, client, auth, world):
+@pytest.mark.parametrize("role", ["staff", "sitter"])
+def test_another_organizations_scheduled_reply_is_404(app, client, auth, world, role):
     with app.app_context():
         theirs = factories.org_with_thread("+14155550102")
         their_id = scheduled.schedule_message(theirs.id, theirs.thread_id, "Theirs",
                                               utcnow() + timedelta(days=1), None)
-    auth.sign_in(world.staff_email)
+        if role == "sitter":  # one who may open this thread, and so schedule on it
+            factories.book_sitter(world.id, world.thread_id, world.sitter_email,
+                                  utcnow() - timedelta(hours=1), utcnow() + timedelta(days=2))
+    auth.sign_in(getattr(world, f"{role}_email"))
     for url in (f"/threads/{world.thread_id}/scheduled/{their_id}/cancel",
                 f"/threads/{world.thread_id}/scheduled/{their_id}"):
         assert client.post(url, data={"body": "x", "send_at": TOMORROW},
