@@ -153,6 +153,38 @@ def test_a_reply_the_worker_sends_leaves_the_list_and_joins_the_timeline_live(li
     assert page.evaluate("window.stillSamePage") is True
 
 
+def test_a_booked_sitter_schedules_a_reply_and_changes_only_their_own(live_app, live_url,
+                                                                       page):
+    org = seed(live_app)
+    with live_app.app_context():
+        now = utcnow()
+        factories.book_sitter(org.id, org.thread_id, org.sitter_email,
+                              now - timedelta(hours=1), now + timedelta(hours=4))
+        scheduled.schedule_message(org.id, org.thread_id, "From the desk",
+                                   now + timedelta(hours=2), org.staff_user_id)
+    sign_in(page, live_url, org.sitter_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+
+    page.get_by_label("Reply").fill("Rex is asleep, all good.")
+    page.get_by_text("Send later").click()
+    soon = (now + timedelta(hours=1)).astimezone(ZoneInfo("America/New_York"))
+    page.get_by_label("Send at").fill(soon.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Schedule").click()
+
+    mine = page.locator(".scheduled-item", has_text="Rex is asleep")
+    expect(mine).to_contain_text("by sitter")
+    expect(mine.get_by_role("button", name="Cancel this scheduled message")).to_be_visible()
+    desk = page.locator(".scheduled-item", has_text="From the desk")
+    expect(desk.get_by_role("button")).to_have_count(0)  # the desk's: theirs to change
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(SHOTS / f"desk-sitter-scheduled-{width}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    mine.get_by_role("button", name="Cancel this scheduled message").click()
+    expect(page.locator(".scheduled-item")).to_have_count(1)
+
+
 def test_the_desk_controls_are_44_px_tap_targets_on_a_phone(live_app, live_url, page):
     org = seed(live_app)
     with live_app.app_context():
