@@ -6,8 +6,9 @@ from flask_login import current_user, login_required
 
 from blueprints.common import STAFF, roles_required
 from blueprints.formatting import org_zone
+from blueprints.hygiene import accepts_uploads
 from blueprints.inbox import after_change, thread_for_user
-from blueprints.inbox_forms import NoteForm, ReplyForm, ScheduleForm
+from blueprints.inbox_forms import UPLOAD_LIMIT, NoteForm, ReplyForm, ScheduleForm
 from pawline import assignment, notes, scheduled
 from pawline.bookings import parse_local_time
 from pawline.errors import DomainError, NotFound
@@ -73,13 +74,14 @@ def _own_only() -> int | None:
 
 
 @bp.route("/threads/<int:thread_id>/scheduled", methods=["POST"])
+@accepts_uploads(UPLOAD_LIMIT)  # the reply box's photos come along, to be refused in words
 def schedule(thread_id: int):
     """Keep the reply box's text to send at a time in the organization's zone."""
     thread = thread_for_user(thread_id)
     form = ScheduleForm()
     try:
         if not form.validate():
-            raise DomainError("Write a message first.", "body")
+            raise DomainError(form.first_error(), "body")
         scheduled.schedule_message(g.org.id, thread.id, form.body.data, _send_at(form),
                                    current_user.id)
     except DomainError as refused:
@@ -95,7 +97,7 @@ def edit_scheduled(thread_id: int, scheduled_id: int):
     form = ScheduleForm()
     try:
         if not form.validate():
-            raise DomainError("Write a message first.", "body")
+            raise DomainError(form.first_error(), "body")
         scheduled.update_scheduled(g.org.id, thread.id, scheduled_id, form.body.data,
                                    _send_at(form), author_id=_own_only())
     except NotFound:

@@ -18,7 +18,7 @@ from pawline.db import db
 from pawline.desk_models import ScheduledMessage
 from pawline.inbound import receive_sms
 from pawline.models import Thread
-from tests import factories
+from tests import factories, photos
 from tests.browser.test_phone_ergonomics import PHONE, small_targets
 from tests.browser.test_sign_in import sign_in
 
@@ -101,13 +101,22 @@ def test_staff_add_a_note_that_stands_apart_from_the_messages(live_app, live_url
     page.screenshot(path=str(SHOTS / "desk-note.png"), full_page=True)
 
 
-def test_staff_schedule_a_reply_then_cancel_it(live_app, live_url, page):
+def test_staff_schedule_a_reply_then_cancel_it(live_app, live_url, page, tmp_path):
     org = seed(live_app)
     sign_in(page, live_url, org.staff_email)
     page.goto(f"{live_url}/threads/{org.thread_id}")
 
+    photo = tmp_path / "rex.png"
+    photo.write_bytes(photos.png())
+    page.set_input_files("#reply-photos", str(photo))  # refused: words only are sent later
     page.get_by_label("Reply").fill("Good morning! Rex had breakfast.")
     page.get_by_text("Send later").click()
+    page.get_by_label("Send at").fill("2099-12-24T07:00")
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.get_by_role("alert")).to_contain_text("Photos cannot be sent later")
+    expect(page.locator("#reply-previews img")).to_have_count(0)  # the photo is unchosen
+    expect(page.get_by_label("Reply")).to_have_value("Good morning! Rex had breakfast.")
+
     page.get_by_label("Send at").fill("2099-12-24T07:00")  # refused: more than a year ahead
     page.get_by_role("button", name="Schedule").click()
     expect(page.get_by_role("alert")).to_contain_text("Pick a time within")
