@@ -291,3 +291,14 @@ def test_photos_chosen_for_a_scheduled_reply_are_refused_not_dropped(app, client
     assert "Photos cannot be sent later" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ScheduledMessage)) == 0
+
+
+def test_a_due_reply_waiting_for_the_sweep_shows_sending_and_no_edit(app, client, auth, world):
+    with app.app_context():
+        now = utcnow() - timedelta(minutes=2)
+        reply = scheduled.schedule_message(world.id, world.thread_id, "Walk at 9",
+                                           now + timedelta(minutes=1), None, now)
+    auth.sign_in(world.staff_email)
+    item = client.get(f"/threads/{world.thread_id}").get_data(as_text=True).split(
+        f'id="scheduled-{reply}"', 1)[1].split("</li>", 1)[0]
+    assert "Sending" in item and "Cancel this scheduled message" not in item
