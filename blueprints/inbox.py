@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_blocks
 
 from blueprints.common import get_or_404, id_arg, render, visible_thread, wants_fragment
 from blueprints.formatting import org_zone
@@ -64,7 +65,8 @@ def _thread_list(cursor: str | None = None) -> dict:
     threads.wake_snoozed(g.org.id)
     page = inbox.list_threads(g.org.id, args["tab"], args["q"], cursor, g.org.default_region,
                               who=args["who"], user_id=current_user.id)
-    return {"page": page, "tabs": inbox.TABS, "whos": WHO, "tab_counts": inbox.tab_counts(g.org.id),
+    counts = inbox.tab_counts(g.org.id, args["who"], current_user.id)
+    return {"page": page, "tabs": inbox.TABS, "whos": WHO, "tab_counts": counts,
             "count_cap": inbox.COUNT_CAP, "loaded_at": utcnow().isoformat(), **args}
 
 
@@ -150,7 +152,7 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "unfilled": {n: saved_replies.WHY_UNFILLED[n]
                      for n in saved_replies.unfilled_variables(form.body.data or "")},
         "teammates": assignment.teammates(g.org.id) if staff else [],
-        "scheduled": scheduled.for_thread(g.org.id, thread.id) if staff else [],
+        "scheduled": scheduled.for_thread(g.org.id, thread.id),
         "schedule_error": schedule_error, "local_input": local_input_value, "zone": org_zone(),
         "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
         "opted_out": consent.opted_out_phones(g.org.id, [c.e164 for c in contacts]),
@@ -187,7 +189,8 @@ def show(thread_id: int):
 
 @bp.route("/threads/<int:thread_id>/poll")
 def poll_thread(thread_id: int):
-    """Live refresh of a thread: 204 when its timeline is as shown at `since`, else the timeline."""
+    """Live refresh of a thread: 204 when its timeline and scheduled replies are as shown at
+    `since`, else both."""
     thread = thread_for_user(thread_id)
     args = request.args
     try:
@@ -198,7 +201,10 @@ def poll_thread(thread_id: int):
             g.org.id, thread.id, id_arg("first", 0), id_arg("after", 0), since):
         return "", 204
     threads.mark_read(g.org.id, thread.id)
-    return render("inbox/thread.html", "timeline", **_conversation(thread))
+    context = _conversation(thread)
+    if wants_fragment():  # and the scheduled replies beside it, swapped in out of band
+        return render_blocks("inbox/thread.html", ["timeline", "scheduled"], oob=True, **context)
+    return render("inbox/thread.html", "timeline", **context)
 
 
 def thread_pane(thread: Thread, status: int = 200, **context):

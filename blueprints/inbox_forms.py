@@ -79,7 +79,17 @@ class SnoozeForm(FlaskForm):
 
 
 class ScheduleForm(FlaskForm):
-    """A reply to send later; `send_at` is read in the organization's zone (pawline.scheduled)."""
+    """A reply to send later; `send_at` is read in the organization's zone (pawline.scheduled).
+    It keeps words only: photos chosen in the reply box are refused, never silently dropped."""
 
     body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
     send_at = StringField("Send at")
+    photos = MultipleFileField("Photos")
+
+    def validate_photos(self, field):
+        if any(photo and photo.filename for photo in field.data or []):
+            raise ValidationError("Photos cannot be sent later: send them now, or remove them to "
+                                  "schedule the words alone.")
+
+    def first_error(self) -> str:
+        return next(error for errors in self.errors.values() for error in errors)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from pawline import audit, consent
+from pawline import audit
 from pawline.accounts import org_zone
 from pawline.booking_message_models import (
     KINDS,
@@ -30,6 +30,7 @@ from pawline.booking_message_models import (
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.desk_models import BODY_MAX
+from pawline.due_sends import DueSends
 from pawline.errors import DomainError
 from pawline.models import Booking, Sitter
 from pawline.saved_replies import (
@@ -52,7 +53,7 @@ CANCELLED = "The booking was cancelled."
 SWITCHED_OFF = "Switched off in the settings when it was due."
 STARTED = "The booking had started before it was due."
 TOO_LATE = "Confirmed closer to its start than the reminder's lead: the confirmation said when."
-SWEEP_LIMIT = 200
+SENDS = DueSends(BookingMessage, "pending", "due_at")
 
 
 @dataclass(frozen=True)
@@ -173,12 +174,7 @@ def send_due(provider_name: str, now: datetime | None = None,
              status_callback: str | None = None) -> int:
     """Send every booking message due at `now` (each once); answers how many this call sent."""
     now = now or utcnow()
-    due = db.session.scalars(
-        sa.select(BookingMessage.id).where(BookingMessage.status == "pending",
-                                           BookingMessage.due_at <= now)
-        .order_by(BookingMessage.due_at).limit(SWEEP_LIMIT)).all()
-    db.session.rollback()
-    return sum(send_one(i, provider_name, now, status_callback) for i in due)
+    return sum(send_one(i, provider_name, now, status_callback) for i in SENDS.due_ids(now))
 
 
 def send_one(row_id: int, provider_name: str, now: datetime,
@@ -187,15 +183,9 @@ def send_one(row_id: int, provider_name: str, now: datetime,
     or it was not sent (canceled or failed, with the reason)."""
     from pawline import outbound  # outbound imports the job queue, which imports this module
 
-    claimed = db.session.execute(
-        sa.update(BookingMessage)
-        .where(BookingMessage.id == row_id, BookingMessage.status == "pending",
-               BookingMessage.due_at <= now)
-        .values(status="sent", sent_at=now, updated_at=now).returning(BookingMessage)).first()
-    if claimed is None:
-        db.session.rollback()
+    row = SENDS.claim(row_id, now)
+    if row is None:
         return False
-    row = claimed[0]
     booking = db.session.execute(
         sa.select(Booking, Sitter.name).join(Sitter, sa.and_(
             Sitter.id == Booking.sitter_id, Sitter.org_id == Booking.org_id))
@@ -205,22 +195,13 @@ def send_one(row_id: int, provider_name: str, now: datetime,
             SWITCHED_OFF if not setting.enabled else
             STARTED if row.kind == "reminder" and booking.Booking.starts_at <= now else None)
     if stop:
-        _stop(row.id, "canceled", stop, now)
+        SENDS.stop(row.id, "canceled", stop, now)
         return False
     thread_id = find_or_create_thread(row.org_id, booking.Booking.client_id, now)
     body = _body(row.org_id, thread_id, setting.body, booking.Booking, booking.name, now)
-    try:
-        outbound.queue_message(row.org_id, thread_id, body, None, provider_name,
-                               f"booking-{row.id}", now, status_callback=status_callback,
-                               auto_reply=f"booking_{row.kind}")
-    except consent.OptedOut as refused:
-        _stop(row.id, "canceled", refused.message, now)
-        return False
-    except DomainError as refused:
-        _stop(row.id, "failed", refused.message, now)
-        return False
-    db.session.commit()
-    return True
+    return SENDS.send(row.id, now, lambda: outbound.queue_message(
+        row.org_id, thread_id, body, None, provider_name, f"booking-{row.id}", now,
+        status_callback=status_callback, auto_reply=f"booking_{row.kind}"))
 
 
 def _body(org_id: int, thread_id: int, template: str, booking: Booking, sitter_name: str,
@@ -233,12 +214,6 @@ def _body(org_id: int, thread_id: int, template: str, booking: Booking, sitter_n
     values["client_first_name"] = values["client_first_name"] or "there"
     values["client_name"] = values["client_name"] or "there"
     return fill(template, values).text
-
-
-def _stop(row_id: int, status: str, reason: str, now: datetime) -> None:
-    db.session.rollback()
-    _stop_where(BookingMessage.id == row_id, status, reason, now)
-    db.session.commit()
 
 
 def _stop_where(where, status: str, reason: str, now: datetime) -> None:

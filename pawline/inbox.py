@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from pawline import media
 from pawline.consent_models import PhoneConsent
 from pawline.db import db
-from pawline.desk_models import ThreadNote
+from pawline.desk_models import ScheduledMessage, ThreadNote
 from pawline.inputs import db_id
 from pawline.media_models import Attachment
 from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent, User
@@ -51,6 +51,16 @@ def _opted_out():
         PhoneConsent.opted_out).label("opted_out")
 
 
+def _who(who: str, user_id: int | None) -> list:
+    """The Mine / Unassigned condition: ix_thread_assignee_{inbox,activity} serve Mine,
+    ix_thread_unassigned_{inbox,activity} (partial) Unassigned, with a tab and without."""
+    if who == "mine":
+        return [Thread.assignee_user_id == user_id]
+    if who == "unassigned":
+        return [Thread.assignee_user_id.is_(None)]
+    return []
+
+
 def _filtered(org_id: int, tab: str, query: str, region: str, who: str = "all",
               user_id: int | None = None):
     assignee = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
@@ -71,12 +81,7 @@ def _filtered(org_id: int, tab: str, query: str, region: str, who: str = "all",
     )
     if tab != "all":
         statement = statement.where(Thread.status == tab)
-    # ix_thread_assignee_{inbox,activity} serve Mine, ix_thread_unassigned_{inbox,activity}
-    # (partial) Unassigned, with a tab and without
-    if who == "mine":
-        statement = statement.where(Thread.assignee_user_id == user_id)
-    elif who == "unassigned":
-        statement = statement.where(Thread.assignee_user_id.is_(None))
+    statement = statement.where(*_who(who, user_id))
     if query.strip():
         statement = statement.where(thread_filter(org_id, query.strip(), region))
     return statement
@@ -128,21 +133,27 @@ def changed_since(org_id: int, tab: str, query: str, since: datetime, region: st
 COUNT_CAP = 100  # a tab shows "99+" from here on: a count reads at most this many index entries
 
 
-def tab_counts(org_id: int) -> dict[str, int]:
-    """How many threads each tab holds, each capped at COUNT_CAP, in one statement: every count
-    is a bounded read of ix_thread_inbox, so its cost does not grow with the organization."""
+def tab_counts(org_id: int, who: str = "all", user_id: int | None = None) -> dict[str, int]:
+    """How many threads each tab holds under the Mine / Unassigned filter `who`, each capped at
+    COUNT_CAP, in one statement: every count is a bounded read of one index (ix_thread_inbox or
+    ix_thread_activity; for Mine ix_thread_assignee_*, for Unassigned the partial
+    ix_thread_unassigned_*), so its cost does not grow with the organization."""
+    return db.session.execute(tab_counts_statement(org_id, who, user_id)).one()._asdict()
+
+
+def tab_counts_statement(org_id: int, who: str = "all", user_id: int | None = None):
+    """The one statement of tab_counts (its plan is tested)."""
 
     def capped(*where):
         # ordered as the index is: a LIMIT alone let the planner pick a sequential scan
         rows = sa.select(sa.literal(1)).select_from(Thread).where(
-            Thread.org_id == org_id, *where).order_by(
+            Thread.org_id == org_id, *where, *_who(who, user_id)).order_by(
             Thread.last_activity_at.desc(), Thread.id.desc()).limit(COUNT_CAP).subquery()
         return sa.select(sa.func.count()).select_from(rows).scalar_subquery()
 
     counts = {tab: capped(Thread.status == tab) for tab in TABS if tab != "all"}
     counts["all"] = capped()
-    row = db.session.execute(sa.select(*(c.label(tab) for tab, c in counts.items()))).one()
-    return row._asdict()
+    return sa.select(*(c.label(tab) for tab, c in counts.items()))
 
 
 @dataclass(frozen=True)
@@ -187,7 +198,8 @@ def timeline_changed(org_id: int, thread_id: int, first_id: int, after_id: int,
                      since: datetime) -> bool:
     """Whether a timeline shown from message `first_id` to `after_id` changed after `since`:
     a new message, a status of a shown message (sent, delivered, failed), a new event or
-    note, or a photo that was fetched (or failed) meanwhile."""
+    note, a photo that was fetched (or failed) meanwhile, or a scheduled reply that changed
+    (the thread shows those beside its timeline)."""
     messages = sa.select(Message.id).where(
         Message.org_id == org_id, Message.thread_id == thread_id, Message.id >= first_id,
         sa.or_(Message.id > after_id, Message.status_updated_at > since))
@@ -201,5 +213,9 @@ def timeline_changed(org_id: int, thread_id: int, first_id: int, after_id: int,
     notes = sa.select(ThreadNote.id).where(
         ThreadNote.org_id == org_id, ThreadNote.thread_id == thread_id,
         ThreadNote.created_at > since)
+    later = sa.select(ScheduledMessage.id).where(  # scheduled, edited, sent or stopped
+        ScheduledMessage.org_id == org_id, ScheduledMessage.thread_id == thread_id,
+        ScheduledMessage.updated_at > since)
     return db.session.scalar(sa.select(sa.or_(sa.exists(messages), sa.exists(events),
-                                              sa.exists(files), sa.exists(notes))))
+                                              sa.exists(files), sa.exists(notes),
+                                              sa.exists(later))))

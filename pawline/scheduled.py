@@ -10,22 +10,38 @@ not when it was scheduled, and the routing trace says so.
 A reply to a phone that has opted out since it was scheduled is cancelled, with the reason the
 thread shows: queue_message refuses the send (OptedOut) while it holds the phone's consent row,
 so a STOP stored at the same moment waits for the claim's commit and is seen either way.
+
+A sitter may schedule a reply on a thread they can open, as they may reply there, for a time
+while they still cover the client (one of their confirmed bookings with them has a window open
+then: pawline.sitters). A sitter speaks to a client only while booked with them, and a reply in
+their name after that would be exactly what that rule forbids, sent when they could no longer
+see, edit or cancel it. So if at its time they no longer cover the client (the booking was
+cancelled, moved or shortened, or the sitter deactivated), the reply is not sent: it is
+cancelled with that reason, which the front desk sees on the thread. A sitter edits and cancels
+only their own scheduled replies; owners and staff any of them.
 """
 
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pawline import consent, outbound
+from pawline import outbound
 from pawline.accounts import org_zone
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.desk_models import ScheduledMessage
+from pawline.due_sends import DueSends
 from pawline.errors import DomainError, NotFound
+from pawline.models import User
 from pawline.saved_replies import friendly_time
+from pawline.sitters import sitter_can_see_thread
 
 HORIZON = timedelta(days=366)
-SWEEP_LIMIT = 200  # per sweep; the next minute's takes the rest
+SENDS = DueSends(ScheduledMessage, "scheduled", "send_at")
+NOT_COVERING = ("A sitter's reply goes out only while they are booked with this client: pick a "
+                "time within the booking.")
+NO_LONGER_COVERING = ("Not sent: the sitter who scheduled it no longer covered this client at "
+                      "its time (the booking ended, moved or was cancelled).")
 
 
 def _check_time(send_at: datetime, now: datetime) -> None:
@@ -37,6 +53,16 @@ def _check_time(send_at: datetime, now: datetime) -> None:
         raise DomainError("Schedule at most a year ahead.", "send_at")
 
 
+def author_covers(org_id: int, user_id: int | None, thread_id: int, at: datetime) -> bool:
+    """Whether a reply by this user may go out on the thread at `at`: a sitter's only while they
+    cover its client then; anyone else's (owner, staff, nobody) always."""
+    if user_id is None:
+        return True
+    role = db.session.scalar(sa.select(User.role).where(User.id == user_id,
+                                                        User.org_id == org_id))
+    return role != "sitter" or sitter_can_see_thread(org_id, user_id, thread_id, at)
+
+
 def schedule_message(org_id: int, thread_id: int, body: str, send_at: datetime,
                      user_id: int | None, now: datetime | None = None) -> int:
     """Keep a reply to send at `send_at`; answers its id."""
@@ -46,6 +72,8 @@ def schedule_message(org_id: int, thread_id: int, body: str, send_at: datetime,
     if db.session.scalar(sa.text("SELECT 1 FROM thread WHERE id = :t AND org_id = :o"),
                          {"t": thread_id, "o": org_id}) is None:
         raise NotFound("No such conversation.")
+    if not author_covers(org_id, user_id, thread_id, send_at):
+        raise DomainError(NOT_COVERING, "send_at")
     scheduled_id = db.session.scalar(sa.insert(ScheduledMessage).values(
         org_id=org_id, thread_id=thread_id, body=text, send_at=send_at,
         created_by_user_id=user_id, created_at=now, updated_at=now).returning(ScheduledMessage.id))
@@ -53,49 +81,70 @@ def schedule_message(org_id: int, thread_id: int, body: str, send_at: datetime,
     return scheduled_id
 
 
-def _pending(org_id: int, thread_id: int, scheduled_id: int, now: datetime):
-    """The WHERE of a reply that may still change: this thread's, scheduled, not yet due."""
-    return sa.and_(ScheduledMessage.id == scheduled_id, ScheduledMessage.org_id == org_id,
-                   ScheduledMessage.thread_id == thread_id,
-                   ScheduledMessage.status == "scheduled", ScheduledMessage.send_at > now)
+def _mine(org_id: int, thread_id: int, scheduled_id: int, author_id: int | None):
+    """The WHERE of this thread's reply (of `author_id`'s only, when given: a sitter's own)."""
+    where = [ScheduledMessage.id == scheduled_id, ScheduledMessage.org_id == org_id,
+             ScheduledMessage.thread_id == thread_id]
+    if author_id is not None:
+        where.append(ScheduledMessage.created_by_user_id == author_id)
+    return sa.and_(*where)
 
 
-def _change(org_id: int, thread_id: int, scheduled_id: int, now: datetime, **values) -> None:
-    changed = db.session.scalar(sa.update(ScheduledMessage)
-                                .where(_pending(org_id, thread_id, scheduled_id, now))
-                                .values(updated_at=now, **values).returning(ScheduledMessage.id))
-    if changed is None:
-        db.session.rollback()
-        exists = db.session.scalar(sa.select(ScheduledMessage.id).where(
-            ScheduledMessage.id == scheduled_id, ScheduledMessage.org_id == org_id,
-            ScheduledMessage.thread_id == thread_id))
-        if exists is None:
-            raise NotFound("No such scheduled message.")
+def _change(org_id: int, thread_id: int, scheduled_id: int, now: datetime,
+            author_id: int | None, **values) -> None:
+    """Change a reply that is still scheduled and not yet due; NotFound for one that is not
+    this thread's (or, with `author_id`, not theirs), DomainError for one already due."""
+    changed = db.session.execute(
+        sa.update(ScheduledMessage)
+        .where(_mine(org_id, thread_id, scheduled_id, author_id),
+               ScheduledMessage.status == "scheduled", ScheduledMessage.send_at > now)
+        .values(updated_at=now, **values).returning(ScheduledMessage.created_by_user_id)).first()
+    if changed is None and _exists(org_id, thread_id, scheduled_id, author_id):
         raise DomainError("This message is already sent or cancelled.")
+    if changed is None:
+        raise NotFound("No such scheduled message.")
+    author = changed.created_by_user_id
+    if "send_at" in values and not author_covers(org_id, author, thread_id, values["send_at"]):
+        db.session.rollback()  # a sitter's reply moved past their booking with the client
+        raise DomainError(NOT_COVERING, "send_at")
     db.session.commit()
 
 
+def _exists(org_id: int, thread_id: int, scheduled_id: int, author_id: int | None) -> bool:
+    db.session.rollback()
+    return db.session.scalar(sa.select(ScheduledMessage.id).where(
+        _mine(org_id, thread_id, scheduled_id, author_id))) is not None
+
+
 def update_scheduled(org_id: int, thread_id: int, scheduled_id: int, body: str,
-                     send_at: datetime, now: datetime | None = None) -> None:
-    """Change the words or the time of a reply that is not yet due."""
+                     send_at: datetime, now: datetime | None = None,
+                     author_id: int | None = None) -> None:
+    """Change the words or the time of a reply that is not yet due (with `author_id`, only a
+    reply that user scheduled: a sitter's own)."""
     now = now or utcnow()
     text = outbound.clean_body(body)
     _check_time(send_at, now)
-    _change(org_id, thread_id, scheduled_id, now, body=text, send_at=send_at)
+    _change(org_id, thread_id, scheduled_id, now, author_id, body=text, send_at=send_at)
 
 
 def cancel_scheduled(org_id: int, thread_id: int, scheduled_id: int,
-                     now: datetime | None = None) -> None:
-    """Cancel a reply that is not yet due."""
-    _change(org_id, thread_id, scheduled_id, now or utcnow(), status="canceled")
+                     now: datetime | None = None, author_id: int | None = None) -> None:
+    """Cancel a reply that is not yet due (with `author_id`, only that user's own)."""
+    _change(org_id, thread_id, scheduled_id, now or utcnow(), author_id, status="canceled")
 
 
-def for_thread(org_id: int, thread_id: int) -> list[ScheduledMessage]:
-    """The thread's replies still to send, and those the system cancelled or could not send."""
-    return db.session.scalars(sa.select(ScheduledMessage).where(
-        ScheduledMessage.org_id == org_id, ScheduledMessage.thread_id == thread_id,
-        sa.or_(ScheduledMessage.status == "scheduled", ScheduledMessage.reason.is_not(None)),
-        ScheduledMessage.status != "sent")
+def for_thread(org_id: int, thread_id: int) -> list:
+    """The thread's replies still to send, and those the system cancelled or could not send,
+    each with the name of who scheduled it (rows of (ScheduledMessage, author))."""
+    author = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
+    return db.session.execute(
+        sa.select(ScheduledMessage, author.label("author"))
+        .outerjoin(User, sa.and_(User.id == ScheduledMessage.created_by_user_id,
+                                 User.org_id == ScheduledMessage.org_id))
+        .where(ScheduledMessage.org_id == org_id, ScheduledMessage.thread_id == thread_id,
+               sa.or_(ScheduledMessage.status == "scheduled",
+                      ScheduledMessage.reason.is_not(None)),
+               ScheduledMessage.status != "sent")
         .order_by(ScheduledMessage.send_at, ScheduledMessage.id).limit(20)).all()
 
 
@@ -103,47 +152,23 @@ def send_due(provider_name: str, now: datetime | None = None,
              status_callback: str | None = None) -> int:
     """Send every reply due at `now` (each exactly once); answers how many this call sent."""
     now = now or utcnow()
-    due = db.session.execute(
-        sa.select(ScheduledMessage.id).where(ScheduledMessage.status == "scheduled",
-                                             ScheduledMessage.send_at <= now)
-        .order_by(ScheduledMessage.send_at).limit(SWEEP_LIMIT)).scalars().all()
-    db.session.rollback()
-    return sum(send_one(i, provider_name, now, status_callback) for i in due)
+    return sum(send_one(i, provider_name, now, status_callback) for i in SENDS.due_ids(now))
 
 
 def send_one(scheduled_id: int, provider_name: str, now: datetime,
              status_callback: str | None = None) -> bool:
     """Claim one due reply and store its message, in one transaction; False if another worker
-    had it, or it was refused (cancelled for an opt-out, else failed, with the reason)."""
-    claimed = db.session.execute(
-        sa.update(ScheduledMessage)
-        .where(ScheduledMessage.id == scheduled_id, ScheduledMessage.status == "scheduled",
-               ScheduledMessage.send_at <= now)
-        .values(status="sent", sent_at=now, updated_at=now).returning(ScheduledMessage)).first()
-    if claimed is None:
-        db.session.rollback()
+    had it, or it was not sent (cancelled: an opt-out, a sitter no longer covering the client;
+    else failed; with the reason)."""
+    row = SENDS.claim(scheduled_id, now)
+    if row is None:
         return False
-    row = claimed[0]
+    if not author_covers(row.org_id, row.created_by_user_id, row.thread_id, now):
+        SENDS.stop(row.id, "canceled", NO_LONGER_COVERING, now)
+        return False
     zone = org_zone(row.org_id)
     note = (f"Scheduled on {friendly_time(row.created_at, zone)} for "
             f"{friendly_time(row.send_at, zone)}: this number was chosen when it was sent.")
-    try:
-        outbound.queue_message(row.org_id, row.thread_id, row.body, row.created_by_user_id,
-                      provider_name, f"scheduled-{row.id}", now, status_callback=status_callback,
-                      route_note=note)
-    except consent.OptedOut as refused:  # opted out since it was scheduled
-        _stop(row.id, "canceled", refused.message, now)
-        return False
-    except DomainError as refused:
-        _stop(row.id, "failed", refused.message, now)
-        return False
-    db.session.commit()  # queue_message commits; a repeated claim found its message instead
-    return True
-
-
-def _stop(scheduled_id: int, status: str, reason: str, now: datetime) -> None:
-    db.session.rollback()
-    db.session.execute(sa.update(ScheduledMessage).where(
-        ScheduledMessage.id == scheduled_id, ScheduledMessage.status == "scheduled")
-        .values(status=status, reason=reason, updated_at=now))
-    db.session.commit()
+    return SENDS.send(row.id, now, lambda: outbound.queue_message(
+        row.org_id, row.thread_id, row.body, row.created_by_user_id, provider_name,
+        f"scheduled-{row.id}", now, status_callback=status_callback, route_note=note))

@@ -6,13 +6,13 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from pawline import accounts
+from pawline import accounts, bookings, sitters
 from pawline.db import db
 from pawline.images import thumbnail
 from pawline.inbound import receive_sms
 from pawline.media import Media
 from pawline.media_models import Attachment
-from pawline.models import Client, ClientContact, MessageNumber, User
+from pawline.models import Client, ClientContact, MessageNumber, Thread, User
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -32,6 +32,32 @@ def org(name: str | None = None) -> SimpleNamespace:
         staff_email=staff.email, sitter_email=sitter.email, sitter_user_id=sitter.id,
         owner_user_id=owner_id, staff_user_id=staff.id,
     )
+
+
+POOL, CLIENT_PHONE = "+14155550101", "+14155552671"
+
+
+def org_with_thread(pool: str = POOL, from_: str = CLIENT_PHONE,
+                    body: str = "Is Rex okay?") -> SimpleNamespace:
+    """An organization (as org()) with a pool number and a client's thread begun by a text
+    from `from_`: the front desk's usual world; its thread_id beside the rest."""
+    created = org()
+    number(created.id, pool, "pool")
+    created.thread_id = receive_sms(pool, from_, body, f"SMworld{next(_seq)}").thread_id
+    return created
+
+
+def book_sitter(org_id: int, thread_id: int, email: str, starts_at, ends_at,
+                e164: str = "+14155550110") -> int:
+    """The sitter user `email` as an active sitter holding the number `e164`, with a confirmed
+    booking of the thread's client from `starts_at` to `ends_at`; answers the booking id."""
+    number(org_id, e164, "sitter")
+    sam = sitters.create_sitter(org_id, "Sam", "+14155553001", email)
+    sitters.activate_sitter(org_id, sam.id, None)
+    client_id = db.session.get(Thread, thread_id).client_id
+    booking = bookings.create_booking(org_id, client_id, sam.id, starts_at, ends_at)
+    bookings.confirm_booking(org_id, booking.id)
+    return booking.id
 
 
 def client(org_id: int, name: str = "Ada Lovelace", phone: str | None = None) -> int:

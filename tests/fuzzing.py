@@ -53,7 +53,7 @@ ROUTES = {
     "GET dead_letters.index": [],
     "POST desk.add_note": ["body"],
     "POST desk.assign": ["assignee_user_id"],
-    "POST desk.schedule": ["body", "send_at"],
+    "POST desk.schedule": ["body", "send_at", "photos"],
     "POST desk.edit_scheduled": ["body", "send_at"],
     "POST desk.cancel_scheduled": [],
     "POST inbox.cancel": [],

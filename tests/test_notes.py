@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from pawline import bookings, clients, inbox, notes, sitters
+from pawline import clients, inbox, notes
 from pawline.clock import utcnow
 from pawline.db import constraint_name, db
 from pawline.desk_models import ThreadNote
@@ -17,16 +17,13 @@ from pawline.search import thread_filter
 from tests import factories
 
 HX = {"HX-Request": "true"}
-POOL, PHONE = "+14155550101", "+14155552671"
+POOL, PHONE = factories.POOL, factories.CLIENT_PHONE
 
 
 @pytest.fixture
 def world(app):
     with app.app_context():
-        org = factories.org()
-        factories.number(org.id, POOL, "pool")
-        org.thread_id = receive_sms(POOL, PHONE, "Is Rex okay?", "SMnotes1").thread_id
-        return org
+        return factories.org_with_thread()
 
 
 def refused(statement) -> tuple[str | None, str]:
@@ -76,14 +73,9 @@ def test_a_sitter_sees_notes_only_on_a_thread_they_can_open_and_cannot_add_one(
     auth.sign_in(world.sitter_email)
     assert client.get(f"/threads/{world.thread_id}").status_code == 404
     with app.app_context():
-        factories.number(world.id, "+14155550110", "sitter")
-        sam = sitters.create_sitter(world.id, "Sam", "+14155553001", world.sitter_email)
-        sitters.activate_sitter(world.id, sam.id, None)
-        client_id = db.session.get(Thread, world.thread_id).client_id
         now = utcnow()
-        booking = bookings.create_booking(world.id, client_id, sam.id,
-                                          now - timedelta(hours=1), now + timedelta(hours=1))
-        bookings.confirm_booking(world.id, booking.id)
+        factories.book_sitter(world.id, world.thread_id, world.sitter_email,
+                              now - timedelta(hours=1), now + timedelta(hours=1))
 
     page = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
     assert "Key under the mat" in page and "Add an internal note" not in page
@@ -104,9 +96,8 @@ def test_the_thread_poll_shows_a_colleagues_new_note(app, client, auth, world):
 # --- append-only (I12) and its constraints -------------------------------------------------
 
 def test_a_note_cannot_be_rewritten_or_removed_but_a_merge_moves_it(ctx):
-    org = factories.org()
-    factories.number(org.id, POOL, "pool")
-    guest_thread = receive_sms(POOL, PHONE, "Hi", "SMnotes2").thread_id
+    org = factories.org_with_thread()
+    guest_thread = org.thread_id
     note_id = notes.add_note(org.id, guest_thread, org.staff_user_id, "Rex bites")
 
     for change in (sa.update(ThreadNote).values(body="Rex is sweet"),
@@ -124,9 +115,8 @@ def test_a_note_cannot_be_rewritten_or_removed_but_a_merge_moves_it(ctx):
 
 
 def test_the_body_length_check_refuses_empty_and_huge_notes(ctx):
-    org = factories.org()
-    factories.number(org.id, POOL, "pool")
-    thread_id = receive_sms(POOL, PHONE, "Hi", "SMnotes3").thread_id
+    org = factories.org_with_thread()
+    thread_id = org.thread_id
     row = {"org_id": org.id, "thread_id": thread_id, "author_user_id": org.staff_user_id}
 
     for body in ("", "   ", "x" * 2001):

@@ -1,6 +1,7 @@
 """Send later: scheduled in the organization's zone, edited or cancelled until due, sent once by
 the sweep however many workers run it, from the number routing picks at sending time."""
 
+import io
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,31 +9,24 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from pawline import bookings, scheduled, sitters
+from pawline import bookings, inbox, scheduled, sitters
 from pawline.clock import utcnow
 from pawline.db import constraint_name, db
 from pawline.desk_models import ScheduledMessage
 from pawline.errors import DomainError
 from pawline.inbound import receive_sms
 from pawline.models import Message, MessageNumber, Thread
-from tests import factories
+from tests import factories, photos
 from tests.concurrency import race_ok
 
 HX = {"HX-Request": "true"}
-POOL, PHONE = "+14155550101", "+14155552671"
-
-
-def thread_of_new_org(pool: str = POOL):
-    org = factories.org()
-    factories.number(org.id, pool, "pool")
-    org.thread_id = receive_sms(pool, PHONE, "Is Rex okay?", f"SMsched{org.id}").thread_id
-    return org
+POOL, PHONE = factories.POOL, factories.CLIENT_PHONE
 
 
 @pytest.fixture
 def world(app):
     with app.app_context():
-        return thread_of_new_org()
+        return factories.org_with_thread()
 
 
 def outbound() -> list[Message]:
@@ -49,7 +43,7 @@ def status_of(scheduled_id: int) -> tuple:
 # --- the constraints -----------------------------------------------------------------------
 
 def test_the_constraints_refuse_a_bad_row_and_accept_its_neighbours(ctx):
-    org = thread_of_new_org()
+    org = factories.org_with_thread()
     row = {"org_id": org.id, "thread_id": org.thread_id, "body": "Walk at 9",
            "send_at": utcnow()}
 
@@ -115,7 +109,7 @@ def test_a_bad_schedule_is_a_form_error_and_stores_nothing(app, client, auth, wo
 
 
 def test_a_reply_can_be_edited_and_cancelled_until_it_is_due(ctx):
-    org = thread_of_new_org()
+    org = factories.org_with_thread()
     now = utcnow()
     first = scheduled.schedule_message(org.id, org.thread_id, "Walk at 9",
                                        now + timedelta(hours=1), org.staff_user_id, now)
@@ -137,12 +131,16 @@ def test_a_reply_can_be_edited_and_cancelled_until_it_is_due(ctx):
         scheduled.cancel_scheduled(org.id, org.thread_id, due, later)
 
 
-def test_another_organizations_scheduled_reply_is_404(app, client, auth, world):
+@pytest.mark.parametrize("role", ["staff", "sitter"])
+def test_another_organizations_scheduled_reply_is_404(app, client, auth, world, role):
     with app.app_context():
-        theirs = thread_of_new_org("+14155550102")
+        theirs = factories.org_with_thread("+14155550102")
         their_id = scheduled.schedule_message(theirs.id, theirs.thread_id, "Theirs",
                                               utcnow() + timedelta(days=1), None)
-    auth.sign_in(world.staff_email)
+        if role == "sitter":  # one who may open this thread, and so schedule on it
+            factories.book_sitter(world.id, world.thread_id, world.sitter_email,
+                                  utcnow() - timedelta(hours=1), utcnow() + timedelta(days=2))
+    auth.sign_in(getattr(world, f"{role}_email"))
     for url in (f"/threads/{world.thread_id}/scheduled/{their_id}/cancel",
                 f"/threads/{world.thread_id}/scheduled/{their_id}"):
         assert client.post(url, data={"body": "x", "send_at": TOMORROW},
@@ -154,7 +152,7 @@ def test_another_organizations_scheduled_reply_is_404(app, client, auth, world):
 # --- sending ---------------------------------------------------------------------------------
 
 def test_the_sweep_sends_a_due_reply_once_from_the_number_routing_picks_then(ctx):
-    org = thread_of_new_org()
+    org = factories.org_with_thread()
     now = utcnow()
     sitter_number = factories.number(org.id, "+14155550110", "sitter")
     reply = scheduled.schedule_message(org.id, org.thread_id, "Sam is on the way",
@@ -181,7 +179,7 @@ def test_the_sweep_sends_a_due_reply_once_from_the_number_routing_picks_then(ctx
 
 
 def test_a_reply_that_cannot_be_sent_fails_with_the_reason(ctx):
-    org = thread_of_new_org()
+    org = factories.org_with_thread()
     now = utcnow()
     reply = scheduled.schedule_message(org.id, org.thread_id, "Hello", now + timedelta(hours=1),
                                        None, now)
@@ -199,7 +197,7 @@ def test_a_reply_that_cannot_be_sent_fails_with_the_reason(ctx):
 @pytest.mark.concurrency
 def test_two_workers_sweeping_at_once_send_each_reply_exactly_once(app):
     with app.app_context():
-        org = thread_of_new_org()
+        org = factories.org_with_thread()
         now = utcnow()
         ids = [scheduled.schedule_message(org.id, org.thread_id, f"Reply {n}",
                                           now + timedelta(minutes=1), None, now)
@@ -229,7 +227,7 @@ def test_staff_edit_a_scheduled_reply_through_the_thread(app, client, auth, worl
         row = db.session.get(ScheduledMessage, reply)
         assert row.body == "Walk at 10" and row.status == "scheduled"
     auth.sign_out()
-    auth.sign_in(world.sitter_email)  # sitters do not schedule, edit or cancel
+    auth.sign_in(world.sitter_email)  # one who cannot open the thread (test_scheduled_sitters)
     assert client.post(f"/threads/{world.thread_id}/scheduled/{reply}/cancel").status_code == 404
 
 
@@ -250,3 +248,57 @@ def test_a_reply_to_a_phone_that_opted_out_since_is_cancelled_with_the_reason(ap
     item = client.get(f"/threads/{world.thread_id}").get_data(as_text=True).split(
         'class="scheduled-item"', 1)[1].split("</li>", 1)[0]
     assert "Canceled" in item and "opted out" in item
+
+
+def test_the_thread_poll_carries_the_scheduled_list_when_one_is_sent(app, client, auth, world):
+    with app.app_context():
+        now = utcnow()
+        reply = scheduled.schedule_message(world.id, world.thread_id, "Walk at 9",
+                                           now + timedelta(minutes=1), None, now)
+    auth.sign_in(world.staff_email)
+    page = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    assert f'id="scheduled-{reply}"' in page and "hx-swap-oob" not in page
+    poll = page.split('id="timeline"', 1)[1].split('hx-get="', 1)[1].split('"', 1)[0] \
+        .replace("&amp;", "&")
+
+    with app.app_context():
+        assert scheduled.send_due("console", now + timedelta(minutes=2)) == 1
+
+    answer = client.get(poll, headers=HX).get_data(as_text=True)
+    timeline, listed = answer.split('id="scheduled"', 1)
+    assert "Walk at 9" in timeline  # the message, in the timeline
+    assert "hx-swap-oob" in listed.split(">", 1)[0] and "scheduled-item" not in listed
+
+
+def test_a_scheduled_reply_changed_since_the_page_was_shown_changes_the_thread(ctx):
+    org = factories.org_with_thread()
+    now = utcnow()
+    reply = scheduled.schedule_message(org.id, org.thread_id, "Walk at 9",
+                                       now + timedelta(hours=1), None, now)
+    shown = now + timedelta(minutes=1)
+    assert not inbox.timeline_changed(org.id, org.thread_id, 0, 10**9, shown)
+    scheduled.cancel_scheduled(org.id, org.thread_id, reply, shown + timedelta(seconds=1))
+    assert inbox.timeline_changed(org.id, org.thread_id, 0, 10**9, shown)
+
+
+def test_photos_chosen_for_a_scheduled_reply_are_refused_not_dropped(app, client, auth, world):
+    auth.sign_in(world.staff_email)
+    response = client.post(f"/threads/{world.thread_id}/scheduled", headers=HX,
+                           content_type="multipart/form-data", data={
+                               "body": "Rex at the park", "send_at": TOMORROW,
+                               "photos": (io.BytesIO(photos.png()), "rex.png")})
+    assert response.status_code == 400
+    assert "Photos cannot be sent later" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ScheduledMessage)) == 0
+
+
+def test_a_due_reply_waiting_for_the_sweep_shows_sending_and_no_edit(app, client, auth, world):
+    with app.app_context():
+        now = utcnow() - timedelta(minutes=2)
+        reply = scheduled.schedule_message(world.id, world.thread_id, "Walk at 9",
+                                           now + timedelta(minutes=1), None, now)
+    auth.sign_in(world.staff_email)
+    item = client.get(f"/threads/{world.thread_id}").get_data(as_text=True).split(
+        f'id="scheduled-{reply}"', 1)[1].split("</li>", 1)[0]
+    assert "Sending" in item and "Cancel this scheduled message" not in item

@@ -1,5 +1,6 @@
 """The front desk in a browser: a saved reply inserted and edited before sending, a note added,
-a thread assigned, a reply scheduled then cancelled."""
+a thread assigned, a reply scheduled then cancelled, a scheduled reply sent while the thread is
+open."""
 
 import os
 import re
@@ -17,7 +18,7 @@ from pawline.db import db
 from pawline.desk_models import ScheduledMessage
 from pawline.inbound import receive_sms
 from pawline.models import Thread
-from tests import factories
+from tests import factories, photos
 from tests.browser.test_phone_ergonomics import PHONE, small_targets
 from tests.browser.test_sign_in import sign_in
 
@@ -100,13 +101,22 @@ def test_staff_add_a_note_that_stands_apart_from_the_messages(live_app, live_url
     page.screenshot(path=str(SHOTS / "desk-note.png"), full_page=True)
 
 
-def test_staff_schedule_a_reply_then_cancel_it(live_app, live_url, page):
+def test_staff_schedule_a_reply_then_cancel_it(live_app, live_url, page, tmp_path):
     org = seed(live_app)
     sign_in(page, live_url, org.staff_email)
     page.goto(f"{live_url}/threads/{org.thread_id}")
 
+    photo = tmp_path / "rex.png"
+    photo.write_bytes(photos.png())
+    page.set_input_files("#reply-photos", str(photo))  # refused: words only are sent later
     page.get_by_label("Reply").fill("Good morning! Rex had breakfast.")
     page.get_by_text("Send later").click()
+    page.get_by_label("Send at").fill("2099-12-24T07:00")
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.get_by_role("alert")).to_contain_text("Photos cannot be sent later")
+    expect(page.locator("#reply-previews img")).to_have_count(0)  # the photo is unchosen
+    expect(page.get_by_label("Reply")).to_have_value("Good morning! Rex had breakfast.")
+
     page.get_by_label("Send at").fill("2099-12-24T07:00")  # refused: more than a year ahead
     page.get_by_role("button", name="Schedule").click()
     expect(page.get_by_role("alert")).to_contain_text("Pick a time within")
@@ -127,6 +137,61 @@ def test_staff_schedule_a_reply_then_cancel_it(live_app, live_url, page):
     expect(page.locator(".scheduled-item")).to_have_count(0)
     with live_app.app_context():
         assert db.session.scalar(sa.select(ScheduledMessage.status)) == "canceled"
+
+
+def test_a_reply_the_worker_sends_leaves_the_list_and_joins_the_timeline_live(live_app,
+                                                                              live_url, page):
+    org = seed(live_app)
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+    page.evaluate("window.stillSamePage = true")
+    soon = (utcnow() + timedelta(minutes=2)).astimezone(ZoneInfo("America/New_York"))
+    page.get_by_label("Reply").fill("Rex had breakfast.")
+    page.get_by_text("Send later").click()
+    page.get_by_label("Send at").fill(soon.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.locator(".scheduled-item")).to_contain_text("Rex had breakfast.")
+
+    with live_app.app_context():  # the minute's sweep, once the reply is due
+        assert scheduled.send_due("console", utcnow() + timedelta(minutes=3)) == 1
+
+    # the thread's live poll (every 5 s) brings both, with no reload
+    expect(page.locator(".scheduled-item")).to_have_count(0, timeout=15_000)
+    expect(page.locator("#scheduled")).to_be_hidden()
+    expect(page.locator(".msg.outbound .bubble")).to_have_text("Rex had breakfast.")
+    assert page.evaluate("window.stillSamePage") is True
+
+
+def test_a_booked_sitter_schedules_a_reply_and_changes_only_their_own(live_app, live_url,
+                                                                       page):
+    org = seed(live_app)
+    with live_app.app_context():
+        now = utcnow()
+        factories.book_sitter(org.id, org.thread_id, org.sitter_email,
+                              now - timedelta(hours=1), now + timedelta(hours=4))
+        scheduled.schedule_message(org.id, org.thread_id, "From the desk",
+                                   now + timedelta(hours=2), org.staff_user_id)
+    sign_in(page, live_url, org.sitter_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+
+    page.get_by_label("Reply").fill("Rex is asleep, all good.")
+    page.get_by_text("Send later").click()
+    soon = (now + timedelta(hours=1)).astimezone(ZoneInfo("America/New_York"))
+    page.get_by_label("Send at").fill(soon.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Schedule").click()
+
+    mine = page.locator(".scheduled-item", has_text="Rex is asleep")
+    expect(mine).to_contain_text("by sitter")
+    expect(mine.get_by_role("button", name="Cancel this scheduled message")).to_be_visible()
+    desk = page.locator(".scheduled-item", has_text="From the desk")
+    expect(desk.get_by_role("button")).to_have_count(0)  # the desk's: theirs to change
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(SHOTS / f"desk-sitter-scheduled-{width}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    mine.get_by_role("button", name="Cancel this scheduled message").click()
+    expect(page.locator(".scheduled-item")).to_have_count(1)
 
 
 def test_the_desk_controls_are_44_px_tap_targets_on_a_phone(live_app, live_url, page):

@@ -106,4 +106,12 @@ def test_no_page_scrolls_sideways_on_a_phone(live_app, live_url, page):
     page.screenshot(path=str(SHOTS / "phone-me.png"), full_page=True)
     if scroll_width(page) > PHONE["width"]:
         wide["/me"] = scroll_width(page)
+    with live_app.app_context():  # a sitter's own scheduled reply, within their booking
+        scheduled.schedule_message(org.id, ids["thread"], "Sam: " + "S" * 120,
+                                   datetime.now(UTC) + timedelta(hours=2), org.sitter_user_id)
+    page.goto(f"{live_url}/threads/{ids['thread']}")  # the sitter's view, Send later open
+    page.locator("summary", has_text="Send later").click()
+    page.screenshot(path=str(SHOTS / "phone-sitter-thread.png"), full_page=True)
+    if scroll_width(page) > PHONE["width"]:
+        wide["sitter /threads"] = scroll_width(page)
     assert wide == {}
