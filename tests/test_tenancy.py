@@ -46,8 +46,9 @@ def other_org_ids(app):
 
 
 # Signed webhooks name their organization in the URL and prove themselves by its secret, not by
-# a session: another organization's secret is a 403 (tests/test_booking_webhook.py).
-SIGNED_WEBHOOKS = ("booking_webhook.",)
+# a session: another organization's secret is a 403 (tests/test_booking_webhook.py,
+# tests/test_telegram_webhook.py).
+SIGNED_WEBHOOKS = ("booking_webhook.", "telegram_webhook.")
 
 
 def id_routes(app):
