@@ -202,3 +202,13 @@ def sender_from_config(config, account) -> TelegramSender:
     """The factory for register_sender: the account's bot token, the configured API."""
     token = getattr(account, "secret", None)
     return TelegramSender(client_from_config(config, token) if token else None)
+
+
+def _register() -> None:
+    """Delivery finds this sender by the message's channel (pawline.channels.load_senders)."""
+    from pawline import channels  # here: channels imports this module, by name, when needed
+
+    channels.register_sender("telegram", sender_from_config)
+
+
+_register()
