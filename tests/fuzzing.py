@@ -207,7 +207,7 @@ def plausible(world) -> dict[str, list]:
         "updated_at": [lambda: utcnow().isoformat()],
         # Telegram: a token's shape (getMe goes to a refusing address), an Update's fields
         "token": ["123456789:AAE" + "k" * 32, "not a token"],
-        "update_id": [lambda: random.randrange(1, 2**31)],
+        "update_id": [lambda: uuid.uuid4().int % 2**31],
         "message": [{"message_id": 1, "chat": {"id": 4242, "type": "private"},
                      "from": {"id": 4242, "is_bot": False, "first_name": "Ada"}, "text": "Hi"},
                     {"chat": {"id": -100123, "type": "supergroup", "title": "Walkers"},
