@@ -1,10 +1,10 @@
 """Every route of the URL map, fed Hypothesis' values in every field: no 500, nothing half-written.
 
 Forms, query strings, URL ids, the Twilio webhooks (signed, so content is what is tested), the
-booking webhook (signed JSON) and Telegram's (JSON with its secret token header) get arbitrary Unicode, control bytes, huge and empty values,
-numbers past a bigint, dates in year 9999 and values of the wrong type. No answer is a 500. A
-refused request (4xx) leaves every table as it was, but for what a route writes on purpose when it
-refuses (a dead letter, a counted failed sign-in); after a request that wrote, the doctor's full
+booking webhook (signed JSON) and Telegram's (JSON with its secret token header) get arbitrary
+Unicode, control bytes, huge and empty values, numbers past a bigint, dates in year 9999 and
+values of the wrong type. No answer is a 500. A refused request (4xx) leaves every table as it
+was, but for what a route writes on purpose when it refuses (a dead letter, a counted failed sign-in); after a request that wrote, the doctor's full
 invariant checks hold.
 
 Two tests: every run sends each of a few known-nasty values alone in each field of each route
@@ -64,7 +64,8 @@ def world(app):
             org.id, "Running late", "Hi {client_first_name}, running late!", None)
         telegram_secret = telegram_world.connect(org.id)
         return SimpleNamespace(
-            **vars(org), pool=POOL, telegram_secret=telegram_secret, number_id=number_id, thread_id=inbound.thread_id,
+            **vars(org), pool=POOL, telegram_secret=telegram_secret, number_id=number_id,
+            thread_id=inbound.thread_id,
             client_id=inbound.client_id, known_client_id=known_client_id,
             sitter_id=sitter_id, booking_id=booking.id, message_id=queued.message_id,
             outbound_sid="SMfuzzoutbound1", attachment_id=attachment_id,
