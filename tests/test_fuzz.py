@@ -1,11 +1,11 @@
 """Every route of the URL map, fed Hypothesis' values in every field: no 500, nothing half-written.
 
-Forms, query strings, URL ids, the Twilio webhooks (signed, so content is what is tested), the
-booking webhook (signed JSON) and Telegram's (JSON with its secret token header) get arbitrary
-Unicode, control bytes, huge and empty values, numbers past a bigint, dates in year 9999 and
-values of the wrong type. No answer is a 500. A refused request (4xx) leaves every table as it
-was, but for what a route writes on purpose when it refuses (a dead letter, a counted failed sign-in); after a request that wrote, the doctor's full
-invariant checks hold.
+Forms, query strings, URL ids, the Twilio webhooks (signed, so content is what is tested),
+the booking webhook (signed JSON) and Telegram's (JSON with its secret token header) get
+arbitrary Unicode, control bytes, huge and empty values, numbers past a bigint, dates in year
+9999 and values of the wrong type. No answer is a 500. A refused request (4xx) leaves every
+table as it was, but for what a route writes on purpose when it refuses (a dead letter, a
+counted failed sign-in); after a request that wrote, the doctor's full invariant checks hold.
 
 Two tests: every run sends each of a few known-nasty values alone in each field of each route
 (what broke PostgreSQL or a conversion before); Hypothesis then draws FUZZ_EXAMPLES requests per
