@@ -5,7 +5,7 @@ goes out through a real worker to a fake Bot API."""
 import pytest
 import sqlalchemy as sa
 
-from bench.fake_telegram import FakeTelegram, blocked
+from bench.fake_telegram import FakeTelegram, blocked, hang, too_many
 from pawline.channel_models import ClientIdentity
 from pawline.db import db
 from pawline.doctor import run_checks
@@ -87,7 +87,8 @@ def reply(app, org, body: str) -> int:
     response = client.post(f"/threads/{thread_id}/messages", data={"body": body})
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
-        return db.session.scalar(sa.select(Message.id).where(Message.direction == "outbound"))
+        return db.session.scalar(sa.select(sa.func.max(Message.id))
+                                 .where(Message.direction == "outbound"))
 
 
 def test_a_staff_reply_goes_out_by_the_bot_through_a_real_worker(app, org, monkeypatch):
@@ -119,3 +120,26 @@ def test_a_reply_to_a_user_who_blocked_the_bot_fails_in_telegrams_words(app, org
         message = db.session.get(Message, message_id)
         assert message.status == "failed"
         assert message.error_message == "Forbidden: bot was blocked by the user"
+
+
+def test_a_busy_telegram_is_tried_later_and_a_silent_one_is_left_for_a_person(app, org,
+                                                                             monkeypatch):
+    post_update(app.test_client(), org.slug, message_update(1, CHAT, "Hi"), org.secret)
+    with FakeTelegram(TOKEN) as fake:
+        monkeypatch.setitem(app.config, "TELEGRAM_API_BASE", fake.base_url)
+        monkeypatch.setitem(app.config, "SMS_READ_TIMEOUT", 0.5)
+        fake.then(too_many(retry_after=600))
+        busy = reply(app, org, "First")
+        work_off(app)
+        with app.app_context():
+            message = db.session.get(Message, busy)
+            assert (message.status, message.error_code) == ("queued", "429")
+            assert (message.next_attempt_at - message.status_updated_at).total_seconds() >= 600
+        fake.then(hang(accepted=True))
+        silent = reply(app, org, "Second")
+        work_off(app)
+
+    with app.app_context():
+        message = db.session.get(Message, silent)
+        assert message.status == "unconfirmed" and "may have been sent" in message.error_message
+    assert [m.text for m in fake.messages] == ["Second"]  # taken, though no answer came back
