@@ -14,6 +14,7 @@ from pawline.threads import find_or_create_client_by_phone, find_or_create_threa
 from tests import factories
 from tests.concurrency import race, race_ok
 from tests.conftest import make_app
+from tests.twilio_signing import post_signed, sms_params
 
 pytestmark = pytest.mark.concurrency
 
@@ -132,4 +133,30 @@ def test_messages_racing_a_merge_of_their_guest_land_in_the_survivor(racing_app,
     with racing_app.app_context():
         assert db.session.scalar(sa.select(ClientIdentity.client_id)) == ada
     assert counts(racing_app) == {"client_identity": 1, "client": 1, "thread": 1, "message": 9}
+    assert_invariants_hold(racing_app)
+
+
+POOL = "+14155550100"
+
+
+def test_first_whatsapp_and_sms_messages_at_once_from_one_new_phone_make_one_client(racing_app,
+                                                                                  org):
+    with racing_app.app_context():
+        factories.number(org.id, POOL)
+    phone = factories.phone()
+    forms = [sms_params(f"whatsapp:{POOL}", f"whatsapp:{phone}", f"wa {i}") for i in range(15)]
+    forms += [sms_params(POOL, phone, f"sms {i}") for i in range(15)]
+    forms.append(dict(forms[0]))  # and a retry of a WhatsApp MessageSid
+
+    statuses = [r.status_code for r in race_ok(None, [
+        lambda form=form: post_signed(racing_app.test_client(), "/webhooks/twilio/sms", form)
+        for form in forms])]
+
+    assert statuses == [200] * 31
+    with racing_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ClientContact)) == 1
+        channels_seen = dict(db.session.execute(
+            sa.select(Message.channel, sa.func.count()).group_by(Message.channel)).all())
+    assert channels_seen == {"whatsapp": 15, "sms": 15}
+    assert counts(racing_app) == {"client_identity": 0, "client": 1, "thread": 1, "message": 30}
     assert_invariants_hold(racing_app)
