@@ -9,6 +9,7 @@ from bench.fake_telegram import FakeTelegram, refusing
 from pawline import channel_accounts
 from pawline.channel_models import ChannelAccount
 from pawline.db import db
+from pawline.models import AuditEvent
 from tests import factories
 from tests.telegram_world import BOT_ID, TOKEN, message_update, post_update
 
@@ -50,7 +51,9 @@ def test_an_owner_connects_a_bot_and_the_token_is_never_shown_again(app, client,
                                                                    TOKEN)
     with app.app_context():
         sealed = db.session.scalar(sa.select(ChannelAccount.secret_sealed))
+        audited = db.session.scalars(sa.select(AuditEvent.data)).all()
     assert TOKEN.split(":")[1] not in sealed  # encrypted at rest
+    assert audited and TOKEN.split(":")[1] not in repr(audited)  # and in no audit trail
 
 
 @pytest.mark.parametrize(("token", "words"), [
@@ -104,6 +107,9 @@ def test_the_cli_registers_the_webhook_with_a_fresh_secret(app, runner, org, fak
     assert fake.webhook == {"url": url,
                             "secret_token": account(app, org.id).settings["webhook_secret"]}
     assert fake.webhook["secret_token"] != secret and len(secret) >= 32
+    with app.app_context():
+        audited = repr(db.session.scalars(sa.select(AuditEvent.data)).all())
+    assert secret not in audited and fake.webhook["secret_token"] not in audited
 
 
 def test_the_cli_refuses_clearly(app, runner, org, fake):
