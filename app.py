@@ -207,15 +207,18 @@ def _register_blueprints(app: Flask) -> None:
         simulator,
         sitter_portal,
         sitters,
+        telegram_settings,
+        telegram_webhook,
         webhooks,
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
                    simulator, webhooks, booking_webhook, cli, dead_letters, ops, settings,
-                   profile, media, saved_replies, desk):
+                   profile, media, saved_replies, desk, telegram_webhook, telegram_settings):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)
+    csrf.exempt(telegram_webhook.bp)  # proves itself by its secret token header
     csrf.exempt(ops.bp)  # GET only, and no session to protect
 
 

@@ -80,6 +80,8 @@ def make_app(database_url: str, **overrides):
         "TWILIO_AUTH_TOKEN": "test-auth-token",
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "PUBLIC_BASE_URL": "",
+        # never the real Bot API: a test that talks to Telegram starts a fake and points here
+        "TELEGRAM_API_BASE": "http://127.0.0.1:9",
         "WORKER_IN_PROCESS": False,
         "DATABASE_BEHIND_PGBOUNCER": BEHIND_PGBOUNCER,
     }

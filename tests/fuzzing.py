@@ -26,6 +26,7 @@ STATUS = ["MessageSid", "MessageStatus", "ErrorCode", "ErrorMessage"]
 QUARANTINE = ["duration", "custom_release_date", "reason"]
 BOOKING_FORM = ["client_q", "client_id", "sitter_id", "starts_at", "ends_at"]
 SITTER = ["name", "phone"]
+TELEGRAM_UPDATE = ["update_id", "message", "edited_message"]  # a JSON Update's fields
 ROUTES = {
     "GET audit.index": ["action", "actor", "entity", "before"],
     "GET auth.root": [],
@@ -66,7 +67,7 @@ ROUTES = {
     "GET inbox.poll_thread": ["since", "first", "after"],
     "POST inbox.reopen": [],
     "POST inbox.retry": [],
-    "POST inbox.send": ["body", "client_token", "photos"],
+    "POST inbox.send": ["body", "client_token", "photos", "channel"],
     "GET inbox.show": ["before", "undo", "conversation"],
     "GET inbox.closed_conversations": ["cursor"],
     "POST inbox.snooze": ["until", "custom_until"],
@@ -91,6 +92,7 @@ ROUTES = {
     "POST settings.after_hours_reply": ["text", "day0", "day1", "day2", "day3", "day4", "day5",
                                         "day6"],
     "GET settings.booking_messages_page": [],
+    "GET settings.channels": [],
     "POST settings.booking_messages_page": ["confirmation_enabled", "confirmation_body",
                                             "reminder_enabled", "reminder_body", "lead_hours"],
     "GET profile.edit": [],
@@ -100,7 +102,7 @@ ROUTES = {
     "GET media.signed": [],
     "GET media.simulated": [],
     "GET simulator.index": [],
-    "POST simulator.index": ["from_phone", "to", "body", "photo"],
+    "POST simulator.index": ["from_phone", "to", "body", "photo", "channel"],
     "GET sitter_portal.home": [],
     "POST sitters.activate": [],
     "POST sitters.create": [*SITTER, "email", "password"],
@@ -110,6 +112,10 @@ ROUTES = {
     "GET sitters.index": [],
     "POST webhooks.twilio_sms": SMS,
     "POST webhooks.twilio_status": STATUS,
+    "GET telegram_settings.telegram": [],
+    "POST telegram_settings.telegram": ["token"],
+    "POST telegram_settings.register_webhook": [],
+    "POST telegram_webhook.receive": TELEGRAM_UPDATE,
 }
 SIGNED_IN_AS = {"GET sitter_portal.home": "sitter"}  # the rest as the owner
 # A refused request leaves every table as it was, except these, written on purpose.
@@ -190,7 +196,8 @@ def plausible(world) -> dict[str, list]:
         "assignee_user_id": ["me", ""],
         "saved_reply_id": [str(world.saved_reply_id), ""],
         "MessageSid": [message_sid, world.outbound_sid],
-        "From": ["+14155550123", "+971571234567", "PAWBANK", "12345"],
+        "From": ["+14155550123", "+971571234567", "PAWBANK", "12345", "whatsapp:+14155550123"],
+        "channel": ["sms", "whatsapp", "telegram", "webchat", ""],
         "To": [world.pool], "Body": ["Is Rex okay?"], "NumMedia": ["0", "2", "1"],
         "MediaUrl0": ["https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"],
         "MediaUrl1": ["http://127.0.0.1:9/media/x"],
@@ -202,6 +209,14 @@ def plausible(world) -> dict[str, list]:
         "org": [world.slug], "external_ref": [lambda: f"BK-{uuid.uuid4().hex[:8]}"],
         "client_phone": ["+14155550155"], "client_name": ["Grace"], "confirm": [True, False],
         "updated_at": [lambda: utcnow().isoformat()],
+        # Telegram: a token's shape (getMe goes to a refusing address), an Update's fields
+        "token": ["123456789:AAE" + "k" * 32, "not a token"],
+        "update_id": [lambda: uuid.uuid4().int % 2**31],
+        "message": [{"message_id": 1, "chat": {"id": 4242, "type": "private"},
+                     "from": {"id": 4242, "is_bot": False, "first_name": "Ada"}, "text": "Hi"},
+                    {"chat": {"id": -100123, "type": "supergroup", "title": "Walkers"},
+                     "sticker": {"file_id": "CAAC"}}],
+        "edited_message": [{"chat": {"id": 4242}, "text": "edited"}],
         "json:sitter_id": [world.sitter_id],
         "json:starts_at": [(utcnow() + timedelta(days=2)).isoformat()],
         "json:ends_at": [(utcnow() + timedelta(days=3)).isoformat()],
@@ -218,6 +233,8 @@ def _name(key: str, field: str) -> str:
 
 _JSON_FIELDS = {"json:sitter_id", "json:starts_at", "json:ends_at"}
 JSON_ROUTE = "POST booking_webhook.receive_booking"
+TELEGRAM_ROUTE = "POST telegram_webhook.receive"
+JSON_ROUTES = (JSON_ROUTE, TELEGRAM_ROUTE)  # their values are any JSON, not only text
 
 
 def first_plausible(key: str, world) -> dict:
@@ -229,7 +246,7 @@ def first_plausible(key: str, world) -> dict:
 def request_values(key: str, world) -> st.SearchStrategy[dict]:
     """Some of the route's fields (plausible or junk each), and now and then an unknown one."""
     good = plausible(world)
-    bad = json_junk() if key == JSON_ROUTE else junk()
+    bad = json_junk() if key in JSON_ROUTES else junk()
     optional = {field: st.sampled_from(good[_name(key, field)]).map(_made) | bad
                 for field in ROUTES[key]}
     optional["zz-unknown"] = bad

@@ -1,11 +1,11 @@
 """Every route of the URL map, fed Hypothesis' values in every field: no 500, nothing half-written.
 
-Forms, query strings, URL ids, the Twilio webhooks (signed, so content is what is tested) and
-the booking webhook (signed JSON) get arbitrary Unicode, control bytes, huge and empty values,
-numbers past a bigint, dates in year 9999 and values of the wrong type. No answer is a 500. A
-refused request (4xx) leaves every table as it was, but for what a route writes on purpose when it
-refuses (a dead letter, a counted failed sign-in); after a request that wrote, the doctor's full
-invariant checks hold.
+Forms, query strings, URL ids, the Twilio webhooks (signed, so content is what is tested),
+the booking webhook (signed JSON) and Telegram's (JSON with its secret token header) get
+arbitrary Unicode, control bytes, huge and empty values, numbers past a bigint, dates in year
+9999 and values of the wrong type. No answer is a 500. A refused request (4xx) leaves every
+table as it was, but for what a route writes on purpose when it refuses (a dead letter, a
+counted failed sign-in); after a request that wrote, the doctor's full invariant checks hold.
 
 Two tests: every run sends each of a few known-nasty values alone in each field of each route
 (what broke PostgreSQL or a conversion before); Hypothesis then draws FUZZ_EXAMPLES requests per
@@ -30,8 +30,9 @@ from pawline.inbound import receive_sms
 from pawline.media import signed_media_token
 from pawline.models import ClientContact, Message, Organization
 from pawline.outbound import queue_message
-from tests import factories, fuzzing, photos
+from tests import factories, fuzzing, photos, telegram_world
 from tests.booking_webhook import post as post_booking
+from tests.telegram_world import post_update
 from tests.twilio_signing import post_signed
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
@@ -61,8 +62,10 @@ def world(app):
             org.id, inbound.thread_id, "Walk at 9", now + timedelta(days=1), None)
         saved_reply_id = saved_replies.create_saved_reply(
             org.id, "Running late", "Hi {client_first_name}, running late!", None)
+        telegram_secret = telegram_world.connect(org.id)
         return SimpleNamespace(
-            **vars(org), pool=POOL, number_id=number_id, thread_id=inbound.thread_id,
+            **vars(org), pool=POOL, telegram_secret=telegram_secret, number_id=number_id,
+            thread_id=inbound.thread_id,
             client_id=inbound.client_id, known_client_id=known_client_id,
             sitter_id=sitter_id, booking_id=booking.id, message_id=queued.message_id,
             outbound_sid="SMfuzzoutbound1", attachment_id=attachment_id,
@@ -88,6 +91,9 @@ def send(client, key: str, url: str, values: dict, world):
     if key == fuzzing.JSON_ROUTE:
         return post_booking(client, world, fuzzing.encoded({"org": world.slug, **values}),
                             slug=url.rsplit("/", 1)[1])
+    if key == fuzzing.TELEGRAM_ROUTE:
+        return post_update(client, url.rsplit("/", 1)[1], fuzzing.encoded(values),
+                           world.telegram_secret)
     if key.startswith("POST webhooks."):
         return post_signed(client, url, values)
     if key.startswith("GET "):
@@ -133,7 +139,7 @@ def test_each_nasty_value_alone_in_each_field(app, client, auth, world, key):
     """The values that broke PostgreSQL or a conversion before, each in each field, each run."""
     sign_in_for(client, auth, world, key)
     ids = {arg: getattr(world, arg) for arg in routes(app)[key].arguments}
-    nasty = fuzzing.NASTY_JSON if key == fuzzing.JSON_ROUTE else fuzzing.NASTY
+    nasty = fuzzing.NASTY_JSON if key in fuzzing.JSON_ROUTES else fuzzing.NASTY
     for field in [*fuzzing.ROUTES[key], "zz-unknown"]:
         for value in nasty:
             exchange(app, client, world, key, ids,
