@@ -199,6 +199,8 @@ def _register_blueprints(app: Flask) -> None:
         desk,
         inbox,
         media,
+        meta_settings,
+        meta_webhook,
         numbers,
         ops,
         profile,
@@ -212,10 +214,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
                    simulator, webhooks, booking_webhook, cli, dead_letters, ops, settings,
-                   profile, media, saved_replies, desk):
+                   profile, media, saved_replies, desk, meta_webhook, meta_settings):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)
+    csrf.exempt(meta_webhook.bp)
     csrf.exempt(ops.bp)  # GET only, and no session to protect
 
 

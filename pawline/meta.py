@@ -25,6 +25,7 @@ from requests import exceptions as http_errors
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from pawline import channels
 from pawline.providers import PERMANENT, TRANSIENT, UNKNOWN, ProviderError, Sent, _retry_after
 
 log = logging.getLogger("pawline.meta")
@@ -189,3 +190,7 @@ def sender_factory(channel: str):
         return MetaSender(channel, SendApi.from_config(app_config), account)
 
     return make
+
+
+for _channel in CHANNELS:
+    channels.register_sender(_channel, sender_factory(_channel))

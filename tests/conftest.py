@@ -80,6 +80,8 @@ def make_app(database_url: str, **overrides):
         "TWILIO_AUTH_TOKEN": "test-auth-token",
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "PUBLIC_BASE_URL": "",
+        "META_APP_SECRET": "test-meta-app-secret",  # tests/meta_signing.py signs with it
+        "META_VERIFY_TOKEN": "test-meta-verify-token",
         "WORKER_IN_PROCESS": False,
         "DATABASE_BEHIND_PGBOUNCER": BEHIND_PGBOUNCER,
     }

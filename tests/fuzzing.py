@@ -26,6 +26,10 @@ STATUS = ["MessageSid", "MessageStatus", "ErrorCode", "ErrorMessage"]
 QUARANTINE = ["duration", "custom_release_date", "reason"]
 BOOKING_FORM = ["client_q", "client_id", "sitter_id", "starts_at", "ends_at"]
 SITTER = ["name", "phone"]
+# Meta's webhook: each value goes into one signed message event (meta_payload)
+META = ["object", "sender", "recipient", "mid", "text", "attachment", "is_echo"]
+META_ACCOUNT = ["account_id", "display_name", "token"]
+META_PAGE = "104729381927364"
 ROUTES = {
     "GET audit.index": ["action", "actor", "entity", "before"],
     "GET auth.root": [],
@@ -98,6 +102,12 @@ ROUTES = {
     "GET media.thumbnail": [],
     "GET media.signed": [],
     "GET media.simulated": [],
+    "GET meta_settings.instagram": [],
+    "POST meta_settings.instagram": META_ACCOUNT,
+    "GET meta_settings.messenger": [],
+    "POST meta_settings.messenger": META_ACCOUNT,
+    "GET meta_webhook.verify": ["hub.mode", "hub.verify_token", "hub.challenge"],
+    "POST meta_webhook.receive": META,
     "GET simulator.index": [],
     "POST simulator.index": ["from_phone", "to", "body", "photo"],
     "GET sitter_portal.home": [],
@@ -203,7 +213,27 @@ def plausible(world) -> dict[str, list]:
         "json:sitter_id": [world.sitter_id],
         "json:starts_at": [(utcnow() + timedelta(days=2)).isoformat()],
         "json:ends_at": [(utcnow() + timedelta(days=3)).isoformat()],
+        # Meta: the webhook's event (meta_payload) and the settings form
+        "object": ["page", "instagram"], "sender": ["6873450192837465"],
+        "recipient": [META_PAGE], "mid": [lambda: f"m_{uuid.uuid4().hex}"],
+        "attachment": ["image", "video"], "is_echo": ["", "y"],
+        "hub.mode": ["subscribe"], "hub.verify_token": ["test-meta-verify-token", "wrong"],
+        "hub.challenge": ["1158201444"], "account_id": [META_PAGE, "17841400000000001"],
+        "display_name": ["Happy Paws"], "token": ["EAAG-fuzz-token", ""],
     }
+
+
+def meta_payload(values: dict) -> bytes:
+    """A Meta delivery with one message event made of the values (of any type)."""
+    message = {"mid": values.get("mid"), "text": values.get("text")}
+    if values.get("attachment") not in (None, ""):
+        message["attachments"] = [{"type": values["attachment"], "payload": {}}]
+    if values.get("is_echo"):
+        message["is_echo"] = True
+    event = {"sender": {"id": values.get("sender")}, "recipient": {"id": values.get("recipient")},
+             "timestamp": 1764450000000, "message": message}
+    return json.dumps({"object": values.get("object"), "entry": [
+        {"id": values.get("recipient"), "time": 1764450000000, "messaging": [event]}]}).encode()
 
 
 def _made(value):
@@ -216,6 +246,7 @@ def _name(key: str, field: str) -> str:
 
 _JSON_FIELDS = {"json:sitter_id", "json:starts_at", "json:ends_at"}
 JSON_ROUTE = "POST booking_webhook.receive_booking"
+META_ROUTE = "POST meta_webhook.receive"  # signed JSON too: values of any type
 
 
 def first_plausible(key: str, world) -> dict:
@@ -227,7 +258,7 @@ def first_plausible(key: str, world) -> dict:
 def request_values(key: str, world) -> st.SearchStrategy[dict]:
     """Some of the route's fields (plausible or junk each), and now and then an unknown one."""
     good = plausible(world)
-    bad = json_junk() if key == JSON_ROUTE else junk()
+    bad = json_junk() if key in (JSON_ROUTE, META_ROUTE) else junk()
     optional = {field: st.sampled_from(good[_name(key, field)]).map(_made) | bad
                 for field in ROUTES[key]}
     optional["zz-unknown"] = bad
