@@ -97,11 +97,12 @@ def receive():
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return _text("The body is not JSON.", 400)
-    if not isinstance(payload, dict) or payload.get("object") not in OBJECTS:
+    kind = payload.get("object") if isinstance(payload, dict) else None
+    channel = OBJECTS.get(kind) if isinstance(kind, str) else None
+    if channel is None:
         log.warning("Meta webhook: object %r is not one we subscribe to; ignored",
-                    scrub(str(payload.get("object") if isinstance(payload, dict) else ""))[:40])
+                    scrub(str(kind))[:40])
         return _text("EVENT_RECEIVED", 200)
-    channel = OBJECTS[payload["object"]]
     for event in _events(payload):
         _store(channel, event)
     return _text("EVENT_RECEIVED", 200)
