@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from pawline import (
     assignment,
     bookings,
+    channel_accounts,
     dead_letters,
     notes,
     saved_replies,
@@ -54,6 +55,7 @@ def seed(app):
             "To": ["+14155550101"], "From": ["NAMED-SENDER-" + "X" * 60], "Body": [LONG_URL]},
             "Malformed From: " + "Y" * 120)
         factories.client(org.id, "Maximilianus-Featherstonehaugh-Worthington", "+14155550123")
+        channel_accounts.save(org.id, "messenger", "1" * 40, "Page-" + "P" * 95, secret="EAAG")
         db.session.commit()
         reply_id = saved_replies.create_saved_reply(
             org.id, "Directions-" + "Z" * 60, f"Hi {{client_first_name}}, see {LONG_URL}", None)
