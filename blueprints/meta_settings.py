@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp
 from blueprints.common import render, roles_required
 from pawline import channel_accounts
 from pawline.errors import DomainError
+from pawline.secret_box import SecretUnreadable
 
 bp = Blueprint("meta_settings", __name__, url_prefix="/settings/channels")
 
@@ -58,7 +59,12 @@ def instagram():
 
 def _account_page(channel: str):
     org_id, labels = g.org.id, LABELS[channel]
-    stored = channel_accounts.get(org_id, channel)
+    try:
+        stored = channel_accounts.get(org_id, channel)
+    except SecretUnreadable:  # the server's key changed: the owner pastes the token again
+        stored, unreadable = None, True
+    else:
+        unreadable = False
     form = MetaAccountForm()
     form.account_id.label.text = labels["account"]
     if form.validate_on_submit():
@@ -81,7 +87,8 @@ def _account_page(channel: str):
         form.display_name.data = stored.display_name
     form.token.data = ""  # never sent back to the browser
     return render("settings/meta_channel.html", status=400 if form.errors else 200, form=form,
-                  channel=channel, labels=labels, stored=stored, webhook_url=_webhook_url())
+                  channel=channel, labels=labels, stored=stored, unreadable=unreadable,
+                  webhook_url=_webhook_url())
 
 
 def _webhook_url() -> str:

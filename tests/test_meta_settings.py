@@ -3,6 +3,7 @@ again, and each organization sees and changes only its own."""
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from pawline import channel_accounts
 from pawline.channel_models import ChannelAccount
@@ -116,3 +117,16 @@ def test_only_owners_reach_the_pages(app, client, auth, org, role, url):
 
 def test_signed_out_people_are_sent_to_sign_in(client):
     assert client.get(PAGES[0]).status_code == 302
+
+
+def test_a_token_the_servers_key_cannot_read_is_pasted_again(app, client, auth, org,
+                                                             monkeypatch):
+    auth.sign_in(org.owner_email)
+    client.post(PAGES[0], data={"account_id": PAGE, "token": TOKEN})
+    monkeypatch.setitem(app.config, "CHANNEL_SECRETS_KEY", Fernet.generate_key().decode())
+
+    page = client.get(PAGES[0])
+    assert page.status_code == 200 and "Token unreadable" in page.get_data(as_text=True)
+    assert client.post(PAGES[0], data={"account_id": PAGE, "token": "EAAG-new"}).status_code == 302
+    with app.app_context():
+        assert channel_accounts.get(org.id, "messenger").secret == "EAAG-new"
