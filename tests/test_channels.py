@@ -246,7 +246,14 @@ def test_staff_can_pick_sms_for_a_client_who_wrote_on_telegram_and_has_a_phone(o
         "sms", POOL, "+14155552671")
 
 
-def test_a_message_on_a_channel_without_a_registered_sender_fails_for_good(org):
+def no_senders(monkeypatch) -> None:
+    """As on a server where no channel module registered its sender."""
+    monkeypatch.setattr(channels, "_factories", {})
+    monkeypatch.setattr(channels, "SENDER_MODULES", [])
+
+
+def test_a_message_on_a_channel_without_a_registered_sender_fails_for_good(org, monkeypatch):
+    no_senders(monkeypatch)
     channel_accounts.save(org.id, "messenger", "1234", "Page", secret="tok")
     got = channels.receive(org.id, "messenger", "99", "hi", provider="meta",
                            provider_sid="m_1", to_address="1234", now=datetime.now(UTC))
@@ -316,7 +323,8 @@ def test_a_sender_cannot_be_registered_for_a_phone_channel():
         channels.register_sender("sms", Recorder)
 
 
-def test_an_unknown_channel_sender_answers_a_permanent_error(org):
+def test_an_unknown_channel_sender_answers_a_permanent_error(org, monkeypatch):
+    no_senders(monkeypatch)
     with pytest.raises(ProviderError) as caught:
         channels.sender_for("instagram", org.id, ConsoleProvider())
     assert caught.value.kind == "permanent"
