@@ -130,3 +130,11 @@ def test_a_token_the_servers_key_cannot_read_is_pasted_again(app, client, auth, 
     assert client.post(PAGES[0], data={"account_id": PAGE, "token": "EAAG-new"}).status_code == 302
     with app.app_context():
         assert channel_accounts.get(org.id, "messenger").secret == "EAAG-new"
+
+
+def test_the_channel_list_links_both_pages_and_shows_the_connection(client, auth, org):
+    auth.sign_in(org.owner_email)
+    client.post(PAGES[0], data={"account_id": PAGE, "token": TOKEN})
+    listing = client.get("/settings/channels").get_data(as_text=True)
+    assert all(f'href="{url}"' in listing for url in PAGES)
+    assert 'href="/settings/channels"' in client.get(PAGES[1]).get_data(as_text=True)
