@@ -101,7 +101,7 @@ def receive():
     channel = OBJECTS.get(kind) if isinstance(kind, str) else None
     if channel is None:
         log.warning("Meta webhook: object %r is not one we subscribe to; ignored",
-                    scrub(str(kind))[:40])
+                    clean(str(kind))[:40])
         return _text("EVENT_RECEIVED", 200)
     for event in _events(payload):
         _store(channel, event)
@@ -150,14 +150,20 @@ def _id(event: dict, side: str) -> str | None:
     return value if isinstance(value, str) and SCOPED_ID.fullmatch(value) else None
 
 
+def clean(text: str) -> str:
+    """`text` as PostgreSQL stores it: a lone surrogate (JSON's "\\ud800" parses to one, and
+    UTF-8 cannot encode it) and each control character become U+FFFD."""
+    return scrub(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+
+
 def message_text(message: dict) -> str:
     """The message's text, else a placeholder per attachment ("[image]"), never empty."""
     text = message.get("text")
-    text = scrub(text).strip()[:TEXT_KEPT] if isinstance(text, str) else ""
+    text = clean(text).strip()[:TEXT_KEPT] if isinstance(text, str) else ""
     if text:
         return text
     attachments = message.get("attachments")
-    kinds = [scrub(str(item.get("type") or "attachment"))[:20]
+    kinds = [clean(str(item.get("type") or "attachment"))[:20]
              for item in (attachments if isinstance(attachments, list) else ())[:10]
              if isinstance(item, dict)]
     if message.get("sticker_id") is not None and not kinds:

@@ -220,3 +220,13 @@ def test_a_page_id_of_another_organization_lands_only_there(app, client, org):
     post(client, delivery_of(PAGE, message(IGSID, PAGE, "IG to a page id"), object_="instagram"))
     with app.app_context():
         assert count(Message) == 2
+
+
+def test_a_lone_surrogate_or_nul_in_the_text_is_replaced_not_a_500(app, client, org):
+    event = json.dumps(message(PSID, PAGE, "placeholder")).replace(
+        "placeholder", "a\\ud800b\\u0000c\\ud83d\\udc3e")
+    body = b'{"object": "page", "entry": [{"id": "' + PAGE.encode() + b'", "messaging": [' \
+        + event.encode() + b"]}]}"
+    assert post(client, body).status_code == 200
+    with app.app_context():
+        assert [m.body for m in messages()] == ["a\ufffdb\ufffdc\U0001f43e"]
