@@ -375,3 +375,15 @@ def test_an_automatic_message_goes_by_sms_when_the_client_has_a_phone(org, recor
     queued = queue_message(org.id, got.thread_id, "Reminder", None, "console",
                            auto_reply="booking_reminder")
     assert db.session.get(Message, queued.message_id).channel == "sms"
+
+
+def test_a_failed_messenger_message_can_be_sent_again(org):
+    channel_accounts.save(org.id, "messenger", "1234", "Page", secret="tok")
+    got = channels.receive(org.id, "messenger", "99", "hi", provider="meta",
+                           provider_sid="m_1", to_address="1234", now=datetime.now(UTC))
+    queued = queue_message(org.id, got.thread_id, "Hello", None, "console")
+    assert delivery.attempt(queued.message_id, ConsoleProvider()) == "failed"  # no sender
+
+    delivery.retry_message(org.id, got.thread_id, queued.message_id)
+
+    assert db.session.get(Message, queued.message_id).status == "queued"
