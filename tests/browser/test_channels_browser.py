@@ -13,6 +13,7 @@ from pawline.db import db
 from pawline.inbound import receive_sms
 from pawline.models import Thread
 from tests import factories
+from tests.browser.axe import violations, with_axe
 from tests.browser.test_sign_in import sign_in
 from tests.browser.world import DESKTOP, PHONE
 
@@ -50,9 +51,11 @@ def scroll_width(page) -> int:
 def test_a_thread_shows_each_channel_and_replies_on_the_one_picked(live_app, live_url, page,
                                                                    size):
     org, thread_id = seed(live_app)
+    with_axe(page.context)
     page.set_viewport_size(size)
     sign_in(page, live_url, org.staff_email)
     page.goto(f"{live_url}/threads/{thread_id}")
+    assert violations(page) == []
 
     timeline = page.locator("#timeline")
     for name in ("SMS", "WhatsApp", "Telegram"):
@@ -74,9 +77,11 @@ def test_a_thread_shows_each_channel_and_replies_on_the_one_picked(live_app, liv
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_owners_see_their_channels(live_app, live_url, page, size):
     org, _ = seed(live_app)
+    with_axe(page.context)
     page.set_viewport_size(size)
     sign_in(page, live_url, org.owner_email)
     page.goto(f"{live_url}/settings/channels")
+    assert violations(page) == []
 
     expect(page.get_by_role("heading", name="Channels", exact=True)).to_be_visible()
     expect(page.locator("#channel-telegram")).to_contain_text("Happy Paws bot")
