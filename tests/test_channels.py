@@ -369,3 +369,29 @@ def test_a_merge_carries_every_identity_along(org):
 
     assert db.session.scalar(sa.select(ClientIdentity.client_id)) == ada
     assert telegram(org.id, update=9).client_id == ada
+
+
+def test_an_automatic_message_goes_by_sms_when_the_client_has_a_phone(org, recorder):
+    channel_accounts.save(org.id, "telegram", BOT, "Paws bot", secret="123:ABC")
+    got = telegram(org.id, now=datetime.now(UTC))
+    queued = queue_message(org.id, got.thread_id, "Booked!", None, "console",
+                           auto_reply="booking_confirmation")
+    assert db.session.get(Message, queued.message_id).channel == "telegram"  # no phone yet
+
+    db.session.add(ClientContact(org_id=org.id, client_id=got.client_id, e164="+14155552671"))
+    db.session.commit()
+    queued = queue_message(org.id, got.thread_id, "Reminder", None, "console",
+                           auto_reply="booking_reminder")
+    assert db.session.get(Message, queued.message_id).channel == "sms"
+
+
+def test_a_failed_messenger_message_can_be_sent_again(org):
+    channel_accounts.save(org.id, "messenger", "1234", "Page", secret="tok")
+    got = channels.receive(org.id, "messenger", "99", "hi", provider="meta",
+                           provider_sid="m_1", to_address="1234", now=datetime.now(UTC))
+    queued = queue_message(org.id, got.thread_id, "Hello", None, "console")
+    assert delivery.attempt(queued.message_id, ConsoleProvider()) == "failed"  # no sender
+
+    delivery.retry_message(org.id, got.thread_id, queued.message_id)
+
+    assert db.session.get(Message, queued.message_id).status == "queued"
