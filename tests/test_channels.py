@@ -385,7 +385,8 @@ def test_an_automatic_message_goes_by_sms_when_the_client_has_a_phone(org, recor
     assert db.session.get(Message, queued.message_id).channel == "sms"
 
 
-def test_a_failed_messenger_message_can_be_sent_again(org):
+def test_a_failed_messenger_message_can_be_sent_again(org, monkeypatch):
+    no_senders(monkeypatch)
     channel_accounts.save(org.id, "messenger", "1234", "Page", secret="tok")
     got = channels.receive(org.id, "messenger", "99", "hi", provider="meta",
                            provider_sid="m_1", to_address="1234", now=datetime.now(UTC))
