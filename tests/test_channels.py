@@ -387,3 +387,17 @@ def test_a_failed_messenger_message_can_be_sent_again(org):
     delivery.retry_message(org.id, got.thread_id, queued.message_id)
 
     assert db.session.get(Message, queued.message_id).status == "queued"
+
+
+def test_the_audit_trail_says_who_set_up_a_channel_without_its_token(org):
+    from pawline.audit_log import audit_page
+    from pawline.sentences import audit_sentences
+
+    channel_accounts.save(org.id, "telegram", BOT, "Paws bot", secret="123:SECRET",
+                          actor_user_id=org.owner_user_id)
+    [line] = audit_page(org.id, action="channel_account.saved").lines
+
+    [sentence] = audit_sentences(org.id, [line], UTC).values()
+
+    assert sentence == f"{line.actor_name} set up Telegram (account {BOT}) and its token."
+    assert "SECRET" not in str(line.data)
