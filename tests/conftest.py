@@ -82,6 +82,8 @@ def make_app(database_url: str, **overrides):
         "PUBLIC_BASE_URL": "",
         # never the real Bot API: a test that talks to Telegram starts a fake and points here
         "TELEGRAM_API_BASE": "http://127.0.0.1:9",
+        "META_APP_SECRET": "test-meta-app-secret",  # tests/meta_signing.py signs with it
+        "META_VERIFY_TOKEN": "test-meta-verify-token",
         "WORKER_IN_PROCESS": False,
         "DATABASE_BEHIND_PGBOUNCER": BEHIND_PGBOUNCER,
     }

@@ -27,6 +27,10 @@ QUARANTINE = ["duration", "custom_release_date", "reason"]
 BOOKING_FORM = ["client_q", "client_id", "sitter_id", "starts_at", "ends_at"]
 SITTER = ["name", "phone"]
 TELEGRAM_UPDATE = ["update_id", "message", "edited_message"]  # a JSON Update's fields
+# Meta's webhook: each value goes into one signed message event (meta_payload)
+META = ["object", "sender", "recipient", "mid", "text", "attachment", "is_echo"]
+META_ACCOUNT = ["account_id", "display_name", "token"]
+META_PAGE = "104729381927364"
 ROUTES = {
     "GET audit.index": ["action", "actor", "entity", "before"],
     "GET auth.root": [],
@@ -101,6 +105,12 @@ ROUTES = {
     "GET media.thumbnail": [],
     "GET media.signed": [],
     "GET media.simulated": [],
+    "GET meta_settings.instagram": [],
+    "POST meta_settings.instagram": META_ACCOUNT,
+    "GET meta_settings.messenger": [],
+    "POST meta_settings.messenger": META_ACCOUNT,
+    "GET meta_webhook.verify": ["hub.mode", "hub.verify_token", "hub.challenge"],
+    "POST meta_webhook.receive": META,
     "GET simulator.index": [],
     "POST simulator.index": ["from_phone", "to", "body", "photo", "channel"],
     "GET sitter_portal.home": [],
@@ -210,7 +220,8 @@ def plausible(world) -> dict[str, list]:
         "client_phone": ["+14155550155"], "client_name": ["Grace"], "confirm": [True, False],
         "updated_at": [lambda: utcnow().isoformat()],
         # Telegram: a token's shape (getMe goes to a refusing address), an Update's fields
-        "token": ["123456789:AAE" + "k" * 32, "not a token"],
+        # (a token field: a Telegram bot's, a Meta page's, or none)
+        "token": ["123456789:AAE" + "k" * 32, "not a token", "EAAG-fuzz-token", ""],
         "update_id": [lambda: uuid.uuid4().int % 2**31],
         "message": [{"message_id": 1, "chat": {"id": 4242, "type": "private"},
                      "from": {"id": 4242, "is_bot": False, "first_name": "Ada"}, "text": "Hi"},
@@ -220,7 +231,27 @@ def plausible(world) -> dict[str, list]:
         "json:sitter_id": [world.sitter_id],
         "json:starts_at": [(utcnow() + timedelta(days=2)).isoformat()],
         "json:ends_at": [(utcnow() + timedelta(days=3)).isoformat()],
+        # Meta: the webhook's event (meta_payload) and the settings form
+        "object": ["page", "instagram"], "sender": ["6873450192837465"],
+        "recipient": [META_PAGE], "mid": [lambda: f"m_{uuid.uuid4().hex}"],
+        "attachment": ["image", "video"], "is_echo": ["", "y"],
+        "hub.mode": ["subscribe"], "hub.verify_token": ["test-meta-verify-token", "wrong"],
+        "hub.challenge": ["1158201444"], "account_id": [META_PAGE, "17841400000000001"],
+        "display_name": ["Happy Paws"],
     }
+
+
+def meta_payload(values: dict) -> bytes:
+    """A Meta delivery with one message event made of the values (of any type)."""
+    message = {"mid": values.get("mid"), "text": values.get("text")}
+    if values.get("attachment") not in (None, ""):
+        message["attachments"] = [{"type": values["attachment"], "payload": {}}]
+    if values.get("is_echo"):
+        message["is_echo"] = True
+    event = {"sender": {"id": values.get("sender")}, "recipient": {"id": values.get("recipient")},
+             "timestamp": 1764450000000, "message": message}
+    return json.dumps({"object": values.get("object"), "entry": [
+        {"id": values.get("recipient"), "time": 1764450000000, "messaging": [event]}]}).encode()
 
 
 def _made(value):
@@ -234,7 +265,8 @@ def _name(key: str, field: str) -> str:
 _JSON_FIELDS = {"json:sitter_id", "json:starts_at", "json:ends_at"}
 JSON_ROUTE = "POST booking_webhook.receive_booking"
 TELEGRAM_ROUTE = "POST telegram_webhook.receive"
-JSON_ROUTES = (JSON_ROUTE, TELEGRAM_ROUTE)  # their values are any JSON, not only text
+META_ROUTE = "POST meta_webhook.receive"  # signed JSON too: values of any type
+JSON_ROUTES = (JSON_ROUTE, TELEGRAM_ROUTE, META_ROUTE)  # values: any JSON, not only text
 
 
 def first_plausible(key: str, world) -> dict:

@@ -159,3 +159,12 @@ def test_the_simulator_writes_on_each_channel_into_the_phones_thread(app, client
         assert (message.channel, message.thread_id) == (channel, thread_id)
         identities = db.session.scalar(sa.select(sa.func.count()).select_from(ClientIdentity))
     assert identities == (0 if channel in ("sms", "whatsapp") else 1)
+
+
+def test_the_client_page_lists_the_clients_other_channels(app, client, auth, world):
+    with app.app_context():
+        client_id = db.session.scalar(sa.select(Thread.client_id))
+    auth.sign_in(world.staff_email)
+    page = client.get(f"/clients/{client_id}").get_data(as_text=True)
+    identities = page.split('id="identities"', 1)[1].split("</section>", 1)[0]
+    assert 'title="Channel: Telegram"' in identities and "5550001" in identities

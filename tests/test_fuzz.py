@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pawline import bookings, saved_replies, scheduled, sitters
+from pawline import bookings, channel_accounts, saved_replies, scheduled, sitters
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.doctor import run_checks
@@ -32,6 +32,7 @@ from pawline.models import ClientContact, Message, Organization
 from pawline.outbound import queue_message
 from tests import factories, fuzzing, photos, telegram_world
 from tests.booking_webhook import post as post_booking
+from tests.meta_signing import post as post_meta
 from tests.telegram_world import post_update
 from tests.twilio_signing import post_signed
 
@@ -58,6 +59,8 @@ def world(app):
         db.session.commit()
         [attachment_id] = factories.mms(POOL, "+14155550123", "image/png").attachment_ids
         factories.fetched(attachment_id, photos.png(), "image/png")
+        channel_accounts.save(org.id, "messenger", fuzzing.META_PAGE, "Happy Paws",
+                              secret="EAAG-fuzz-token")
         scheduled_id = scheduled.schedule_message(
             org.id, inbound.thread_id, "Walk at 9", now + timedelta(days=1), None)
         saved_reply_id = saved_replies.create_saved_reply(
@@ -94,6 +97,8 @@ def send(client, key: str, url: str, values: dict, world):
     if key == fuzzing.TELEGRAM_ROUTE:
         return post_update(client, url.rsplit("/", 1)[1], fuzzing.encoded(values),
                            world.telegram_secret)
+    if key == fuzzing.META_ROUTE:
+        return post_meta(client, fuzzing.meta_payload(values))
     if key.startswith("POST webhooks."):
         return post_signed(client, url, values)
     if key.startswith("GET "):

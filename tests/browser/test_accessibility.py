@@ -74,6 +74,9 @@ def states(world):
         ("audit", "/audit", None),
         ("dead-letters", "/dead-letters", None),
         ("simulator", "/simulator", None),
+        ("messenger-settings", "/settings/channels/messenger", None),
+        ("instagram-settings-empty", "/settings/channels/instagram",
+         lambda page: page.get_by_role("button", name="Connect").click()),
         ("error-404", "/no-such-page", None),
         ("error-400", f"/threads/{world.thread}?before=x", None),
     ]

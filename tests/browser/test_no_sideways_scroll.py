@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from pawline import (
     assignment,
     bookings,
+    channel_accounts,
     dead_letters,
     notes,
     saved_replies,
@@ -30,7 +31,8 @@ LONG_URL = "https://example.com/" + "a" * 180 + "?x=1"
 STAFF_PAGES = ["/inbox", "/threads/{thread}", "/clients", "/clients/{client}", "/numbers",
                "/sitters", "/bookings", "/audit", "/dead-letters", "/simulator",
                "/settings/help-reply", "/settings/after-hours", "/settings/booking-messages",
-               "/settings/channels/telegram",
+               "/settings/channels", "/settings/channels/telegram",
+               "/settings/channels/messenger", "/settings/channels/instagram",
                "/profile", "/saved-replies",
                "/saved-replies/{saved_reply}", "/inbox?who=mine&tab=all", "/inbox/conversations"]
 
@@ -54,6 +56,7 @@ def seed(app):
             "To": ["+14155550101"], "From": ["NAMED-SENDER-" + "X" * 60], "Body": [LONG_URL]},
             "Malformed From: " + "Y" * 120)
         factories.client(org.id, "Maximilianus-Featherstonehaugh-Worthington", "+14155550123")
+        channel_accounts.save(org.id, "messenger", "1" * 40, "Page-" + "P" * 95, secret="EAAG")
         db.session.commit()
         reply_id = saved_replies.create_saved_reply(
             org.id, "Directions-" + "Z" * 60, f"Hi {{client_first_name}}, see {LONG_URL}", None)

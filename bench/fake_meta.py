@@ -1,0 +1,329 @@
+"""A fake Meta Graph API (the Send API) on 127.0.0.1, for the tests and the demo.
+
+pawline.meta.SendApi talks to it with META_GRAPH_BASE = fake.base_url (which ends in the API
+version, as https://graph.facebook.com/v21.0 does). It speaks the one call Paw-line makes,
+POST /v21.0/me/messages with a JSON body, and answers as Graph does: 200 with
+`{"recipient_id", "message_id"}`, or Graph's error JSON
+`{"error": {"message", "type", "code", "error_subcode", "fbtrace_id", "is_transient"}}`.
+
+The page access token comes as `Authorization: Bearer <token>` or the `access_token` query
+parameter (Graph takes either); `pages` maps each valid token to its page id. An unknown token
+is refused with code 190, a body without recipient.id or message.text with code 100, before any
+queued answer is used. Each other request takes the next answer queued with `then(...)`, or
+`rule(call_number)` (accept by default): accept, a Graph error, hang until the client hangs up,
+or drop the connection, each optionally after a delay. `calls` holds every request it saw and
+`messages` every message it accepted (thread-safe copies).
+
+Run it alone for the demo: `python -m bench.fake_meta PAGE_ID TOKEN [PORT]`.
+"""
+
+import json
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
+
+from bench.fake_twilio_wire import Server, _hung_up, full_backlog, hang_up, refusing
+
+__all__ = ["Answer", "Call", "FakeMeta", "Sent", "accept", "drop", "full_backlog",
+           "graph_error", "hang", "outside_window", "rate_limited", "refusing", "server_error",
+           "unavailable"]
+
+VERSION = "v21.0"
+
+
+@dataclass(frozen=True)
+class Answer:
+    action: str = "accept"  # accept | error | hang | drop
+    status: int = 200
+    code: int | None = None
+    subcode: int | None = None
+    message: str = ""
+    transient: bool | None = None  # is_transient in the error JSON, when not None
+    delay: float = 0.0  # seconds before answering (hang and drop: before hanging or dropping)
+    retry_after: int | None = None
+    accepted: bool = False  # hang, drop: the message was taken (recorded) all the same
+
+    def after(self, seconds: float) -> "Answer":
+        return replace(self, delay=seconds)
+
+
+def accept(delay: float = 0.0) -> Answer:
+    return Answer(delay=delay)
+
+
+def graph_error(code: int, message: str, status: int = 400, subcode: int | None = None,
+                transient: bool | None = None, retry_after: int | None = None) -> Answer:
+    return Answer("error", status, code, subcode, message, transient, retry_after=retry_after)
+
+
+def outside_window() -> Answer:
+    return graph_error(10, "(#10) This message is sent outside of allowed window.",
+                       subcode=2018278)
+
+
+def unavailable() -> Answer:
+    return graph_error(551, "(#551) This person isn't available right now.", subcode=1545041)
+
+
+def rate_limited(status: int = 400, retry_after: int | None = None) -> Answer:
+    return graph_error(613, "(#613) Calls to this api have exceeded the rate limit.", status,
+                       retry_after=retry_after)
+
+
+def server_error(status: int = 500, transient: bool | None = None) -> Answer:
+    return graph_error(2 if transient else 1, "An unexpected error has occurred. Please retry "
+                       "your request later." if transient else "An unknown error has occurred.",
+                       status, transient=transient)
+
+
+def hang(accepted: bool = False) -> Answer:
+    """Never answer: the request waits until the client hangs up or the fake stops."""
+    return Answer("hang", accepted=accepted)
+
+
+def drop(accepted: bool = False) -> Answer:
+    """Read the request, then close the connection without an answer."""
+    return Answer("drop", accepted=accepted)
+
+
+@dataclass(frozen=True)
+class Call:
+    number: int  # 1 for the first request the fake saw
+    path: str
+    token: str | None
+    body: dict | None
+    answer: Answer | None  # None when refused before any answer was chosen (190, 100, 404)
+    received_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: str
+    page_id: str
+    recipient_id: str
+    text: str
+    messaging_type: str | None
+
+
+class FakeMeta:
+    """Start with `with FakeMeta({token: page_id}) as fake:` (or start()/stop()); see above."""
+
+    def __init__(self, pages: dict[str, str] | None = None, port: int = 0):
+        self.pages = dict(pages or {})
+        self._port = port
+        self._lock = threading.Lock()
+        self._calls: list[Call] = []
+        self._messages: list[Sent] = []
+        self._queued: list[Answer] = []
+        self.rule = lambda number: accept()
+        self._stopping = threading.Event()
+        self._open: dict = {}
+        self._server = self._thread = None
+
+    def then(self, *answers: Answer) -> None:
+        """The next accepted-for-answering requests get these, one each, then the rule."""
+        with self._lock:
+            self._queued.extend(answers)
+
+    def always(self, answer: Answer) -> None:
+        self.rule = lambda number: answer
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._calls)
+
+    @property
+    def messages(self) -> list[Sent]:
+        with self._lock:
+            return list(self._messages)
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._open)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/{VERSION}"
+
+    def start(self) -> "FakeMeta":
+        self._server = Server(("127.0.0.1", self._port), GraphHandler)
+        self._server.fake = self
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name="fake-meta", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, wait: float = 5.0) -> None:
+        """Stop accepting, end hanging and idle connections, and wait for their threads."""
+        if self._server is None:
+            return
+        with self._lock:
+            self._stopping.set()
+            still_open = dict(self._open)
+        self._server.shutdown()
+        for connection, thread in still_open.items():
+            hang_up(connection)
+            thread.join(wait)
+        self._server.server_close()
+        self._thread.join(wait)
+        self._server = None
+
+    def __enter__(self) -> "FakeMeta":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- used by the handler --
+
+    def _opened(self, connection) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                hang_up(connection)
+            self._open[connection] = threading.current_thread()
+
+    def _closed(self, connection) -> None:
+        with self._lock:
+            self._open.pop(connection, None)
+
+    def _record(self, path, token, body, choose: bool) -> Answer | None:
+        with self._lock:
+            answer = None
+            if choose:
+                answer = (self._queued.pop(0) if self._queued else None) \
+                    or self.rule(len(self._calls) + 1)
+            self._calls.append(Call(len(self._calls) + 1, path, token, body, answer,
+                                    time.time()))
+            return answer
+
+    def _accept(self, token: str, body: dict) -> str:
+        message_id = "m_" + uuid.uuid4().hex + uuid.uuid4().hex[:16]
+        with self._lock:
+            self._messages.append(Sent(message_id, self.pages[token], body["recipient"]["id"],
+                                       body["message"]["text"], body.get("messaging_type")))
+        return message_id
+
+
+class GraphHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeGraph/1"
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.fake._opened(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.fake._closed(self.connection)
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        fake = self.server.fake
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        url = urlsplit(self.path)
+        token = _token(self.headers.get("Authorization", ""), parse_qs(url.query))
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        refusal = None
+        if url.path != f"/{VERSION}/me/messages":
+            refusal = (404, 100, "Unsupported post request.")
+        elif token not in fake.pages:
+            refusal = (400, 190, "Invalid OAuth access token - Cannot parse access token")
+        elif not _recipient(body):
+            refusal = (400, 100, "(#100) The parameter recipient is required")
+        elif not _text(body):
+            refusal = (400, 100, "(#100) Param message[text] must be a non-empty UTF-8 "
+                                 "encoded string")
+        answer = fake._record(self.path, token, body, choose=refusal is None)
+        if refusal:
+            status, code, message = refusal
+            return self._error(Answer("error", status, code, message=message))
+        taken = answer.action == "accept" or answer.accepted
+        message_id = fake._accept(token, body) if taken else None
+        if answer.delay and self._client_left(answer.delay):
+            return
+        if answer.action == "hang":
+            self._client_left(None)
+        elif answer.action == "drop":
+            self.close_connection = True
+        elif answer.action == "error":
+            self._error(answer)
+        else:
+            self._send(200, {"recipient_id": body["recipient"]["id"], "message_id": message_id})
+
+    def _error(self, answer: Answer) -> None:
+        error = {"message": answer.message or "An unknown error has occurred.",
+                 "type": "OAuthException", "code": answer.code,
+                 "fbtrace_id": uuid.uuid4().hex[:11]}
+        if answer.subcode is not None:
+            error["error_subcode"] = answer.subcode
+        if answer.transient is not None:
+            error["is_transient"] = answer.transient
+        self._send(answer.status, {"error": error}, answer.retry_after)
+
+    def _send(self, status: int, payload: dict, retry_after: int | None = None) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _client_left(self, seconds: float | None) -> bool:
+        """Wait `seconds` (None: for ever); True, and close, once the client or the fake quits."""
+        end = None if seconds is None else time.monotonic() + seconds
+        while end is None or time.monotonic() < end:
+            step = 0.05 if end is None else max(0.0, min(0.05, end - time.monotonic()))
+            if self.server.fake._stopping.is_set() or _hung_up(self.connection, step):
+                self.close_connection = True
+                return True
+        return False
+
+
+def _token(authorization: str, query: dict) -> str | None:
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() in ("bearer", "oauth") and value.strip():
+        return value.strip()
+    return (query.get("access_token") or [None])[0]
+
+
+def _recipient(body) -> bool:
+    recipient = body.get("recipient") if isinstance(body, dict) else None
+    return isinstance(recipient, dict) and isinstance(recipient.get("id"), str) \
+        and bool(recipient["id"])
+
+
+def _text(body) -> bool:
+    message = body.get("message") if isinstance(body, dict) else None
+    return isinstance(message, dict) and isinstance(message.get("text"), str) \
+        and bool(message["text"])
+
+
+if __name__ == "__main__":  # pragma: no cover - the demo's Graph API
+    page_id, token = sys.argv[1], sys.argv[2]
+    fake = FakeMeta({token: page_id}, port=int(sys.argv[3]) if len(sys.argv) > 3 else 0).start()
+    print(f"META_GRAPH_BASE={fake.base_url}", flush=True)
+    shown = 0
+    try:
+        while True:
+            time.sleep(1)
+            for sent in fake.messages[shown:]:
+                print(f"{sent.page_id} -> {sent.recipient_id}: {sent.text}", flush=True)
+                shown += 1
+    except KeyboardInterrupt:
+        fake.stop()
