@@ -31,10 +31,10 @@ class Account:
     secret: str | None = None  # unsealed
 
 
-def _account(row: ChannelAccount | None) -> Account | None:
+def _account(row: ChannelAccount | None, unseal: bool = True) -> Account | None:
     if row is None:
         return None
-    secret = secret_box.unseal(row.secret_sealed) if row.secret_sealed else None
+    secret = secret_box.unseal(row.secret_sealed) if row.secret_sealed and unseal else None
     return Account(row.org_id, row.channel, row.account_id, row.display_name,
                    dict(row.settings or {}), secret)
 
@@ -46,9 +46,14 @@ def get(org_id: int, channel: str) -> Account | None:
 
 
 def by_account(channel: str, account_id: str) -> Account | None:
-    """The account a webhook names (a bot id, a page id, a widget key), whichever org owns it."""
+    """The account a webhook names (a bot id, a page id, a widget key), whichever org owns it.
+
+    Its secret is not unsealed (None): storing an inbound message needs only the organization,
+    so a changed CHANNEL_SECRETS_KEY stops replies (each refused, in words) but never intake.
+    """
     return _account(db.session.scalar(sa.select(ChannelAccount).where(
-        ChannelAccount.channel == channel, ChannelAccount.account_id == str(account_id))))
+        ChannelAccount.channel == channel, ChannelAccount.account_id == str(account_id))),
+        unseal=False)
 
 
 def save(org_id: int, channel: str, account_id: str, display_name: str,

@@ -5,6 +5,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from pawline import channel_accounts
 from pawline.channel_models import ClientIdentity
@@ -157,6 +158,15 @@ def test_a_repeated_mid_changes_nothing(app, client, org):
     with app.app_context():
         assert count(Message) == 1 and count(Client) == 1
         assert db.session.scalar(sa.select(Thread.unread_count)) == 1
+
+
+def test_a_changed_secrets_key_stops_no_inbound_message(app, client, org, monkeypatch):
+    """Intake needs the organization, not the page token: a new CHANNEL_SECRETS_KEY (the old
+    tokens now unreadable) must not turn Meta's deliveries into 500s."""
+    monkeypatch.setitem(app.config, "CHANNEL_SECRETS_KEY", Fernet.generate_key().decode())
+    assert post(client, delivery_of(PAGE, message(PSID, PAGE, "still here"))).status_code == 200
+    with app.app_context():
+        assert [m.body for m in messages()] == ["still here"]
 
 
 def test_instagram_messages_land_on_the_instagram_channel(app, client, org):
