@@ -207,16 +207,19 @@ def _register_blueprints(app: Flask) -> None:
         simulator,
         sitter_portal,
         sitters,
+        webchat_settings,
         webhooks,
+        widget,
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
                    simulator, webhooks, booking_webhook, cli, dead_letters, ops, settings,
-                   profile, media, saved_replies, desk):
+                   profile, media, saved_replies, desk, widget, webchat_settings):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)
     csrf.exempt(ops.bp)  # GET only, and no session to protect
+    csrf.exempt(widget.bp)  # no cookie authenticates it: see blueprints/widget.py
 
 
 def _init_templates(app: Flask) -> None:
