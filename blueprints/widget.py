@@ -108,8 +108,8 @@ def post_message(widget_key):
                  if form.phone.data else "")
     except InvalidPhone as error:
         return _json({"error": error.message, "fields": {"phone": [error.message]}}, 400)
-    details = webchat.Details(name=" ".join(form.name.data.split()), phone=phone,
-                              email=form.email.data.strip())
+    details = webchat.Details(name=" ".join((form.name.data or "").split()), phone=phone,
+                              email=(form.email.data or "").strip())
     try:
         result = webchat.post(g.widget, form.visitor.data, form.message_id.data,
                               form.body.data, details)
