@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from pawline import audit
 from pawline.accounts import org_region
+from pawline.channel_models import ClientIdentity
 from pawline.clock import utcnow
 from pawline.db import constraint_name, db
 from pawline.desk_models import ThreadNote
@@ -263,6 +264,16 @@ def _move_contacts(org_id: int, guest_id: int, into_id: int) -> list[str]:
     return sorted(moved)
 
 
+def _move_identities(org_id: int, guest_id: int, into_id: int) -> list[str]:
+    """Give the guest's other channels (web chat, Telegram, Meta) to the survivor. An address is
+    one client's only (I15), so none can clash; deleting the guest would cascade them away."""
+    moved = db.session.execute(
+        sa.update(ClientIdentity)
+        .where(ClientIdentity.org_id == org_id, ClientIdentity.client_id == guest_id)
+        .values(client_id=into_id).returning(ClientIdentity.channel, ClientIdentity.address))
+    return sorted(f"{channel}:{address}" for channel, address in moved)
+
+
 def _refresh_summary(org_id: int, thread_id: int, extra_unread: int) -> None:
     """Recompute a thread's last message, activity and preview from its messages."""
     last = db.session.execute(
@@ -324,6 +335,7 @@ def merge_client(org_id: int, guest_id: int, into_id: int, actor_user_id: int | 
     guest, into = _lock_pair(org_id, guest_id, into_id)
     guest_name, into_name = guest.name, into.name
     contacts = _move_contacts(org_id, guest_id, into_id)
+    identities = _move_identities(org_id, guest_id, into_id)
     thread_id, moved_messages = _merge_threads(org_id, guest_id, into_id)
     db.session.execute(sa.update(Booking).where(Booking.org_id == org_id,
                                                 Booking.client_id == guest_id)
@@ -335,7 +347,8 @@ def merge_client(org_id: int, guest_id: int, into_id: int, actor_user_id: int | 
                   actor_user_id=actor_user_id, now=now)
     audit.record(org_id, actor_user_id, "client.merged", "client", into_id, {
         "guest_id": guest_id, "guest_name": guest_name, "into_id": into_id,
-        "into_name": into_name, "moved_contacts": contacts, "moved_messages": moved_messages,
+        "into_name": into_name, "moved_contacts": contacts,
+        "moved_identities": identities, "moved_messages": moved_messages,
         "thread_id": thread_id}, now=now)
     db.session.commit()
     return into_id

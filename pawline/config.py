@@ -106,6 +106,23 @@ def _instance_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _channel_secrets_key(env) -> str:
+    """CHANNEL_SECRETS_KEY: the Fernet key that seals bot and page tokens (pawline.secret_box).
+    Empty in development: a key is derived from SECRET_KEY. Production needs it only to store a
+    token (secret_box refuses then), so an SMS-only deployment starts without one; a key that is
+    not a Fernet key is refused now rather than at the first token saved."""
+    key = (env.get("CHANNEL_SECRETS_KEY") or "").strip()
+    if key:
+        from cryptography.fernet import Fernet
+
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ConfigError("CHANNEL_SECRETS_KEY must be a Fernet key (32 bytes, urlsafe "
+                              "base64).") from None
+    return key
+
+
 def from_environment(instance_path: Path, env=os.environ) -> dict:
     """Build the app's settings; production (a DATABASE_URL) must bring its own SECRET_KEY."""
     database_url = env.get("DATABASE_URL")
@@ -165,4 +182,13 @@ def from_environment(instance_path: Path, env=os.environ) -> dict:
         # GET /metrics answers only `Authorization: Bearer <this>`; empty: 404 to everyone
         "METRICS_TOKEN": _metrics_token(env),
         "PROMETHEUS_MULTIPROC_DIR": _multiprocess_dir(env),
+        # Channels other than SMS (pawline.channels): the key sealing their tokens, and the API
+        # addresses of Telegram and Meta (tests and the demo point them at local fakes).
+        "CHANNEL_SECRETS_KEY": _channel_secrets_key(env),
+        "TELEGRAM_API_BASE": (env.get("TELEGRAM_API_BASE") or "https://api.telegram.org")
+        .strip().rstrip("/"),
+        "META_GRAPH_BASE": (env.get("META_GRAPH_BASE") or "https://graph.facebook.com/v21.0")
+        .strip().rstrip("/"),
+        "META_APP_SECRET": env.get("META_APP_SECRET", ""),
+        "META_VERIFY_TOKEN": env.get("META_VERIFY_TOKEN", ""),
     }

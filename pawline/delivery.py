@@ -57,7 +57,7 @@ CLAIM = """
     WHERE id = %(id)s AND direction = 'outbound' AND status = 'queued'
         AND provider_sid IS NULL
     RETURNING from_e164, to_e164, body, attempts, coalesce(queued_at, created_at) AS queued_at,
-        org_id, thread_id, auto_reply, num_media"""
+        org_id, thread_id, auto_reply, num_media, channel"""
 OUTCOME = """
     UPDATE message SET status = %(status)s, provider_sid = coalesce(%(provider_sid)s, provider_sid),
         error_code = %(error_code)s, error_message = %(error_message)s,
@@ -97,6 +97,9 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
             now: datetime | None = None, media_link=None) -> str:
     """Hand a queued message to the provider once; answer the status it is left in.
 
+    `provider` is the SMS provider; a message on another channel goes through that channel's
+    sender (pawline.channels.sender_for; WhatsApp wraps the SMS provider).
+
     A message with photos goes with one URL per photo, `media_link(attachment_id)`: a signed,
     expiring address the provider fetches it from (pawline.media).
     """
@@ -106,8 +109,10 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
     if claimed is None:
         return _not_claimed(message_id, now)
     # Held until the outcome is committed: a STOP arriving now is stored after this send.
+    # Consent is SMS's: other channels' platforms keep their own (docs/design.md, Channels).
     try:
-        opt_out = consent.hold(claimed.org_id, claimed.to_e164)
+        sms = claimed.channel == "sms"
+        opt_out = consent.hold(claimed.org_id, claimed.to_e164) if sms else None
     except (sa.exc.OperationalError, sa.exc.InterfaceError):
         return _put_back(message_id, status_callback)  # nothing was sent: not `unconfirmed`
     if opt_out is not None and claimed.auto_reply != "help":
@@ -118,7 +123,10 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
         return "canceled"
     try:
         extra = {"media_urls": _media_urls(message_id, media_link)} if claimed.num_media else {}
-        sent = provider.send(from_e164=claimed.from_e164, to_e164=claimed.to_e164,
+        from pawline import channels  # it imports inbound, which imports this module
+
+        sender = channels.sender_for(claimed.channel, claimed.org_id, provider)
+        sent = sender.send(from_e164=claimed.from_e164, to_e164=claimed.to_e164,
                              body=claimed.body, status_callback=status_callback, **extra)
     except ProviderError as error:
         log.warning("message %s: %s failure (%s): %s", message_id, error.kind, error.code,
@@ -132,7 +140,7 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
     def record():
         run_sql(OUTCOME, {"provider_sid": None, "next_attempt_at": due, **values,
                           "id": message_id})
-        if values.get("error_code") == OPTED_OUT_CODE:
+        if values.get("error_code") == OPTED_OUT_CODE and claimed.channel == "sms":
             consent.change(claimed.org_id, claimed.thread_id, claimed.to_e164, True, "provider",
                            message_id=message_id, now=values["status_updated_at"])
         if due is not None:

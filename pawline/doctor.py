@@ -62,6 +62,11 @@ INVARIANTS = {
             "the primary key `pk_business_hours` on `business_hours (org_id, weekday)` and the "
             "checks `ck_business_hours_opens_before_closes` and "
             "`ck_business_hours_weekday_range`"),
+    "I15": ("Within one organization, an address on a channel (a Telegram chat, a Messenger or "
+            "Instagram user, a web-chat visitor) belongs to one client only, so it leads to one "
+            "thread.",
+            "the unique index `uq_client_identity_org_id_channel_address`, and the checks "
+            "`ck_client_identity_channel_known` and `ck_client_identity_address_shape`"),
 }
 
 UNIQUE_INDEXES = {
@@ -75,6 +80,7 @@ UNIQUE_INDEXES = {
     "I11": "uq_phone_consent_org_id_e164",
     "I12": "uq_saved_reply_org_id_name",
     "I14": "pk_business_hours",
+    "I15": "uq_client_identity_org_id_channel_address",
 }
 
 # (child table, its id column, parent table): the composite foreign keys that hold I4.
@@ -104,6 +110,7 @@ TENANT_LINKS = [
     ("scheduled_message", "thread_id", "thread"),
     ("scheduled_message", "created_by_user_id", "app_user"),
     ("booking_message", "booking_id", "booking"),
+    ("client_identity", "client_id", "client"),
 ]
 
 # A trigger fires in ordinary sessions when enabled 'O' (origin) or 'A' (always); 'D' is
@@ -167,6 +174,13 @@ FROM client_contact k LEFT JOIN thread t ON t.org_id = k.org_id AND t.client_id 
 GROUP BY k.org_id, k.e164
 HAVING count(DISTINCT k.client_id) > 1 OR count(DISTINCT t.id) > 1"""
 
+IDENTITY_LEADS_TO_ONE_THREAD = """\
+SELECT k.org_id, k.channel, k.address, count(DISTINCT k.client_id) AS clients,
+       count(DISTINCT t.id) AS threads
+FROM client_identity k LEFT JOIN thread t ON t.org_id = k.org_id AND t.client_id = k.client_id
+GROUP BY k.org_id, k.channel, k.address
+HAVING count(DISTINCT k.client_id) > 1 OR count(DISTINCT t.id) > 1"""
+
 NUMBER_SERVES_ONE_SITTER = """\
 SELECT e164, count(DISTINCT assigned_sitter_id) AS sitters FROM message_number
 WHERE assigned_sitter_id IS NOT NULL
@@ -224,7 +238,7 @@ def _triggers_fire(table: str) -> str:
 
 
 def checks() -> list[Check]:
-    """Every proof query, by invariant (I1 to I13), those `doctor` runs before the --full
+    """Every proof query, by invariant (I1 to I15), those `doctor` runs before the --full
     ones."""
     found = [
         Check("I1", "no (org_id, e164) appears twice in client_contact",
@@ -269,6 +283,10 @@ def checks() -> list[Check]:
         Check("I14", "no opening closes before it opens or falls on no weekday",
               "SELECT org_id, weekday FROM business_hours\n"
               "WHERE NOT (opens < closes AND weekday BETWEEN 0 AND 6)", reads_every_row=True),
+        Check("I15", "no channel address is listed for two identities in an organization",
+              _duplicates("client_identity", "org_id, channel, address"), reads_every_row=True),
+        Check("I15", "each channel address leads to one client and at most one thread",
+              IDENTITY_LEADS_TO_ONE_THREAD, reads_every_row=True),
     ]
     for child, column, parent in TENANT_LINKS:
         name = foreign_key_name(child, column, parent)

@@ -301,6 +301,8 @@ class Message(TenantScoped, db.Model):
                            "'booking_confirmation', 'booking_reminder') "
                            "AND direction = 'outbound')", name="auto_reply_known"),
         sa.Index("ix_message_thread_id_id", "thread_id", "id"),
+        sa.CheckConstraint("channel IN ('sms', 'whatsapp', 'webchat', 'telegram', 'messenger', "
+                           "'instagram')", name="channel_known"),
     )
 
     id: Mapped[int] = _pk()
@@ -327,6 +329,9 @@ class Message(TenantScoped, db.Model):
     attempts: Mapped[int] = mapped_column(server_default="0")  # times handed to the provider
     next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     queued_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))  # by a person
+    # where it was written or goes (pawline.channels); from_e164 and to_e164 then hold that
+    # channel's addresses (a phone, a chat id, a page-scoped id, a widget key)
+    channel: Mapped[str] = mapped_column(sa.Text, server_default="sms")
 
 
 class ThreadEvent(TenantScoped, db.Model):
@@ -419,6 +424,7 @@ class AuditEvent(TenantScoped, db.Model):
 from pawline import (  # noqa: E402,F401
     access_models,
     booking_message_models,
+    channel_models,
     consent_models,
     desk_models,
     media_models,

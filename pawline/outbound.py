@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from pawline import consent, images, jobs, media
+from pawline import channel_routes, consent, images, jobs, media
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
@@ -89,8 +89,12 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
                   now: datetime | None = None, to_e164: str | None = None,
                   status_callback: str | None = None, photos: list[tuple[bytes, str]] = (),
                   photo_base_url: str | None = None, route_note: str | None = None,
-                  auto_reply: str | None = None) -> Queued:
+                  auto_reply: str | None = None, channel: str | None = None) -> Queued:
     """Store an outbound message on its route (status queued) with its delivery job; commit.
+
+    `channel` None: where the client last wrote (pawline.channel_routes), SMS if they never
+    did or when `to_e164` names the phone. Another channel's rules (its 24-hour window, an
+    account set up) are checked before anything is stored.
 
     A phone that opted out is refused (OptedOut) before anything is stored; the phone's consent
     is held until the commit, so a STOP stored meanwhile waits and the worker then cancels it.
@@ -113,11 +117,18 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
             Message.org_id == org_id, Message.client_token == client_token))
         if existing is not None:
             return Queued(existing, thread_id, created=False)
-    to_e164 = to_e164 or _recipient(org_id, thread)
-    refuse_if_opted_out(org_id, to_e164, lambda: client_name(org_id, thread.client_id))
+    channel = channel or ("sms" if to_e164 else channel_routes.reply_channel(thread.id))
+    if channel == "sms":
+        to_e164 = to_e164 or _recipient(org_id, thread)
+        refuse_if_opted_out(org_id, to_e164, lambda: client_name(org_id, thread.client_id))
+        route = None
+    else:  # consent is SMS's (docs/design.md, Channels): other platforms have their own
+        route = channel_routes.plan(org_id, thread, channel, now)
+        to_e164, provider_name = route.to_address, route.provider or provider_name
     message_id = store_outbound(org_id, thread_id, text, to_e164, provider_name, now,
                                 sender_user_id=sender_user_id, client_token=client_token,
-                                encoded=encoded, route_note=route_note, auto_reply=auto_reply)
+                                encoded=encoded, route_note=route_note, auto_reply=auto_reply,
+                                channel_route=route)
     if message_id is None:  # the same form, submitted twice at once: the other one stored it
         db.session.rollback()
         existing = db.session.scalar(sa.select(Message.id).where(
@@ -145,17 +156,21 @@ def client_name(org_id: int, client_id: int) -> str | None:
 def store_outbound(org_id: int, thread_id: int, text: str, to_e164: str, provider_name: str,
                    now: datetime, sender_user_id: int | None = None,
                    client_token: str | None = None, auto_reply: str | None = None,
-                   encoded: list = (), route_note: str | None = None) -> int | None:
+                   encoded: list = (), route_note: str | None = None,
+                   channel_route=None) -> int | None:
     """Insert a queued message on the route chosen now, in the caller's transaction; its id, or
     None when its client token is taken. A person's message marks the thread answered; an
-    automatic one leaves the thread's preview and unread count as they are."""
-    route = choose_sending_number(org_id, thread_id, now)
+    automatic one leaves the thread's preview and unread count as they are. `channel_route`
+    (pawline.channel_routes) sends on another channel than SMS, from its account."""
+    route = channel_route or choose_sending_number(org_id, thread_id, now)
     if route_note:
         route.steps.append(route_note)
     message_id = db.session.scalar(
         insert(Message).values(
             org_id=org_id, thread_id=thread_id, direction="outbound", body=text,
-            from_e164=route.e164, to_e164=to_e164, number_id=route.number_id, status="queued",
+            from_e164=channel_route.from_address if channel_route else route.e164,
+            to_e164=to_e164, number_id=route.number_id, status="queued",
+            channel=channel_route.channel if channel_route else "sms",
             provider=provider_name, routing_trace=route.trace(now),
             sent_by_user_id=sender_user_id, client_token=client_token, created_at=now,
             queued_at=now, auto_reply=auto_reply, num_media=len(encoded),

@@ -112,7 +112,8 @@ def _last_texted(thread_id: int) -> MessageNumber | None:
     """The number of the client's last text in this thread (ix_message_thread_id_id backwards)."""
     number_id = db.session.scalar(
         sa.select(Message.number_id)
-        .where(Message.thread_id == thread_id, Message.direction == "inbound")
+        .where(Message.thread_id == thread_id, Message.direction == "inbound",
+               Message.channel == "sms")  # WhatsApp and the rest have routes of their own
         .order_by(Message.id.desc()).limit(1))
     return db.session.get(MessageNumber, number_id) if number_id else None
 

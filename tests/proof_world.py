@@ -50,6 +50,9 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
     client = "INSERT INTO client (org_id, name) VALUES (%s, %s)"
     w.client = one(client, w.org, "Ada")
     w.free_client = one(client, w.org, "Bea")
+    w.chat = f"{n}4242"  # the client's Telegram chat (I15)
+    one("INSERT INTO client_identity (org_id, client_id, channel, address) "
+        "VALUES (%s, %s, 'telegram', %s)", w.org, w.client, w.chat)
     one("INSERT INTO client_contact (org_id, client_id, e164) VALUES (%s, %s, %s)",
         w.org, w.client, w.phone)
     sitter = "INSERT INTO sitter (org_id, name, user_id, active) VALUES (%s, %s, %s, true)"
@@ -100,6 +103,11 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
 def contact(org, client, e164) -> str:
     return (f"INSERT INTO client_contact (id, org_id, client_id, e164) "
             f"VALUES ({ROW}, {org}, {client}, '{e164}');")
+
+
+def identity(org, client, address) -> str:
+    return (f"INSERT INTO client_identity (id, org_id, client_id, channel, address) "
+            f"VALUES ({ROW}, {org}, {client}, 'telegram', '{address}');")
 
 
 def thread(org, client, number="NULL") -> str:

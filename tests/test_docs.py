@@ -34,7 +34,7 @@ def test_docs_proofs_md_holds_every_check_once_as_sql_to_paste():
     found = proof_queries()
 
     assert [(q.invariant, q.claim, q.sql) for q in found] == expected
-    assert {q.invariant for q in found} == {f"I{n}" for n in range(1, 15)}
+    assert {q.invariant for q in found} == {f"I{n}" for n in range(1, 16)}
     for query in found:
         assert query.sql.count(";") == 1 and query.sql.endswith(";"), query.claim
         assert not BIND_PARAMETER.search(query.sql), query.claim

@@ -1,4 +1,4 @@
-"""Each invariant of docs/design.md (I1-I14) is held by the database itself, not by app code.
+"""Each invariant of docs/design.md (I1-I15) is held by the database itself, not by app code.
 
 Every violating write goes straight to the database (raw INSERT/UPDATE in a savepoint, so the
 test's transaction stays usable) and must be refused by the named constraint; its allowed
@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pawline.access_models import UserSession
 from pawline.booking_message_models import BookingMessage
+from pawline.channel_models import ClientIdentity
 from pawline.db import constraint_name, db
 from pawline.desk_models import ScheduledMessage, ThreadNote
 from pawline.doctor import TENANT_LINKS, UNIQUE_INDEXES, foreign_key_name, run_checks
@@ -43,6 +44,7 @@ TABLES = {
     "message_number": MessageNumber, "sitter": Sitter, "audit_event": AuditEvent,
     "user_session": UserSession, "attachment": Attachment, "thread_note": ThreadNote,
     "scheduled_message": ScheduledMessage, "booking_message": BookingMessage,
+    "client_identity": ClientIdentity,
 }
 
 
@@ -167,6 +169,8 @@ def child_values(table: str, world, fresh) -> dict:
     return {
         "client_contact": {"org_id": org_id, "client_id": world.client_id,
                            "e164": factories.phone()},
+        "client_identity": {"org_id": org_id, "client_id": world.client_id,
+                            "channel": "telegram", "address": factories.phone()[1:]},
         "thread": {"org_id": org_id, "client_id": fresh["client"](),
                    "default_number_id": world.number_id, "assignee_user_id": world.user_id},
         "thread_note": {"org_id": org_id, "thread_id": world.thread_id,
@@ -456,7 +460,7 @@ def test_doctor_finds_every_invariant_holding_on_clean_data(ours, theirs, full):
     results = run_checks(db.session.connection(), full=full)
 
     assert [r.check.claim for r in results if not r.holds] == []
-    assert {r.check.invariant for r in results} == {f"I{n}" for n in range(1, 15)}
+    assert {r.check.invariant for r in results} == {f"I{n}" for n in range(1, 16)}
 
 
 @pytest.mark.parametrize(("invariant", "index"), UNIQUE_INDEXES.items())

@@ -91,3 +91,32 @@ def test_downgrade_to_base_leaves_nothing_and_upgrade_works_again(fresh_app):
         assert tables() == set(db.metadata.tables)
         assert trigger_installed()
         assert differences() == []
+
+
+def test_the_channels_migration_gives_every_existing_message_the_sms_channel(fresh_app):
+    with fresh_app.app_context():
+        upgrade(revision="d5b1c7e94a3f")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("""
+                WITH o AS (INSERT INTO organization (name, slug, webhook_secret)
+                           VALUES ('Paws', 'paws', 's') RETURNING id),
+                     c AS (INSERT INTO client (org_id, name) SELECT id, 'Ada' FROM o
+                           RETURNING id, org_id),
+                     t AS (INSERT INTO thread (org_id, client_id) SELECT org_id, id FROM c
+                           RETURNING id, org_id)
+                INSERT INTO message (org_id, thread_id, direction, body, from_e164, to_e164,
+                                     status, provider, provider_sid)
+                SELECT org_id, id, 'inbound', 'hi ' || n, '+14155552671', '+14155550100',
+                       'received', 'twilio', 'SM' || n FROM t, generate_series(1, 3) n"""))
+
+        upgrade()
+
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT channel, count(*) FROM message GROUP BY 1")
+                                ).all() == [("sms", 3)]
+            # the new column is protected like the others (I10): it never changes
+            with pytest.raises(sa.exc.DBAPIError, match="only its delivery state"):
+                conn.execute(sa.text("UPDATE message SET channel = 'whatsapp'"))
+        downgrade(revision="d5b1c7e94a3f")
+        with db.engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT count(*) FROM message")) == 3

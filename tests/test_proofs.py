@@ -96,6 +96,7 @@ def cross_tenant_row(child: str, column: str, o, t) -> str:
         ("scheduled_message", "thread_id"): pw.scheduled(o.org, t.thread, o.staff),
         ("scheduled_message", "created_by_user_id"): pw.scheduled(o.org, o.thread, t.staff),
         ("booking_message", "booking_id"): pw.booking_message(o.org, t.free_booking),
+        ("client_identity", "client_id"): pw.identity(o.org, t.free_client, "9001"),
     }[(child, column)]
 
 
@@ -117,7 +118,8 @@ def unique_scenarios(o, t) -> dict:
             drop("uq_thread_org_id_client_id") + pw.thread(o.org, o.client),
             {**index_missing("uq_thread_org_id_client_id"),
              claim("has two threads"): [f"{o.org}|{o.client}|2"],
-             claim("each phone"): [f"{o.org}|{o.phone}|1|2"]}),
+             claim("each phone"): [f"{o.org}|{o.phone}|1|2"],
+             claim("each channel address"): [f"{o.org}|telegram|{o.chat}|1|2"]}),
         "I5 a sitter holding two numbers": (
             drop("uq_message_number_assigned_sitter_id")
             + pw.number(o.org, PHONE, "sitter", o.sitter),
@@ -167,6 +169,18 @@ def unique_scenarios(o, t) -> dict:
             + "INSERT INTO business_hours (org_id, weekday, opens, closes) VALUES "
               f"({o.org}, 4, '17:00', '09:00');",
             {claim("closes before it opens"): [f"{o.org}|4"]}),
+        "I15 a Telegram chat on two clients": (
+            drop("uq_client_identity_org_id_channel_address")
+            + pw.identity(o.org, o.free_client, o.chat),
+            {**index_missing("uq_client_identity_org_id_channel_address"),
+             claim("listed for two identities"): [f"{o.org}|telegram|{o.chat}|2"],
+             claim("each channel address"): [f"{o.org}|telegram|{o.chat}|2|1"]}),
+        "I15 a client of a Telegram chat with two threads": (
+            drop("uq_thread_org_id_client_id") + pw.thread(o.org, o.client),
+            {**index_missing("uq_thread_org_id_client_id"),
+             claim("has two threads"): [f"{o.org}|{o.client}|2"],
+             claim("each phone"): [f"{o.org}|{o.phone}|1|2"],
+             claim("each channel address"): [f"{o.org}|telegram|{o.chat}|1|2"]}),
         "I8 the index rebuilt partial": (
             drop("uq_message_number_e164") + "CREATE UNIQUE INDEX uq_message_number_e164 ON "
             "message_number (e164) WHERE number_class <> 'pool';" + pw.number(t.org, o.pool_e164),
