@@ -109,6 +109,13 @@ ROUTES = {
     "GET sitters.index": [],
     "POST webhooks.twilio_sms": SMS,
     "POST webhooks.twilio_status": STATUS,
+    "GET widget.script": ["key"],
+    "GET widget.chat": [],
+    "POST widget.post_message": ["visitor", "message_id", "body", "name", "phone", "email"],
+    "GET widget.messages": ["visitor", "after"],
+    "GET webchat_settings.page": [],
+    "POST webchat_settings.turn_on": [],
+    "POST webchat_settings.save_origins": ["origins"],
 }
 SIGNED_IN_AS = {"GET sitter_portal.home": "sitter"}  # the rest as the owner
 # A refused request leaves every table as it was, except these, written on purpose.
@@ -116,7 +123,10 @@ SIGNED_IN_AS = {"GET sitter_portal.home": "sitter"}  # the rest as the owner
 WRITES_WHEN_REFUSED = {"POST webhooks.twilio_sms": {"inbound_dead_letter", "rate_limit"},
                        "POST webhooks.twilio_status": {"rate_limit"},
                        "POST booking_webhook.receive_booking": {"rate_limit"},
-                       "POST auth.sign_in": {"sign_in_throttle", "rate_limit"}}
+                       "POST auth.sign_in": {"sign_in_throttle", "rate_limit"},
+                       # the widget counts a visitor and an address before it may refuse (429)
+                       "POST widget.post_message": {"rate_limit"},
+                       "GET widget.messages": {"rate_limit"}}
 
 HUGE = "99999999999999999999999"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
@@ -203,6 +213,10 @@ def plausible(world) -> dict[str, list]:
         "json:sitter_id": [world.sitter_id],
         "json:starts_at": [(utcnow() + timedelta(days=2)).isoformat()],
         "json:ends_at": [(utcnow() + timedelta(days=3)).isoformat()],
+        # the web chat widget
+        "key": [world.widget_key], "visitor": ["fuzz-visitor-" + "v" * 20],
+        "message_id": [lambda: uuid.uuid4().hex],
+        "origins": ["https://shop.example", "https://*.example.com", "http://127.0.0.2:8000/"],
     }
 
 

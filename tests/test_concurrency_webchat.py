@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from pawline import webchat
-from pawline.channel_models import ClientIdentity
+from pawline.channel_models import ChannelAccount, ClientIdentity
 from pawline.db import db
 from pawline.models import Client, ClientContact, Message, Thread
 from tests import factories
@@ -21,6 +21,12 @@ pytestmark = pytest.mark.concurrency
 
 VISITOR = "racing-visitor-" + "r" * 20
 RACERS = 8
+
+
+@pytest.fixture
+def org(app):
+    with app.app_context():
+        return factories.org()
 
 
 @pytest.fixture
@@ -71,3 +77,10 @@ def test_racing_visitors_leaving_one_phone_join_its_one_client(racing_app, key):
     assert [count(racing_app, m) for m in (ClientContact, Client, Thread, ClientIdentity)] == [
         1, 1, 1, 4]
     assert_invariants_hold(racing_app)
+
+
+def test_turning_it_on_twice_at_once_makes_one_key(racing_app, org):  # noqa: F811
+    keys = race_ok(racing_app, [lambda: webchat.turn_on(org.id, None).account_id] * 4)
+    assert len(set(keys)) == 1
+    with racing_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ChannelAccount)) == 1
