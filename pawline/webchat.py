@@ -182,18 +182,22 @@ def _thread_of(org_id: int, visitor: str) -> int | None:
 def messages(widget: Account, visitor: str, after: int = 0) -> tuple[list[dict], int]:
     """What the visitor may see after message id `after`, oldest first, and the next cursor.
 
-    Only this organization's webchat messages from this visitor or addressed to them. A reply
-    still being handed over stops the page before it (the cursor stays below it), so a reply
-    sent late is still shown, in its place."""
-    mine = sa.and_(Message.org_id == widget.org_id, Message.channel == CHANNEL,
+    Only this organization's webchat messages from this visitor or addressed to them, read in
+    their thread through (thread_id, id) (ix_message_thread_id_id): a poll every few seconds
+    never scans the table. A reply still being handed over stops the page before it (the
+    cursor stays below it), so a reply sent late is still shown, in its place."""
+    thread_id = _thread_of(widget.org_id, visitor)
+    if thread_id is None:
+        return [], after
+    mine = sa.and_(Message.thread_id == thread_id, Message.org_id == widget.org_id,
+                   Message.id > after, Message.channel == CHANNEL,
                    sa.or_(sa.and_(Message.direction == "inbound", Message.from_e164 == visitor),
                           sa.and_(Message.direction == "outbound", Message.to_e164 == visitor)))
     pending = db.session.scalar(sa.select(sa.func.min(Message.id)).where(
-        mine, Message.id > after, Message.status.in_(PENDING)))
+        mine, Message.status.in_(PENDING)))
     query = (sa.select(Message.id, Message.direction, Message.body, Message.created_at,
                        Message.status)
-             .where(mine, Message.id > after)
-             .order_by(Message.id).limit(PAGE))
+             .where(mine).order_by(Message.id).limit(PAGE))
     if pending is not None:
         query = query.where(Message.id < pending)
     rows = db.session.execute(query).all()

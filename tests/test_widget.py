@@ -213,3 +213,17 @@ def test_a_poll_needs_a_visitor_and_a_message_id(client, widget):
     assert client.get(url, query_string={"visitor": VISITOR_A, "after": "-1"}).status_code == 400
     assert client.get(url, query_string={"visitor": VISITOR_A,
                                          "after": str(2**64)}).status_code == 400
+
+
+def test_a_poll_reads_the_same_few_statements_however_long_the_chat(client, widget,
+                                                                    statements):
+    post(client, widget.key)
+    statements.clear()
+    poll(client, widget.key)
+    few = len(statements)
+    for n in range(15):
+        post(client, widget.key, VISITOR_A, body=f"more {n}")
+    statements.clear()
+
+    assert len(poll(client, widget.key)["messages"]) == 16
+    assert len(statements) == few
