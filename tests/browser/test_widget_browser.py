@@ -22,6 +22,7 @@ from pawline.db import db
 from pawline.models import Thread
 from pawline.outbound import queue_message
 from tests import factories
+from tests.browser.axe import violations, with_axe
 from tests.browser.test_sign_in import sign_in
 from tests.jobs import work_off
 
@@ -158,3 +159,26 @@ def test_the_owner_turns_the_widget_on_and_lists_a_site(live_app, live_url, page
 def _key(app, org_id: int) -> str:
     with app.app_context():
         return webchat.account(org_id).account_id
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_axe_finds_no_violation_on_the_chat_or_its_settings(live_app, live_url, browser,
+                                                             viewport):
+    with live_app.app_context():
+        org = factories.org("Happy Paws")
+        key = webchat.turn_on(org.id, None).account_id
+    context = browser.new_context(viewport=viewport)
+    with_axe(context)
+    page = context.new_page()
+    found = {}
+    page.goto(f"{live_url}/widget/{key}/chat")
+    page.get_by_text("Your name and contact (optional)").click()
+    page.get_by_label("Message").fill("Hello")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".msg.visitor:not(.pending)")).to_have_count(1)
+    found["chat"] = violations(page)
+    sign_in(page, live_url, org.owner_email)
+    page.goto(f"{live_url}/settings/channels/webchat")
+    found["settings"] = violations(page)
+    context.close()
+    assert {name: problems for name, problems in found.items() if problems} == {}
