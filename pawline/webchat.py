@@ -159,11 +159,9 @@ def post(widget: Account, visitor: str, message_id: str, body: str,
     result = channels.receive(widget.org_id, CHANNEL, visitor, body, provider=PROVIDER,
                               provider_sid=sid, to_address=widget.account_id,
                               display_name=details.name or None)
-    if result.duplicate:
-        return result
-    if details.phone:
+    if details.phone:  # on a repeat too: a post whose linking failed is retried whole
         channels.link_phone(widget.org_id, CHANNEL, visitor, details.phone)
-    if details.email or details.name:
+    if (details.email or details.name) and not result.duplicate:
         left = ", ".join(x for x in (details.name, details.email) if x)
         thread_id = _thread_of(widget.org_id, visitor) or result.thread_id
         add_event(widget.org_id, thread_id, "visitor_details", f"Web chat visitor left: {left}")
