@@ -8,13 +8,15 @@ there anything for a forged request to ride on: no cookie authenticates these ca
 fetches with credentials omitted and no response sets one). A visitor proves themselves only by
 the random visitor id in the request, which another site cannot read (it lives in our origin's
 storage), so a forged post can only speak as a visitor the forger invented. What limits abuse is
-the per-visitor and per-address rate limit below, and the key, which must name a widget.
+the per-visitor and per-address rate limit below, the key, which must name a widget, and the
+Origin check: a browser posting from any other page than ours is refused.
 
 Every request is scoped to the key's organization (pawline.tenancy), whoever may be signed in.
 """
 
 import json
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory
 from flask_wtf import FlaskForm
@@ -71,8 +73,23 @@ def _find_widget(endpoint, values):
 
 @bp.before_request
 def _scope_to_widget():
-    """After the app's own hook: the key's organization, even if a user is signed in."""
+    """After the app's own hook: the key's organization, even if a user is signed in. A post
+    from a page of another origin is refused: only our chat page (framed by the owner's sites
+    alone) posts, so no other site can make its visitors' browsers post for it, each from
+    its own address, past the per-address limit."""
     scope_session(db.session, g.widget.org_id)
+    origin = request.headers.get("Origin")
+    if request.method == "POST" and origin is not None and origin not in _our_origins():
+        return _json({"error": "Post from the chat page."}, 403)
+    return None
+
+
+def _our_origins() -> set[str]:
+    ours = {request.host_url.rstrip("/")}
+    if public := current_app.config.get("PUBLIC_BASE_URL"):
+        parts = urlsplit(public)
+        ours.add(f"{parts.scheme}://{parts.netloc}")
+    return ours
 
 
 @bp.get("/widget.js")

@@ -230,3 +230,14 @@ def test_a_poll_reads_the_same_few_statements_however_long_the_chat(client, widg
 
     assert len(poll(client, widget.key)["messages"]) == 16
     assert len(statements) == few
+
+
+def test_a_post_from_another_sites_page_is_refused(app, client, widget):
+    data = {"visitor": VISITOR_A, "message_id": uuid.uuid4().hex, "body": "hi"}
+    for origin in ["https://shop.example", "null", "http://localhost:8080"]:
+        refused = client.post(f"/widget/{widget.key}/messages", data=data,
+                              headers={"Origin": origin})
+        assert refused.status_code == 403, origin
+    ours = client.post(f"/widget/{widget.key}/messages", data=data,
+                       headers={"Origin": "http://localhost"})
+    assert ours.status_code == 201
