@@ -162,11 +162,24 @@ def post(widget: Account, visitor: str, message_id: str, body: str,
     if details.phone:  # on a repeat too: a post whose linking failed is retried whole
         channels.link_phone(widget.org_id, CHANNEL, visitor, details.phone)
     if (details.email or details.name) and not result.duplicate:
-        left = ", ".join(x for x in (details.name, details.email) if x)
-        thread_id = _thread_of(widget.org_id, visitor) or result.thread_id
-        add_event(widget.org_id, thread_id, "visitor_details", f"Web chat visitor left: {left}")
-        db.session.commit()
+        _note_details(widget.org_id, visitor, details)
     return result
+
+
+def _note_details(org_id: int, visitor: str, details: Details) -> None:
+    """A name or email the visitor left, as a line in the timeline for staff (a name the
+    client already bears, as a guest named by their first message, is not repeated)."""
+    thread_id, client_name = db.session.execute(sa.text("""
+        SELECT t.id, c.name FROM client_identity i
+        JOIN thread t ON t.client_id = i.client_id AND t.org_id = i.org_id
+        JOIN client c ON c.id = i.client_id AND c.org_id = i.org_id
+        WHERE i.org_id = :org AND i.channel = 'webchat' AND i.address = :visitor"""),
+        {"org": org_id, "visitor": visitor}).one()
+    left = [x for x in (details.name, details.email) if x and x != client_name]
+    if left:
+        add_event(org_id, thread_id, "visitor_details",
+                  f"Web chat visitor left: {', '.join(left)}")
+        db.session.commit()
 
 
 def _thread_of(org_id: int, visitor: str) -> int | None:

@@ -15,7 +15,7 @@ from pawline import notes, webchat
 from pawline.channel_models import ClientIdentity
 from pawline.db import db
 from pawline.inbound import receive_sms
-from pawline.models import ClientContact, Message, Thread
+from pawline.models import ClientContact, Message, Thread, ThreadEvent
 from pawline.outbound import queue_message
 from tests import factories
 from tests.jobs import run_jobs_here
@@ -241,3 +241,13 @@ def test_a_post_from_another_sites_page_is_refused(app, client, widget):
     ours = client.post(f"/widget/{widget.key}/messages", data=data,
                        headers={"Origin": "http://localhost"})
     assert ours.status_code == 201
+
+
+def test_a_name_or_email_left_is_a_line_for_staff_once_not_the_guests_own_name(app, client,
+                                                                              widget):
+    post(client, widget.key, name="Ada")
+    post(client, widget.key, name="Ada", email="ada@example.com")
+    with app.app_context():
+        lines = db.session.scalars(sa.select(ThreadEvent.detail).where(
+            ThreadEvent.kind == "visitor_details")).all()
+    assert lines == ["Web chat visitor left: ada@example.com"]
