@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from pawline import channel_accounts
 from pawline.channel_models import CHANNELS, IDENTITY_CHANNELS, ClientIdentity
+from pawline.consent import OPT_OUT, keyword
 from pawline.db import db
 from pawline.errors import DomainError
 from pawline.models import ClientContact, Message, Thread
@@ -51,7 +52,7 @@ def last_inbound(thread_id: int, channel: str | None = None):
     """The client's last message in the thread (on `channel`, if given): channel, from, to,
     number and time, or None. The thread's ids backwards (ix_message_thread_id_id)."""
     query = (sa.select(Message.channel, Message.from_e164, Message.to_e164, Message.number_id,
-                       Message.created_at)
+                       Message.created_at, Message.body)
              .where(Message.thread_id == thread_id, Message.direction == "inbound"))
     if channel is not None:
         query = query.where(Message.channel == channel)
@@ -100,6 +101,11 @@ def plan(org_id: int, thread: Thread, channel: str, now: datetime) -> ChannelRou
                               "their message first.", "channel")
         raise _window_closed(org_id, thread, channel)
     if channel == "whatsapp":
+        said = keyword(last.body)
+        if said is not None and said.kind == OPT_OUT:
+            hint = "; send an SMS instead" if has_phone(org_id, thread.client_id) else ""
+            raise DomainError(f"The client wrote {said.word} on WhatsApp: nothing more goes to "
+                              f"them there until they write again{hint}.", "body")
         return ChannelRoute(channel, last.to_e164, last.from_e164, last.number_id, None,
                             "WhatsApp: from the number the client last wrote to on WhatsApp.")
     address = last.from_e164 if last is not None else db.session.scalar(

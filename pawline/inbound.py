@@ -26,6 +26,7 @@ from pawline.routing import NoSendingNumber
 from pawline.threads import add_event, find_or_create_client_by_phone, find_or_create_thread
 
 PREVIEW_LENGTH = 160
+WHATSAPP_PREFIX = "whatsapp:"
 QUARANTINE_FLAG = "sent to a quarantined number"
 # Twilio joins a long SMS into one body of at most 1,600 characters. A longer signed body is not
 # Twilio's doing but is still a message: it is kept whole up to 10,000 characters, and past that
@@ -60,9 +61,9 @@ NUMBER_AND_REGION = """
 INSERT_MESSAGE = """
     INSERT INTO message (org_id, thread_id, direction, body, from_e164, to_e164, number_id,
                          status, provider, provider_sid, num_media, flag, created_at,
-                         status_updated_at)
+                         status_updated_at, channel)
     VALUES (%(org)s, %(thread)s, 'inbound', %(body)s, %(from)s, %(to)s, %(number)s, 'received',
-            %(provider)s, %(sid)s, %(media)s, %(flag)s, %(now)s, %(now)s)
+            %(provider)s, %(sid)s, %(media)s, %(flag)s, %(now)s, %(now)s, %(channel)s)
     ON CONFLICT (provider, provider_sid) DO NOTHING RETURNING id"""
 # FOR NO KEY UPDATE, not FOR UPDATE: concurrent message inserts hold FOR KEY SHARE on the thread
 # row (their foreign key), and FOR UPDATE would wait on them while they wait on us. A message
@@ -101,6 +102,11 @@ def receive_sms(to_raw: str, from_raw: str, body: str, provider_sid: str,
     answer to HELP goes out through `reply_provider` (the configured SMS provider). Each of
     `media_items` (an MMS's MediaUrlN) becomes a pending attachment with a fetch job, in the
     same transaction: a retried webhook stores and queues nothing again.
+
+    Twilio's WhatsApp comes through the same webhook with `whatsapp:+E164` on From and To: it is
+    stored with channel 'whatsapp' on the client of that phone, the same MessageSid idempotency.
+    SMS keywords and the after-hours reply are SMS's, so a WhatsApp STOP leaves SMS consent as
+    it is (a reply on WhatsApp is then refused: pawline.channel_routes).
     """
     reply_provider = reply_provider or ("console" if provider == "simulator" else provider)
     for attempt in range(1, ATTEMPTS + 1):
@@ -119,6 +125,7 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
              num_media: int, now: datetime | None, reply: tuple[str, str | None],
              media_items) -> InboundResult:
     now = now or utcnow()
+    channel, to_raw, from_raw = _channel_of(to_raw, from_raw)
     number, region = _number_for(to_raw)
     from_e164 = _phone(from_raw, region, "from", sender_phone)
     client_id, _ = find_or_create_client_by_phone(number.org_id, from_e164)
@@ -132,7 +139,7 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
     inserted = run_sql(INSERT_MESSAGE, {
         "org": number.org_id, "thread": thread_id, "body": body, "from": from_e164,
         "to": number.e164, "number": number.id, "provider": provider, "sid": provider_sid,
-        "media": num_media, "flag": flag, "now": now}).fetchone()
+        "media": num_media, "flag": flag, "now": now, "channel": channel}).fetchone()
     if inserted is None:
         db.session.rollback()  # a retried webhook: undo the find-or-creates too (they found anyway)
         return InboundResult(None, thread_id, client_id, number.org_id, True, False,
@@ -140,13 +147,14 @@ def _receive(to_raw: str, from_raw: str, body: str, provider_sid: str, provider:
     if received > BODY_KEPT:
         log.warning("Inbound SMS %s kept its first %d of %d characters", provider_sid,
                     BODY_KEPT, received)
-    said = keyword(body)
+    # SMS keywords are SMS's: on WhatsApp a STOP ends WhatsApp replies only (channel_routes)
+    said = keyword(body) if channel == "sms" else None
     if said is not None and said.kind != HELP:  # before the thread's lock: sends lock consent first
         consent.change(number.org_id, thread_id, from_e164, said.kind == OPT_OUT, "keyword",
                        said.word, inserted.id, now)
     # a keyword is never answered with the after-hours reply; its consent is held before the lock
     closed_reply = None
-    if said is None and number.after_hours_reply is not None:
+    if said is None and number.after_hours_reply is not None and channel == "sms":
         closed_reply = after_hours.due(number.org_id, from_e164, number.after_hours_reply, now)
     for attachment_id in media.add_inbound(number.org_id, inserted.id, list(media_items)):
         jobs.defer_fetch(attachment_id)
@@ -175,6 +183,18 @@ def _answer_help(org_id: int, thread_id: int, to_e164: str, now: datetime,
                   "HELP not answered: no number can send. Add or restore a number.", now=now)
         return
     jobs.defer_delivery(message_id, status_callback)
+
+
+def _channel_of(to_raw: str, from_raw: str) -> tuple[str, str, str]:
+    """WhatsApp through Twilio names both ends `whatsapp:+E164`: the channel, and the phones
+    without the prefix (the phone is the identity on SMS and WhatsApp alike, I1)."""
+    to_text, from_text = (to_raw or "").strip(), (from_raw or "").strip()
+    prefixed = [text.lower().startswith(WHATSAPP_PREFIX) for text in (to_text, from_text)]
+    if not any(prefixed):
+        return "sms", to_raw, from_raw
+    size = len(WHATSAPP_PREFIX)
+    return ("whatsapp", to_text[size:] if prefixed[0] else to_text,
+            from_text[size:] if prefixed[1] else from_text)
 
 
 def _number_for(to_raw: str) -> tuple:
