@@ -251,3 +251,13 @@ def test_a_name_or_email_left_is_a_line_for_staff_once_not_the_guests_own_name(a
         lines = db.session.scalars(sa.select(ThreadEvent.detail).where(
             ThreadEvent.kind == "visitor_details")).all()
     assert lines == ["Web chat visitor left: ada@example.com"]
+
+
+def test_a_visitor_who_leaves_anothers_phone_never_reads_their_history(app, client, widget):
+    post(client, widget.key, VISITOR_B, body="B's private words", phone="+14155550142")
+    post(client, widget.key, VISITOR_A, body="I typed B's phone", phone="+14155550142")
+
+    assert texts(poll(client, widget.key, VISITOR_A)) == [("visitor", "I typed B's phone")]
+    assert texts(poll(client, widget.key, VISITOR_B)) == [("visitor", "B's private words")]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Thread)) == 1

@@ -45,6 +45,7 @@
       document.body.appendChild(frame);
     }
     frame.style.display = "block";
+    frame.focus();  /* keyboard users land in the chat */
     button.setAttribute("aria-expanded", "true");
     button.textContent = "Close chat";
   }
