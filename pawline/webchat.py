@@ -12,6 +12,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -35,9 +36,13 @@ MESSAGE_ID_PATTERN = VISITOR_PATTERN  # the widget's per-message id (a uuid, or 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_ORIGINS = 20
 PAGE = 100  # messages per poll at most; the widget asks again for the rest
-# Replies not yet handed over: a poll stops before the first of them, so none is skipped.
+# Replies not yet handed over: a poll's cursor stays below the first of them, so none is skipped.
 PENDING = ("queued", "sending", "unconfirmed")
 SHOWN = ("received", "sent", "delivered")
+# Ids are taken at insert and seen at commit: a row of a smaller id may commit a moment after a
+# larger one. The cursor stays below rows younger than this, so none is skipped; the widget
+# skips the ids it has already shown.
+SETTLE = timedelta(seconds=10)
 
 
 # --- the account ----------------------------------------------------------------------------
@@ -195,8 +200,9 @@ def messages(widget: Account, visitor: str, after: int = 0) -> tuple[list[dict],
 
     Only this organization's webchat messages from this visitor or addressed to them, read in
     their thread through (thread_id, id) (ix_message_thread_id_id): a poll every few seconds
-    never scans the table. A reply still being handed over stops the page before it (the
-    cursor stays below it), so a reply sent late is still shown, in its place."""
+    never scans the table. A reply still being handed over keeps the cursor below it, so it
+    is shown once sent; what follows it is shown meanwhile (the widget skips ids it has), so a
+    stopped worker never hides the visitor's own words."""
     thread_id = _thread_of(widget.org_id, visitor)
     if thread_id is None:
         return [], after
@@ -206,16 +212,19 @@ def messages(widget: Account, visitor: str, after: int = 0) -> tuple[list[dict],
                           sa.and_(Message.direction == "outbound", Message.to_e164 == visitor)))
     pending = db.session.scalar(sa.select(sa.func.min(Message.id)).where(
         mine, Message.status.in_(PENDING)))
-    query = (sa.select(Message.id, Message.direction, Message.body, Message.created_at,
-                       Message.status)
-             .where(mine).order_by(Message.id).limit(PAGE))
-    if pending is not None:
-        query = query.where(Message.id < pending)
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(
+        sa.select(Message.id, Message.direction, Message.body, Message.created_at,
+                  Message.status).where(mine).order_by(Message.id).limit(PAGE)).all()
     shown = [{"id": row.id, "from": "visitor" if row.direction == "inbound" else "staff",
               "text": row.body, "at": row.created_at.isoformat()}
              for row in rows if row.status in SHOWN]
-    return shown, (rows[-1].id if rows else after)
+    settled = utcnow() - SETTLE
+    cursor = after
+    for row in rows:  # up to the first row too young to be sure no smaller id still commits
+        if row.created_at > settled:
+            break
+        cursor = row.id
+    return shown, (min(cursor, pending - 1) if pending is not None else cursor)
 
 
 # --- outbound -------------------------------------------------------------------------------
