@@ -42,13 +42,18 @@
     return item;
   }
   function say(words) { status.textContent = words || ""; }
+  /* [response, its JSON]; a refusal that is not JSON (an HTML error page) is still a refusal */
+  function answerOf(response) {
+    return response.json().catch(function () { return {error: "Not sent (" + response.status + ")."}; })
+      .then(function (data) { return [response, data]; });
+  }
 
   function poll() {
     if (polling) { return; }
     polling = true;
     var query = "?visitor=" + encodeURIComponent(visitor) + "&after=" + cursor;
     fetch(url + query, {credentials: "omit", cache: "no-store"})
-      .then(function (response) { return response.json().then(function (data) { return [response, data]; }); })
+      .then(function (response) { return answerOf(response); })
       .then(function (pair) {
         var response = pair[0], data = pair[1];
         if (!response.ok) { say(data.error); return; }
@@ -82,7 +87,7 @@
     var data = new URLSearchParams({visitor: visitor, message_id: messageId, body: words,
                                     name: fields.name || "", phone: fields.phone || "", email: fields.email || ""});
     return fetch(url, {method: "POST", body: data, credentials: "omit", cache: "no-store"})
-      .then(function (response) { return response.json().then(function (answer) { return [response, answer]; }); })
+      .then(function (response) { return answerOf(response); })
       .then(function (result) {
         var response = result[0], answer = result[1];
         if (!response.ok) {
