@@ -182,3 +182,19 @@ def test_axe_finds_no_violation_on_the_chat_or_its_settings(live_app, live_url, 
     found["settings"] = violations(page)
     context.close()
     assert {name: problems for name, problems in found.items() if problems} == {}
+
+
+def test_a_visitor_past_the_limit_is_told_and_keeps_their_words(live_app, live_url, page):
+    with live_app.app_context():
+        key = webchat.turn_on(factories.org("Happy Paws").id, None).account_id
+    live_app.config["WIDGET_POSTS_PER_VISITOR"] = 1
+    try:
+        page.goto(f"{live_url}/widget/{key}/chat")
+        for words in ("First", "Second"):
+            page.get_by_label("Message").fill(words)
+            page.get_by_role("button", name="Send").click()
+            expect(page.get_by_label("Message")).to_have_value("" if words == "First" else words)
+        expect(page.get_by_role("status")).to_contain_text("Too many messages")
+        expect(page.locator(".msg.visitor")).to_have_text(["First"])
+    finally:
+        live_app.config.pop("WIDGET_POSTS_PER_VISITOR")
