@@ -97,6 +97,7 @@ def _detail(client_id: int, block: str | None = None, status: int = 200, **forms
     contacts = clients.client_contacts(org_id, client_id)
     return render(
         "clients/detail.html", block=block, status=status, client=client, contacts=contacts,
+        identities=clients.client_identities(org_id, client_id),
         opted_out=consent.opted_out_phones(org_id, [c.e164 for c in contacts]),
         thread_id=thread_id,
         recent=client_page.recent_messages(org_id, thread_id),

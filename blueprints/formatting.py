@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import g
 from markupsafe import Markup, escape
 
+from pawline.channel_routes import LABELS
 from pawline.clock import utcnow
 from pawline.phones import client_name, display_phone
 from pawline.sentences import event_sentence
@@ -80,7 +81,13 @@ def filesize(size: int | None) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def channel_name(channel: str | None) -> str:
+    """A channel as people name it ("WhatsApp", "Web chat"); an unknown one as it is."""
+    return LABELS.get(channel or "sms", channel or "")
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(phone=display_phone, localtime=localtime, ago=ago,
                                  linkify=linkify, client_name=client_name,
-                                 event_text=event_text, filesize=filesize)
+                                 event_text=event_text, filesize=filesize,
+                                 channel_name=channel_name)

@@ -14,6 +14,7 @@ from blueprints.hygiene import accepts_uploads
 from blueprints.inbox_forms import UPLOAD_LIMIT, NewMessageForm, NoteForm, ReplyForm, SnoozeForm
 from pawline import (
     assignment,
+    channel_routes,
     consent,
     delivery,
     inbox,
@@ -156,6 +157,8 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "authors": people.author_names(g.org.id, timeline.items),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),
+        "reply_channels": channel_routes.client_channels(g.org.id, thread),
+        "reply_channel": channel_routes.reply_channel(thread.id),
         "form": form, "form_error": error, "snooze_form": SnoozeForm(formdata=None),
         "note_form": note_form or NoteForm(formdata=None), "note_error": note_error,
         "can_manage": staff, "can_retry": delivery.can_retry,
@@ -232,7 +235,8 @@ def send(thread_id: int):
             g.org.id, thread.id, form.body.data, current_user.id,
             current_app.config["SMS_PROVIDER"], form.client_token.data or None,
             status_callback=_status_callback(), photos=form.photo_files(),
-            photo_base_url=media.photo_base_url(current_app.config))
+            photo_base_url=media.photo_base_url(current_app.config),
+            channel=form.channel.data or None)
     except DomainError as refused:
         return after_change(thread, 400, form=form, error=refused.message)
     return after_change(thread)

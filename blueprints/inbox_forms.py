@@ -30,6 +30,8 @@ class ReplyForm(FlaskForm):
     body = TextAreaField("Message")
     photos = MultipleFileField("Photos", render_kw={"accept": PHOTO_TYPES})
     client_token = HiddenField()
+    # one of the client's channels (the domain refuses any other); empty: where they last wrote
+    channel = HiddenField()
 
     def validate_body(self, field):
         if not (field.data or "").strip() and not self.chosen_photos():

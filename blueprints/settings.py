@@ -1,14 +1,15 @@
 """Owners' settings: the answer a client gets when they text HELP or INFO, business hours with
-the reply a client gets outside them, and the automatic booking messages."""
+the reply a client gets outside them, the automatic booking messages, and the list of channels
+(each channel's own settings page lives in its own blueprint, under /settings/channels/...)."""
 
-from flask import Blueprint, flash, g, redirect, url_for
+from flask import Blueprint, current_app, flash, g, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from blueprints.common import render, roles_required
-from pawline import after_hours, booking_messages, consent
+from pawline import after_hours, booking_messages, channel_accounts, consent
 from pawline.errors import DomainError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -120,3 +121,31 @@ def booking_messages_page():
         form.lead_hours.data = saved["reminder"].lead_minutes // 60
     status = 400 if form.errors else 200
     return render("settings/booking_messages.html", status=status, form=form)
+
+
+# Where each channel's own settings page may live: the first of these paths the app serves is
+# linked from the channel list, so a channel's blueprint needs no change here to be listed.
+CHANNEL_PAGE_SLUGS = {"whatsapp": ("whatsapp",), "telegram": ("telegram",),
+                      "messenger": ("messenger", "meta"), "instagram": ("instagram", "meta"),
+                      "webchat": ("webchat", "widget", "web-chat")}
+
+
+def _channel_pages() -> dict[str, str]:
+    """Each channel's settings page path, found among the app's GET routes."""
+    served = {rule.rule for rule in current_app.url_map.iter_rules()
+              if "GET" in (rule.methods or ()) and not rule.arguments}
+    pages = {}
+    for channel, slugs in CHANNEL_PAGE_SLUGS.items():
+        for slug in slugs:
+            if f"/settings/channels/{slug}" in served:
+                pages[channel] = f"/settings/channels/{slug}"
+                break
+    return pages
+
+
+@bp.route("/channels")
+@roles_required("owner")
+def channels():
+    """The channels clients can write on, whether each is set up, and a link to set it up."""
+    return render("settings/channels.html", states=channel_accounts.overview(g.org.id),
+                  pages=_channel_pages(), sms_provider=current_app.config["SMS_PROVIDER"])

@@ -1,4 +1,5 @@
-"""Phone simulator: text the business as a client would, through the inbound webhook's code path.
+"""Phone simulator: text the business as a client would, through the inbound webhook's code path,
+by SMS, on WhatsApp, or on another channel from the same person (see simulated_media).
 
 Only with the console SMS provider (the demo); with a real provider the page does not exist.
 """
@@ -7,11 +8,13 @@ from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from blueprints.common import render, staff_only
 from blueprints.hygiene import accepts_uploads
+from pawline.channel_models import CHANNELS
+from pawline.channel_routes import LABELS
 from pawline.errors import DomainError, InvalidPhone
 from pawline.inbound import UnknownNumber, receiving_numbers
 from pawline.lines import org_lines
@@ -30,6 +33,8 @@ def _console_only():
 
 
 class SimulatorForm(FlaskForm):
+    channel = SelectField("Channel", default="sms", choices=[
+        SelectChoice(channel, LABELS[channel]) for channel in CHANNELS])
     from_phone = StringField("From phone", validators=[DataRequired("Enter a phone number.")])
     to = SelectField("To", validators=[DataRequired("Choose one of your numbers.")])
     body = TextAreaField("Message", validators=[Length(max=1600)])
@@ -70,10 +75,12 @@ def index():
             result = text_from_phone(current_user.org_id, form.to.data, form.from_phone.data,
                                      form.body.data or "", form.photo_bytes(), request.host_url,
                                      current_app.config["SECRET_KEY"],
-                                     reply_provider=current_app.config["SMS_PROVIDER"])
+                                     reply_provider=current_app.config["SMS_PROVIDER"],
+                                     channel=form.channel.data)
             form.body.data = ""
         except (InvalidPhone, UnknownNumber, DomainError) as error:
-            field = {"to": form.to, "photo": form.photo}.get(error.field, form.from_phone)
+            field = {"to": form.to, "photo": form.photo, "body": form.body,
+                     "channel": form.channel}.get(error.field, form.from_phone)
             field.errors.append(error.message)
             status = 400
     elif form.is_submitted():

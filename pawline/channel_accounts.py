@@ -88,3 +88,31 @@ def save(org_id: int, channel: str, account_id: str, display_name: str,
         "settings": sorted((settings or {}).keys())}, now=now)
     db.session.commit()
     return get(org_id, channel)
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """One line of the owners' channel list: the channel, its account (if set up), and
+    whether this server can send on it."""
+
+    channel: str
+    account_id: str | None
+    display_name: str
+    has_secret: bool
+    can_send: bool
+
+
+def overview(org_id: int) -> list[ChannelState]:
+    """Every channel but SMS, in CHANNELS order, with the organization's account on it (one
+    query; the tokens stay sealed)."""
+    from pawline import channels  # it imports inbound; this module stays light
+
+    rows = {row.channel: row for row in db.session.scalars(
+        sa.select(ChannelAccount).where(ChannelAccount.org_id == org_id))}
+    states = []
+    for channel in channels.CHANNELS[1:]:
+        row = rows.get(channel)
+        states.append(ChannelState(
+            channel, row.account_id if row else None, row.display_name if row else "",
+            bool(row and row.secret_sealed), channels.can_send(channel)))
+    return states

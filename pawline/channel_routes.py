@@ -65,6 +65,15 @@ def reply_channel(thread_id: int) -> str:
     return last.channel if last is not None else "sms"
 
 
+def default_channel(org_id: int, thread: Thread, automatic: bool = False) -> str:
+    """Where a message goes unless staff pick: where the client last wrote; an automatic one
+    (a booking confirmation, a reminder) by SMS when the client has a phone, since the business
+    writes first and WhatsApp and Meta allow that only with approved templates."""
+    if automatic and has_phone(org_id, thread.client_id):
+        return "sms"
+    return reply_channel(thread.id)
+
+
 def has_phone(org_id: int, client_id: int) -> bool:
     return db.session.scalar(sa.select(sa.exists().where(
         ClientContact.org_id == org_id, ClientContact.client_id == client_id))) or False

@@ -238,3 +238,11 @@ def sender_for(channel: str, org_id: int, sms_provider):
                             kind="permanent")
     account = channel_accounts.get(org_id, channel)
     return factory(current_app.config, account)
+
+
+def can_send(channel: str) -> bool:
+    """Whether this server has a sender for the channel (SMS and WhatsApp always do)."""
+    if channel in PHONE_CHANNELS:
+        return True
+    load_senders()
+    return channel in _factories

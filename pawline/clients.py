@@ -116,6 +116,14 @@ def client_contacts(org_id: int, client_id: int) -> list[ClientContact]:
         .order_by(ClientContact.id)))
 
 
+def client_identities(org_id: int, client_id: int) -> list[ClientIdentity]:
+    """The client's addresses on channels other than the phone (Telegram, Meta, web chat)."""
+    return list(db.session.scalars(
+        sa.select(ClientIdentity)
+        .where(ClientIdentity.org_id == org_id, ClientIdentity.client_id == client_id)
+        .order_by(ClientIdentity.channel, ClientIdentity.id)))
+
+
 def client_thread_id(org_id: int, client_id: int) -> int | None:
     """The id of the client's one thread (I3), if it has one."""
     return db.session.scalar(

@@ -104,12 +104,13 @@ INSERT_EVENT = """
     RETURNING id"""
 # Messages of the thread still waiting for a worker: canceled now rather than at their claim
 # (all but the answer to HELP, which goes whatever the consent; an after-hours reply does not).
+# SMS only: consent is the phone's for texts, and a WhatsApp reply to the phone is not a text.
 CANCEL_WAITING = """
     UPDATE message SET status = 'canceled', next_attempt_at = NULL, status_updated_at = %(now)s,
         error_message = %(why)s
     WHERE thread_id = %(thread)s AND org_id = %(org)s AND to_e164 = %(e164)s
       AND direction = 'outbound' AND status = 'queued' AND provider_sid IS NULL
-      AND auto_reply IS DISTINCT FROM 'help'"""
+      AND auto_reply IS DISTINCT FROM 'help' AND channel = 'sms'"""
 
 
 def _locked(org_id: int, e164: str, mode: str):

@@ -259,7 +259,8 @@ def retry_message(org_id: int, thread_id: int, message_id: int,
     if not can_retry(message):
         raise DomainError("Only a failed message, or one whose send was cut off, can be sent "
                           "again.")
-    if message.auto_reply != "help":  # HELP is answered whatever the phone's consent
+    # HELP is answered whatever the phone's consent; consent is SMS's (docs/design.md)
+    if message.auto_reply != "help" and message.channel == "sms":
         thread = db.session.get(Thread, thread_id)
         outbound.refuse_if_opted_out(
             org_id, message.to_e164, lambda: outbound.client_name(org_id, thread.client_id))

@@ -93,8 +93,9 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
     """Store an outbound message on its route (status queued) with its delivery job; commit.
 
     `channel` None: where the client last wrote (pawline.channel_routes), SMS if they never
-    did or when `to_e164` names the phone. Another channel's rules (its 24-hour window, an
-    account set up) are checked before anything is stored.
+    did or when `to_e164` names the phone; an automatic message goes by SMS when they have a
+    phone (the business writes first: outside WhatsApp's and Meta's reply windows). Another
+    channel's rules (its 24-hour window, an account set up) are checked before storing.
 
     A phone that opted out is refused (OptedOut) before anything is stored; the phone's consent
     is held until the commit, so a STOP stored meanwhile waits and the worker then cancels it.
@@ -117,7 +118,9 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
             Message.org_id == org_id, Message.client_token == client_token))
         if existing is not None:
             return Queued(existing, thread_id, created=False)
-    channel = channel or ("sms" if to_e164 else channel_routes.reply_channel(thread.id))
+    if channel is None:
+        channel = "sms" if to_e164 else channel_routes.default_channel(org_id, thread,
+                                                                       auto_reply is not None)
     if channel == "sms":
         to_e164 = to_e164 or _recipient(org_id, thread)
         refuse_if_opted_out(org_id, to_e164, lambda: client_name(org_id, thread.client_id))

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from pawline.channel_routes import LABELS as CHANNEL_LABELS
 from pawline.db import db
 from pawline.models import Booking, Client, Sitter, User
 from pawline.phones import client_name, display_phone
@@ -33,10 +34,11 @@ ACTION_NAMES = {
     "settings.after_hours": "Business hours changed",
     "settings.booking_confirmation": "Booking confirmation changed",
     "settings.booking_reminder": "Booking reminder changed",
+    "channel_account.saved": "Channel set up",
 }
 ENTITY_NAMES = {"message_number": "Numbers", "sitter": "Sitters", "booking": "Bookings",
                 "client": "Clients", "user": "People", "consent_event": "Opt-outs",
-                "organization": "Settings"}
+                "organization": "Settings", "channel_account": "Channels"}
 
 
 def action_name(action: str) -> str:
@@ -165,6 +167,8 @@ def _client(line, zone, names) -> str:
     if line.action == "client.merged":
         guest = client_name(d.get("guest_name") or "a guest", True)
         moved = _plural(len(d.get("moved_contacts") or []), "phone")
+        if d.get("moved_identities"):
+            moved += ", " + _plural(len(d["moved_identities"]), "other channel")
         messages = _plural(d.get("moved_messages") or 0, "message")
         return f"{who} merged {guest} into {d.get('into_name') or 'a client'} ({moved}, {messages})"
     return f"{who}: {action_name(line.action).lower()}"
@@ -214,9 +218,18 @@ def _organization(line, zone, names) -> str:
     return f"{who}: {action_name(line.action).lower()}"
 
 
+def _channel_account(line, zone, names) -> str:
+    """An owner connected or changed a channel account; never the token itself."""
+    d, who = line.data, line.actor_name or SYSTEM
+    label = CHANNEL_LABELS.get(d.get("channel"), d.get("channel") or "a channel")
+    token = " and its token" if d.get("secret_changed") else ""
+    return f"{who} set up {label} (account {d.get('account_id') or '?'}){token}"
+
+
 WRITERS: dict[str, Callable] = {"message_number": _number, "sitter": _sitter,
                                 "booking": _booking, "client": _client, "user": _user,
-                                "consent_event": _consent, "organization": _organization}
+                                "consent_event": _consent, "organization": _organization,
+                                "channel_account": _channel_account}
 
 
 def audit_sentences(org_id: int, lines, zone: ZoneInfo) -> dict[int, str]:

@@ -1,20 +1,18 @@
-"""Every channel into the one thread: identities (I15), accounts, inbound, replies, dispatch."""
+"""Every channel into the one thread: identities (I15), accounts, inbound, merges."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from pawline import channel_accounts, channels, delivery, secret_box
+from pawline import channel_accounts, channels, secret_box
 from pawline.channel_models import ChannelAccount, ClientIdentity
 from pawline.clients import merge_client
 from pawline.db import constraint_name, db
 from pawline.errors import DomainError
 from pawline.inbound import receive_sms
 from pawline.models import Client, ClientContact, Message, Thread
-from pawline.outbound import queue_message
-from pawline.providers import ConsoleProvider, ProviderError, Sent
 from tests import factories
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -187,139 +185,6 @@ def test_a_secret_sealed_with_another_key_is_unreadable(app, org):
             secret_box.unseal(sealed)
     finally:
         app.config.pop("CHANNEL_SECRETS_KEY")
-
-
-# --- replies on the client's channel --------------------------------------------------------
-
-class Recorder:
-    """A sender as a channel module registers one: it answers like a provider."""
-
-    sent: list = []
-
-    def __init__(self, config, account):
-        self.account = account
-
-    def send(self, *, from_e164, to_e164, body, status_callback=None, media_urls=()):
-        Recorder.sent.append((self.account.secret, from_e164, to_e164, body))
-        return Sent(sid=f"rec-{len(Recorder.sent)}", status="sent")
-
-
-@pytest.fixture
-def recorder():
-    Recorder.sent = []
-    channels.register_sender("telegram", Recorder)
-    yield Recorder
-    channels._factories.pop("telegram", None)
-
-
-def test_a_reply_goes_on_the_channel_the_client_last_wrote_on(org, recorder):
-    channel_accounts.save(org.id, "telegram", BOT, "Paws bot", secret="123:ABC")
-    got = telegram(org.id, now=datetime.now(UTC))
-
-    queued = queue_message(org.id, got.thread_id, "Hello there", None, "console")
-
-    message = db.session.get(Message, queued.message_id)
-    assert (message.channel, message.from_e164, message.to_e164, message.number_id,
-            message.provider) == ("telegram", BOT, "5550001", None, "telegram")
-    assert message.routing_trace["reason"].startswith("Telegram: from the organization's bot")
-    assert delivery.attempt(queued.message_id, ConsoleProvider()) == "sent"
-    assert recorder.sent == [("123:ABC", BOT, "5550001", "Hello there")]
-
-
-def test_a_channel_with_no_account_is_refused_before_storing(org, recorder):
-    got = telegram(org.id)
-    with pytest.raises(DomainError) as caught:
-        queue_message(org.id, got.thread_id, "Hello", None, "console")
-    assert "Settings" in caught.value.message
-    assert count(Message) == 1
-
-
-def test_staff_can_pick_sms_for_a_client_who_wrote_on_telegram_and_has_a_phone(org):
-    got = telegram(org.id)
-    db.session.add(ClientContact(org_id=org.id, client_id=got.client_id, e164="+14155552671"))
-    db.session.commit()
-
-    queued = queue_message(org.id, got.thread_id, "By text", None, "console", channel="sms")
-
-    message = db.session.get(Message, queued.message_id)
-    assert (message.channel, message.from_e164, message.to_e164) == (
-        "sms", POOL, "+14155552671")
-
-
-def test_a_message_on_a_channel_without_a_registered_sender_fails_for_good(org):
-    channel_accounts.save(org.id, "messenger", "1234", "Page", secret="tok")
-    got = channels.receive(org.id, "messenger", "99", "hi", provider="meta",
-                           provider_sid="m_1", to_address="1234", now=datetime.now(UTC))
-    queued = queue_message(org.id, got.thread_id, "Hello", None, "console")
-
-    assert delivery.attempt(queued.message_id, ConsoleProvider()) == "failed"
-
-
-def test_whatsapp_and_meta_replies_are_refused_after_24_hours_with_an_sms_hint(org):
-    now = datetime.now(UTC)
-    channel_accounts.save(org.id, "messenger", "1234", "Page", secret="tok")
-    got = channels.receive(org.id, "messenger", "99", "hi", provider="meta",
-                           provider_sid="m_1", to_address="1234", now=now - timedelta(hours=25))
-    with pytest.raises(DomainError) as caught:
-        queue_message(org.id, got.thread_id, "Late", None, "console")
-    assert caught.value.message == ("Messenger replies are only allowed within 24 hours of the "
-                                    "client's last message.")
-
-    db.session.add(ClientContact(org_id=org.id, client_id=got.client_id, e164="+14155552671"))
-    db.session.commit()
-    with pytest.raises(DomainError) as caught:
-        queue_message(org.id, got.thread_id, "Late", None, "console", channel="messenger")
-    assert caught.value.message.endswith("; send an SMS instead.")
-    assert count(Message) == 1
-
-
-class Provider:
-    """An SMS provider that keeps what it was given (the WhatsApp sender wraps it)."""
-
-    name = "twilio"
-
-    def __init__(self):
-        self.sent = []
-
-    def send(self, *, from_e164, to_e164, body, status_callback=None, media_urls=()):
-        self.sent.append((from_e164, to_e164))
-        return Sent(sid="SM1", status="queued")
-
-
-def test_a_whatsapp_reply_goes_from_the_number_they_wrote_to_with_whatsapp_addresses(org):
-    phone = "+14155552671"
-    got = receive_sms(POOL, phone, "hello", "SMwa1", now=datetime.now(UTC))
-    db.session.add(Message(org_id=org.id, thread_id=got.thread_id, direction="inbound",
-                           body="on whatsapp", from_e164=phone, to_e164=POOL,
-                           number_id=None, status="received", provider="twilio",
-                           provider_sid="SMwa2", channel="whatsapp",
-                           created_at=datetime.now(UTC)))
-    db.session.commit()
-    provider = Provider()
-
-    queued = queue_message(org.id, got.thread_id, "Hi on WhatsApp", None, "twilio")
-    message = db.session.get(Message, queued.message_id)
-    assert (message.channel, message.from_e164, message.to_e164, message.provider) == (
-        "whatsapp", POOL, phone, "twilio")
-    delivery.attempt(queued.message_id, provider)
-    assert provider.sent == [(f"whatsapp:{POOL}", f"whatsapp:{phone}")]
-
-
-def test_whatsapp_needs_a_message_from_the_client_there_first(org):
-    got = receive_sms(POOL, "+14155552671", "hello", "SMwa1")
-    with pytest.raises(DomainError):
-        queue_message(org.id, got.thread_id, "Hi", None, "twilio", channel="whatsapp")
-
-
-def test_a_sender_cannot_be_registered_for_a_phone_channel():
-    with pytest.raises(ValueError):
-        channels.register_sender("sms", Recorder)
-
-
-def test_an_unknown_channel_sender_answers_a_permanent_error(org):
-    with pytest.raises(ProviderError) as caught:
-        channels.sender_for("instagram", org.id, ConsoleProvider())
-    assert caught.value.kind == "permanent"
 
 
 # --- a visitor's phone, and merges ----------------------------------------------------------

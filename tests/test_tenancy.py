@@ -155,3 +155,27 @@ def test_the_widget_shows_each_organization_only_its_own(app, client, auth):
     assert theirs_polled.get_json()["messages"] == []
     mine_polled = client.get(f"/widget/{my_key}/messages", query_string={"visitor": visitor})
     assert [m["text"] for m in mine_polled.get_json()["messages"]] == ["A's own"]
+
+
+def test_channel_accounts_identities_and_channel_replies_are_each_organizations_own(
+        app, client, auth, other_org_ids):
+    from pawline import channel_accounts, channels
+
+    with app.app_context():
+        theirs = db.session.scalar(sa.select(Thread.org_id))
+        channel_accounts.save(theirs, "telegram", "424242", "Their secret bot", secret="1:x")
+        their_chat = channels.receive(theirs, "telegram", "5550001", "private chat",
+                                      provider="telegram", provider_sid="424242:1",
+                                      to_address="424242")
+        mine = factories.org()
+        my_chat = channels.receive(mine.id, "telegram", "5550001", "mine", provider="telegram",
+                                   provider_sid="999:1", to_address="999")
+    auth.sign_in(mine.owner_email)
+
+    page = client.get("/settings/channels").get_data(as_text=True)
+    assert "Their secret bot" not in page and "424242" not in page
+    assert my_chat.client_id != their_chat.client_id  # the same chat id, another client (I15)
+    assert client.post(f"/threads/{their_chat.thread_id}/messages",
+                       data={"body": "hi", "channel": "telegram"}).status_code == 404
+    assert "private chat" not in client.get(f"/threads/{my_chat.thread_id}").get_data(
+        as_text=True)

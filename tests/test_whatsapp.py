@@ -137,3 +137,14 @@ def test_an_sms_opt_out_does_not_stop_a_reply_to_their_whatsapp_message(org):
         assert delivery.attempt(queued.message_id, twilio) == "queued"
     with pytest.raises(OptedOut):
         queue_message(org.id, got.thread_id, "By text", None, "twilio", channel="sms")
+
+
+def test_an_sms_stop_cancels_waiting_texts_but_not_a_waiting_whatsapp_reply(org):
+    got = whatsapp("Walk at 3?")
+    on_whatsapp = queue_message(org.id, got.thread_id, "Yes", None, "twilio")
+    by_text = queue_message(org.id, got.thread_id, "Yes (text)", None, "twilio", channel="sms")
+
+    receive_sms(POOL, PHONE, "STOP", message_sid())
+
+    assert db.session.get(Message, by_text.message_id).status == "canceled"
+    assert db.session.get(Message, on_whatsapp.message_id).status == "queued"

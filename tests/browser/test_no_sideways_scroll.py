@@ -30,6 +30,7 @@ LONG_URL = "https://example.com/" + "a" * 180 + "?x=1"
 STAFF_PAGES = ["/inbox", "/threads/{thread}", "/clients", "/clients/{client}", "/numbers",
                "/sitters", "/bookings", "/audit", "/dead-letters", "/simulator",
                "/settings/help-reply", "/settings/after-hours", "/settings/booking-messages",
+               "/settings/channels",
                "/settings/channels/webchat",
                "/profile", "/saved-replies",
                "/saved-replies/{saved_reply}", "/inbox?who=mine&tab=all"]
