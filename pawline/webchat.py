@@ -79,15 +79,16 @@ def turn_on(org_id: int, actor_user_id: int | None) -> Account:
 
     One INSERT .. ON CONFLICT DO NOTHING: two owners turning it on at once get one key (an
     upsert would let the second replace the key the first may already have pasted)."""
-    now = utcnow()
+    now, key = utcnow(), new_key()
     made = db.session.execute(insert(ChannelAccount).values(
-        org_id=org_id, channel=CHANNEL, account_id=new_key(), display_name="Web chat",
+        org_id=org_id, channel=CHANNEL, account_id=key, display_name="Web chat",
         settings={"allowed_origins": []}, created_at=now, updated_at=now,
     ).on_conflict_do_nothing(index_elements=["org_id", "channel"])
         .returning(ChannelAccount.id)).scalar()
-    if made is not None:
-        audit.record(org_id, actor_user_id, "webchat.turned_on", "channel_account", made,
-                     {}, now=now)
+    if made is not None:  # as channel_accounts.save records it: the same sentence on Audit
+        audit.record(org_id, actor_user_id, "channel_account.saved", "channel_account", made,
+                     {"channel": CHANNEL, "account_id": key, "secret_changed": False,
+                      "settings": ["allowed_origins"]}, now=now)
     db.session.commit()
     return account(org_id)
 

@@ -77,3 +77,12 @@ def test_origins_are_read_as_csp_wants_them(text, origins):
 def test_anything_but_an_origin_is_refused(text):
     with pytest.raises(DomainError):
         webchat.parse_origins(text)
+
+
+def test_the_audit_trail_says_who_turned_the_widget_on(app, client, auth, org):
+    auth.sign_in(org.owner_email)
+    client.post(f"{PAGE}/on")
+    with app.app_context():
+        key = webchat.account(org.id).account_id
+
+    assert f"set up Web chat (account {key})" in client.get("/audit").get_data(as_text=True)
