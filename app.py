@@ -211,19 +211,22 @@ def _register_blueprints(app: Flask) -> None:
         sitters,
         telegram_settings,
         telegram_webhook,
+        webchat_settings,
         webhooks,
+        widget,
     )
 
     for module in (auth, inbox, clients, numbers, sitters, bookings, audit, sitter_portal,
                    simulator, webhooks, booking_webhook, cli, dead_letters, ops, settings,
                    profile, media, saved_replies, desk, telegram_webhook, telegram_settings,
-                   meta_webhook, meta_settings):
+                   meta_webhook, meta_settings, widget, webchat_settings):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)  # provider webhooks prove themselves by signature instead
     csrf.exempt(booking_webhook.bp)
     csrf.exempt(telegram_webhook.bp)  # proves itself by its secret token header
     csrf.exempt(meta_webhook.bp)  # proves itself by X-Hub-Signature-256
     csrf.exempt(ops.bp)  # GET only, and no session to protect
+    csrf.exempt(widget.bp)  # no cookie authenticates it: see blueprints/widget.py
 
 
 def _init_templates(app: Flask) -> None:

@@ -192,7 +192,7 @@ def link_phone(org_id: int, channel: str, address: str, e164: str) -> int:
 # --- senders --------------------------------------------------------------------------------
 
 # Channel modules that register a sender when imported; a channel adds its module here.
-SENDER_MODULES: list[str] = ["pawline.telegram", "pawline.meta"]
+SENDER_MODULES: list[str] = ["pawline.telegram", "pawline.meta", "pawline.webchat"]
 _factories: dict[str, Callable] = {}
 
 

@@ -126,6 +126,13 @@ ROUTES = {
     "POST telegram_settings.telegram": ["token"],
     "POST telegram_settings.register_webhook": [],
     "POST telegram_webhook.receive": TELEGRAM_UPDATE,
+    "GET widget.script": ["key"],
+    "GET widget.chat": [],
+    "POST widget.post_message": ["visitor", "message_id", "body", "name", "phone", "email"],
+    "GET widget.messages": ["visitor", "after"],
+    "GET webchat_settings.page": [],
+    "POST webchat_settings.turn_on": [],
+    "POST webchat_settings.save_origins": ["origins"],
 }
 SIGNED_IN_AS = {"GET sitter_portal.home": "sitter"}  # the rest as the owner
 # A refused request leaves every table as it was, except these, written on purpose.
@@ -133,7 +140,10 @@ SIGNED_IN_AS = {"GET sitter_portal.home": "sitter"}  # the rest as the owner
 WRITES_WHEN_REFUSED = {"POST webhooks.twilio_sms": {"inbound_dead_letter", "rate_limit"},
                        "POST webhooks.twilio_status": {"rate_limit"},
                        "POST booking_webhook.receive_booking": {"rate_limit"},
-                       "POST auth.sign_in": {"sign_in_throttle", "rate_limit"}}
+                       "POST auth.sign_in": {"sign_in_throttle", "rate_limit"},
+                       # the widget counts a visitor and an address before it may refuse (429)
+                       "POST widget.post_message": {"rate_limit"},
+                       "GET widget.messages": {"rate_limit"}}
 
 HUGE = "99999999999999999999999"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
@@ -238,6 +248,10 @@ def plausible(world) -> dict[str, list]:
         "hub.mode": ["subscribe"], "hub.verify_token": ["test-meta-verify-token", "wrong"],
         "hub.challenge": ["1158201444"], "account_id": [META_PAGE, "17841400000000001"],
         "display_name": ["Happy Paws"],
+        # the web chat widget
+        "key": [world.widget_key], "visitor": ["fuzz-visitor-" + "v" * 20],
+        "message_id": [lambda: uuid.uuid4().hex],
+        "origins": ["https://shop.example", "https://*.example.com", "http://127.0.0.2:8000/"],
     }
 
 

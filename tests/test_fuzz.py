@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pawline import bookings, channel_accounts, saved_replies, scheduled, sitters
+from pawline import bookings, channel_accounts, saved_replies, scheduled, sitters, webchat
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.doctor import run_checks
@@ -74,6 +74,7 @@ def world(app):
             outbound_sid="SMfuzzoutbound1", attachment_id=attachment_id,
             token=signed_media_token(attachment_id, app.config["SECRET_KEY"]),
             saved_reply_id=saved_reply_id, scheduled_id=scheduled_id,
+            widget_key=webchat.turn_on(org.id, None).account_id,
             contact_id=db.session.scalar(sa.select(ClientContact.id).where(
                 ClientContact.client_id == inbound.client_id)),
             secret=db.session.get(Organization, org.id).webhook_secret)

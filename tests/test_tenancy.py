@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from pawline import bookings, notes, saved_replies, scheduled, sitters
+from pawline import bookings, notes, saved_replies, scheduled, sitters, webchat
 from pawline.clock import utcnow
 from pawline.db import db
 from pawline.inbound import receive_sms
@@ -47,8 +47,10 @@ def other_org_ids(app):
 
 # Signed webhooks name their organization in the URL and prove themselves by its secret, not by
 # a session: another organization's secret is a 403 (tests/test_booking_webhook.py,
-# tests/test_telegram_webhook.py).
-SIGNED_WEBHOOKS = ("booking_webhook.", "telegram_webhook.")
+# tests/test_telegram_webhook.py). The web chat widget's routes are public by design, named by
+# the widget's public key: a visitor sees only their own messages on that key's organization
+# (below, and tests/test_widget.py).
+SIGNED_WEBHOOKS = ("booking_webhook.", "telegram_webhook.", "widget.")
 
 
 def id_routes(app):
@@ -134,6 +136,26 @@ def test_business_hours_and_the_after_hours_reply_are_each_organizations_own(
         assert after_hours.hours(theirs) == {2: (time(7, 15), time(11, 45))}
         assert after_hours.reply_text(theirs) == "Their closed line"
         assert after_hours.reply_text(mine.id) == "Ours"
+
+
+def test_the_widget_shows_each_organization_only_its_own(app, client, auth):
+    """A's owner sees A's widget key only; B's key never answers with A's visitor's messages,
+    even to A's signed-in owner."""
+    visitor = "tenancy-visitor-" + "t" * 20
+    with app.app_context():
+        mine, theirs = factories.org(), factories.org()
+        my_key = webchat.turn_on(mine.id, None).account_id
+        their_key = webchat.turn_on(theirs.id, None).account_id
+    client.post(f"/widget/{my_key}/messages",
+                data={"visitor": visitor, "message_id": "m" * 20, "body": "A's own"})
+    auth.sign_in(mine.owner_email)
+
+    page = client.get("/settings/channels/webchat").get_data(as_text=True)
+    assert my_key in page and their_key not in page
+    theirs_polled = client.get(f"/widget/{their_key}/messages", query_string={"visitor": visitor})
+    assert theirs_polled.get_json()["messages"] == []
+    mine_polled = client.get(f"/widget/{my_key}/messages", query_string={"visitor": visitor})
+    assert [m["text"] for m in mine_polled.get_json()["messages"]] == ["A's own"]
 
 
 def test_channel_accounts_identities_and_channel_replies_are_each_organizations_own(

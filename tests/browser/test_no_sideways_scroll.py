@@ -33,6 +33,7 @@ STAFF_PAGES = ["/inbox", "/threads/{thread}", "/clients", "/clients/{client}", "
                "/settings/help-reply", "/settings/after-hours", "/settings/booking-messages",
                "/settings/channels", "/settings/channels/telegram",
                "/settings/channels/messenger", "/settings/channels/instagram",
+               "/settings/channels/webchat",
                "/profile", "/saved-replies",
                "/saved-replies/{saved_reply}", "/inbox?who=mine&tab=all", "/inbox/conversations"]
 
