@@ -137,10 +137,13 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
     contacts = db.session.scalars(sa.select(ClientContact).where(
         ClientContact.org_id == g.org.id, ClientContact.client_id == client.id)
         .order_by(ClientContact.id)).all()
-    try:
-        route, route_error = plan_route(g.org.id, thread.id), None
-    except NoSendingNumber as refused:
-        route, route_error = None, refused
+    reply_channels = channel_routes.client_channels(g.org.id, thread)
+    route = route_error = None
+    if "sms" in reply_channels:  # SMS routing speaks only for a client with a phone
+        try:
+            route = plan_route(g.org.id, thread.id)
+        except NoSendingNumber as refused:
+            route_error = refused
     # Polls ask what changed since a little before this read: a status committed while the page
     # was read shows on the next poll instead of never.
     shown_at = utcnow() - POLL_OVERLAP
@@ -162,7 +165,7 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "authors": people.author_names(g.org.id, timeline.items),
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),
-        "reply_channels": channel_routes.client_channels(g.org.id, thread),
+        "reply_channels": reply_channels,
         "reply_channel": channel_routes.reply_channel(thread.id),
         "form": form, "form_error": error, "snooze_form": SnoozeForm(formdata=None),
         "note_form": note_form or NoteForm(formdata=None), "note_error": note_error,

@@ -86,6 +86,9 @@ def test_a_client_on_one_channel_gets_no_picker(app, client, auth):
     page = client.get(f"/threads/{got.thread_id}").get_data(as_text=True)
     assert 'id="reply-channel"' not in page
     assert '<input type="hidden" name="channel" value="telegram">' in page
+    # the organization has no number, which a client without a phone never needs
+    assert "No number can send" not in page and 'id="route-hint"' not in page
+    assert "last wrote on Telegram" in page
 
 
 def test_the_thread_costs_the_same_statements_for_few_or_many_messages_on_every_channel(
