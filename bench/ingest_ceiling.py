@@ -39,7 +39,8 @@ def _ceiling_one(conn, form: dict) -> None:
         inserted = conn.execute(INSERT_MESSAGE, {
             "org": number[1], "thread": thread[0], "body": form["Body"], "from": form["From"],
             "to": number[2], "number": number[0], "provider": "twilio",
-            "sid": form["MessageSid"], "media": 0, "flag": None, "now": now}).fetchone()
+            "sid": form["MessageSid"], "media": 0, "flag": None, "now": now,
+            "channel": "sms"}).fetchone()
         if inserted is None:
             raise _Duplicate
         conn.execute(BUMP_THREAD, {"thread": thread[0], "body": form["Body"], "now": now,

@@ -121,6 +121,7 @@ class Conversation:
 
     row: object
     items: list = field(default_factory=list)
+    unfolded: bool = False  # shown open (group decides)
 
     @property
     def key(self) -> int:
@@ -204,7 +205,18 @@ def group(conversations: list[Conversation], items: list) -> list[Conversation]:
     for item in items:
         at = max(bisect_right(keys, _item_key(item)) - 1, 0)
         conversations[at].items.append(item)
-    return [c for c in conversations if c.items]
+    shown = [c for c in conversations if c.items]
+    # Unfolded: the latest, and the one before it while the latest holds no message yet (a
+    # close just undone, a reopen nobody wrote in): what the reader was looking at stays open.
+    for at, conversation in enumerate(shown):
+        conversation.unfolded = at == len(shown) - 1
+    if len(shown) > 1 and not any(_is_message(item) for item in shown[-1].items):
+        shown[-2].unfolded = True
+    return shown
+
+
+def _is_message(item) -> bool:
+    return getattr(item, "direction", None) is not None
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,21 @@ def test_the_timeline_items_go_into_their_conversations(org):
     assert [g.row.still_open for g in later] == [False, True]
 
 
+def test_the_latest_conversation_is_unfolded_and_the_one_before_while_it_has_no_message(org):
+    thread_id = inbound(0, "one")
+    threads.close_thread(org.id, thread_id, org.staff_user_id, now=at(5))
+    threads.reopen_thread(org.id, thread_id, org.staff_user_id, now=at(6))  # Undo of the close
+
+    def unfolded():
+        groups = conversations.group(shown(org.id, thread_id), inbox.timeline(org.id,
+                                                                               thread_id).items)
+        return [g.unfolded for g in groups]
+
+    assert unfolded() == [True, True]  # "one" stays in sight: the reopen holds no message yet
+    inbound(60, "two")
+    assert unfolded() == [False, True]
+
+
 def test_a_merge_folds_both_histories_into_one_stream_of_conversations(org):
     """A guest's thread merged into a client's: the survivor's timeline holds both, in time
     order, and the rule runs over it as one thread; nothing is duplicated."""
