@@ -1,7 +1,7 @@
 """The front desk's thread actions: internal notes and assignment (owners and staff), send later
 (anyone who may reply on the thread: a sitter too, on their own scheduled replies)."""
 
-from flask import Blueprint, abort, g, request
+from flask import Blueprint, abort, current_app, g, request
 from flask_login import current_user, login_required
 
 from blueprints.common import STAFF, roles_required
@@ -9,7 +9,7 @@ from blueprints.formatting import org_zone
 from blueprints.hygiene import accepts_uploads
 from blueprints.inbox import after_change, thread_for_user
 from blueprints.inbox_forms import UPLOAD_LIMIT, NoteForm, ReplyForm, ScheduleForm
-from pawline import assignment, notes, scheduled
+from pawline import assignment, media, notes, scheduled
 from pawline.bookings import parse_local_time
 from pawline.errors import DomainError, NotFound
 from pawline.inputs import db_id
@@ -74,16 +74,17 @@ def _own_only() -> int | None:
 
 
 @bp.route("/threads/<int:thread_id>/scheduled", methods=["POST"])
-@accepts_uploads(UPLOAD_LIMIT)  # the reply box's photos come along, to be refused in words
+@accepts_uploads(UPLOAD_LIMIT)  # the reply box's photos come along, checked as a reply's
 def schedule(thread_id: int):
-    """Keep the reply box's text to send at a time in the organization's zone."""
+    """Keep the reply box's text and photos to send at a time in the organization's zone."""
     thread = thread_for_user(thread_id)
     form = ScheduleForm()
     try:
         if not form.validate():
             raise DomainError(form.first_error(), "body")
         scheduled.schedule_message(g.org.id, thread.id, form.body.data, _send_at(form),
-                                   current_user.id)
+                                   current_user.id, photos=form.photo_files(),
+                                   photo_base_url=media.photo_base_url(current_app.config))
     except DomainError as refused:
         reply = ReplyForm(formdata=None, body=form.body.data)
         return after_change(thread, 400, form=reply, schedule_error=refused.message)
@@ -92,14 +93,15 @@ def schedule(thread_id: int):
 
 @bp.route("/threads/<int:thread_id>/scheduled/<int:scheduled_id>", methods=["POST"])
 def edit_scheduled(thread_id: int, scheduled_id: int):
-    """Change the words or the time of a reply that is not yet due."""
+    """Change the words or the time of a reply that is not yet due, or remove its photos."""
     thread = thread_for_user(thread_id)
     form = ScheduleForm()
     try:
         if not form.validate():
             raise DomainError(form.first_error(), "body")
         scheduled.update_scheduled(g.org.id, thread.id, scheduled_id, form.body.data,
-                                   _send_at(form), author_id=_own_only())
+                                   _send_at(form), author_id=_own_only(),
+                                   remove_photos=form.remove_photos.data)
     except NotFound:
         abort(404)
     except DomainError as refused:

@@ -4,6 +4,7 @@ a reply to send later."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     HiddenField,
     RadioField,
@@ -24,18 +25,10 @@ PHOTO_MIMETYPES = ("image/jpeg", "image/png", "image/gif", "image/heic", "image/
 UPLOAD_LIMIT = images.MAX_TOTAL_BYTES + 256 * 1024
 
 
-class ReplyForm(FlaskForm):
-    """Words, up to five photos, or both."""
+class Photos:
+    """Up to five photos of a reply, sent now (ReplyForm) or later (ScheduleForm): one check."""
 
-    body = TextAreaField("Message")
     photos = MultipleFileField("Photos", render_kw={"accept": PHOTO_TYPES})
-    client_token = HiddenField()
-    # one of the client's channels (the domain refuses any other); empty: where they last wrote
-    channel = HiddenField()
-
-    def validate_body(self, field):
-        if not (field.data or "").strip() and not self.chosen_photos():
-            raise ValidationError("Write a message or attach a photo.")
 
     def validate_photos(self, field):
         chosen = self.chosen_photos()
@@ -54,6 +47,19 @@ class ReplyForm(FlaskForm):
 
     def photo_files(self) -> list[tuple[bytes, str]]:
         return [(photo.read(), photo.filename) for photo in self.chosen_photos()]
+
+
+class ReplyForm(Photos, FlaskForm):
+    """Words, up to five photos, or both."""
+
+    body = TextAreaField("Message")
+    client_token = HiddenField()
+    # one of the client's channels (the domain refuses any other); empty: where they last wrote
+    channel = HiddenField()
+
+    def validate_body(self, field):
+        if not (field.data or "").strip() and not self.chosen_photos():
+            raise ValidationError("Write a message or attach a photo.")
 
 
 def _size(upload) -> int:
@@ -80,18 +86,13 @@ class SnoozeForm(FlaskForm):
     custom_until = DateTimeLocalField("Time", format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
-class ScheduleForm(FlaskForm):
-    """A reply to send later; `send_at` is read in the organization's zone (pawline.scheduled).
-    It keeps words only: photos chosen in the reply box are refused, never silently dropped."""
+class ScheduleForm(Photos, FlaskForm):
+    """A reply to send later, with the reply box's photos; `send_at` is read in the
+    organization's zone (pawline.scheduled). Editing it may remove its photos."""
 
     body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
     send_at = StringField("Send at")
-    photos = MultipleFileField("Photos")
-
-    def validate_photos(self, field):
-        if any(photo and photo.filename for photo in field.data or []):
-            raise ValidationError("Photos cannot be sent later: send them now, or remove them to "
-                                  "schedule the words alone.")
+    remove_photos = BooleanField("Remove its photos")
 
     def first_error(self) -> str:
         return next(error for errors in self.errors.values() for error in errors)

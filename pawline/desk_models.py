@@ -78,6 +78,7 @@ class ScheduledMessage(TenantScoped, db.Model):
 
     __tablename__ = "scheduled_message"
     __table_args__ = (
+        sa.UniqueConstraint("id", "org_id"),  # for its photos' foreign key (I4)
         _tenant_fk("thread_id", "thread"),
         _tenant_fk("created_by_user_id", "app_user"),
         sa.CheckConstraint(f"status IN ({', '.join(repr(s) for s in SCHEDULED_STATUSES)})",
@@ -103,6 +104,36 @@ class ScheduledMessage(TenantScoped, db.Model):
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _created()
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+SCHEDULED_PHOTO_TYPES = ("image/jpeg", "image/png", "image/gif")  # what pawline.images makes
+MAX_SCHEDULED_PHOTOS, MAX_SCHEDULED_PHOTO_BYTES = 5, 5 * 1024 * 1024
+
+
+class ScheduledPhoto(TenantScoped, db.Model):
+    """A photo of a scheduled reply, already re-encoded (pawline.images: no EXIF, resized) when
+    it was scheduled, so the sweep sends exactly these bytes as the message's attachments.
+    Kept after sending and cancelling, like the reply itself: the thread shows what was planned."""
+
+    __tablename__ = "scheduled_photo"
+    __table_args__ = (
+        _tenant_fk("scheduled_id", "scheduled_message"),
+        sa.UniqueConstraint("scheduled_id", "position"),
+        sa.CheckConstraint(f"position >= 0 AND position < {MAX_SCHEDULED_PHOTOS}",
+                           name="position_range"),
+        sa.CheckConstraint(f"content_type IN ({', '.join(repr(t) for t in SCHEDULED_PHOTO_TYPES)})",
+                           name="content_type_known"),
+        sa.CheckConstraint("length(filename) BETWEEN 1 AND 255", name="filename_length"),
+        sa.CheckConstraint(f"octet_length(data) BETWEEN 1 AND {MAX_SCHEDULED_PHOTO_BYTES}",
+                           name="size_limit"),
+    )
+
+    id: Mapped[int] = _pk()
+    scheduled_id: Mapped[int] = mapped_column(sa.BigInteger)
+    position: Mapped[int] = mapped_column(sa.SmallInteger)
+    content_type: Mapped[str] = mapped_column(sa.Text)
+    filename: Mapped[str] = mapped_column(sa.Text)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
 
 
 class BusinessHours(TenantScoped, db.Model):

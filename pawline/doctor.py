@@ -109,6 +109,7 @@ TENANT_LINKS = [
     ("thread_note", "author_user_id", "app_user"),
     ("scheduled_message", "thread_id", "thread"),
     ("scheduled_message", "created_by_user_id", "app_user"),
+    ("scheduled_photo", "scheduled_id", "scheduled_message"),
     ("booking_message", "booking_id", "booking"),
     ("client_identity", "client_id", "client"),
 ]

@@ -126,7 +126,8 @@ def send_scheduled_messages(timestamp: int) -> None:
     app = _app()
     with app.app_context():
         sent = scheduled.send_due(app.config["SMS_PROVIDER"],
-                                  status_callback=_status_callback(app))
+                                  status_callback=_status_callback(app),
+                                  photo_base_url=media.photo_base_url(app.config))
     if sent:
         log.info("sent %d scheduled messages", sent)
 

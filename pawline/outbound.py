@@ -72,12 +72,19 @@ def _recipient(org_id: int, thread: Thread) -> str:
     return last_from if last_from in phones else phones[0]
 
 
-def _photos(photos: list[tuple[bytes, str]], photo_base_url: str | None) -> list:
-    """The attached photos re-encoded (no EXIF, resized), or a refusal saying what is wrong."""
-    if not photos:
+def _photos(photos: list[tuple[bytes, str]], photo_base_url: str | None,
+            encoded: list = ()) -> list:
+    """The photos to send: those already re-encoded (a scheduled reply's, pawline.scheduled),
+    else the attached ones re-encoded now; or a refusal saying what is wrong."""
+    if not photos and not encoded:
         return []
     if not photo_base_url:
         raise media.MediaNotConfigured(media.NOT_CONFIGURED, "photos")
+    return list(encoded) or encode_photos(photos)
+
+
+def encode_photos(photos: list[tuple[bytes, str]]) -> list:
+    """(bytes, file name) pairs re-encoded (no EXIF, resized) within a message's limits."""
     images.check_upload([len(data) for data, _ in photos])
     encoded = [images.reencode(data, name) for data, name in photos]
     images.check_upload([len(image.data) for image in encoded])
@@ -89,7 +96,8 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
                   now: datetime | None = None, to_e164: str | None = None,
                   status_callback: str | None = None, photos: list[tuple[bytes, str]] = (),
                   photo_base_url: str | None = None, route_note: str | None = None,
-                  auto_reply: str | None = None, channel: str | None = None) -> Queued:
+                  auto_reply: str | None = None, channel: str | None = None,
+                  encoded_photos: list = ()) -> Queued:
     """Store an outbound message on its route (status queued) with its delivery job; commit.
 
     `channel` None: where the client last wrote (pawline.channel_routes), SMS if they never
@@ -100,15 +108,16 @@ def queue_message(org_id: int, thread_id: int, body: str, sender_user_id: int | 
     A phone that opted out is refused (OptedOut) before anything is stored; the phone's consent
     is held until the commit, so a STOP stored meanwhile waits and the worker then cancels it.
     `photos` are (bytes, file name) pairs, re-encoded and stored with the message; they need
-    `photo_base_url`, the address the provider will fetch them from (pawline.media).
+    `photo_base_url`, the address the provider will fetch them from (pawline.media);
+    `encoded_photos` (pawline.images.Encoded) were re-encoded before and are stored as they are.
     `route_note` adds a line to the routing trace (a scheduled message says when it was
     scheduled: its number was chosen now, at sending). `auto_reply` names an automatic message's
     kind (pawline.booking_messages); it has no author and leaves the thread's preview alone.
     """
     now = now or utcnow()
-    text = clean_body(body, with_photos=bool(photos))
+    text = clean_body(body, with_photos=bool(photos or encoded_photos))
     _check_token(client_token)
-    encoded = _photos(list(photos), photo_base_url)
+    encoded = _photos(list(photos), photo_base_url, encoded_photos)
     thread = db.session.scalar(
         sa.select(Thread).where(Thread.id == thread_id, Thread.org_id == org_id))
     if thread is None:

@@ -19,17 +19,22 @@ see, edit or cancel it. So if at its time they no longer cover the client (the b
 cancelled, moved or shortened, or the sitter deactivated), the reply is not sent: it is
 cancelled with that reason, which the front desk sees on the thread. A sitter edits and cancels
 only their own scheduled replies; owners and staff any of them.
+
+A scheduled reply may carry photos: checked and re-encoded when it is scheduled, exactly as a
+reply's (pawline.outbound.encode_photos: no EXIF or GPS, within an MMS's limits), so a photo
+that cannot be sent is refused then, not at 7 AM. They are kept (scheduled_photo) and become
+the message's attachments, as they are, in the transaction that sends it.
 """
 
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from pawline import outbound
+from pawline import images, media, outbound
 from pawline.accounts import org_zone
 from pawline.clock import utcnow
 from pawline.db import db
-from pawline.desk_models import ScheduledMessage
+from pawline.desk_models import ScheduledMessage, ScheduledPhoto
 from pawline.due_sends import DueSends
 from pawline.errors import DomainError, NotFound
 from pawline.models import User
@@ -64,11 +69,17 @@ def author_covers(org_id: int, user_id: int | None, thread_id: int, at: datetime
 
 
 def schedule_message(org_id: int, thread_id: int, body: str, send_at: datetime,
-                     user_id: int | None, now: datetime | None = None) -> int:
-    """Keep a reply to send at `send_at`; answers its id."""
+                     user_id: int | None, now: datetime | None = None,
+                     photos: list[tuple[bytes, str]] = (),
+                     photo_base_url: str | None = None) -> int:
+    """Keep a reply to send at `send_at`, with its photos ((bytes, file name) pairs, which need
+    `photo_base_url` as a reply's do); answers its id."""
     now = now or utcnow()
     text = outbound.clean_body(body)
     _check_time(send_at, now)
+    if photos and not photo_base_url:
+        raise media.MediaNotConfigured(media.NOT_CONFIGURED, "photos")
+    encoded = outbound.encode_photos(list(photos)) if photos else []
     if db.session.scalar(sa.text("SELECT 1 FROM thread WHERE id = :t AND org_id = :o"),
                          {"t": thread_id, "o": org_id}) is None:
         raise NotFound("No such conversation.")
@@ -77,8 +88,21 @@ def schedule_message(org_id: int, thread_id: int, body: str, send_at: datetime,
     scheduled_id = db.session.scalar(sa.insert(ScheduledMessage).values(
         org_id=org_id, thread_id=thread_id, body=text, send_at=send_at,
         created_by_user_id=user_id, created_at=now, updated_at=now).returning(ScheduledMessage.id))
+    for position, image in enumerate(encoded):
+        db.session.execute(sa.insert(ScheduledPhoto).values(
+            org_id=org_id, scheduled_id=scheduled_id, position=position,
+            content_type=image.content_type, filename=image.filename, data=image.data))
     db.session.commit()
     return scheduled_id
+
+
+def kept_photos(org_id: int, scheduled_id: int) -> list[images.Encoded]:
+    """A scheduled reply's photos as they were re-encoded, in order (this organization's only)."""
+    rows = db.session.execute(
+        sa.select(ScheduledPhoto.data, ScheduledPhoto.content_type, ScheduledPhoto.filename)
+        .where(ScheduledPhoto.org_id == org_id, ScheduledPhoto.scheduled_id == scheduled_id)
+        .order_by(ScheduledPhoto.position)).all()
+    return [images.Encoded(r.data, r.content_type, r.filename, 0, 0) for r in rows]
 
 
 def _mine(org_id: int, thread_id: int, scheduled_id: int, author_id: int | None):
@@ -118,12 +142,15 @@ def _exists(org_id: int, thread_id: int, scheduled_id: int, author_id: int | Non
 
 def update_scheduled(org_id: int, thread_id: int, scheduled_id: int, body: str,
                      send_at: datetime, now: datetime | None = None,
-                     author_id: int | None = None) -> None:
+                     author_id: int | None = None, remove_photos: bool = False) -> None:
     """Change the words or the time of a reply that is not yet due (with `author_id`, only a
-    reply that user scheduled: a sitter's own)."""
+    reply that user scheduled: a sitter's own); its photos stay unless `remove_photos`."""
     now = now or utcnow()
     text = outbound.clean_body(body)
     _check_time(send_at, now)
+    if remove_photos:  # in the change's transaction: rolled back with it if it is refused
+        db.session.execute(sa.delete(ScheduledPhoto).where(
+            ScheduledPhoto.org_id == org_id, ScheduledPhoto.scheduled_id == scheduled_id))
     _change(org_id, thread_id, scheduled_id, now, author_id, body=text, send_at=send_at)
 
 
@@ -135,10 +162,14 @@ def cancel_scheduled(org_id: int, thread_id: int, scheduled_id: int,
 
 def for_thread(org_id: int, thread_id: int) -> list:
     """The thread's replies still to send, and those the system cancelled or could not send,
-    each with the name of who scheduled it (rows of (ScheduledMessage, author))."""
+    each with the name of who scheduled it and how many photos it carries (rows of
+    (ScheduledMessage, author, photos))."""
     author = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
+    photos = (sa.select(sa.func.count()).where(ScheduledPhoto.scheduled_id == ScheduledMessage.id,
+                                               ScheduledPhoto.org_id == ScheduledMessage.org_id)
+              .scalar_subquery())
     return db.session.execute(
-        sa.select(ScheduledMessage, author.label("author"))
+        sa.select(ScheduledMessage, author.label("author"), photos.label("photos"))
         .outerjoin(User, sa.and_(User.id == ScheduledMessage.created_by_user_id,
                                  User.org_id == ScheduledMessage.org_id))
         .where(ScheduledMessage.org_id == org_id, ScheduledMessage.thread_id == thread_id,
@@ -149,14 +180,16 @@ def for_thread(org_id: int, thread_id: int) -> list:
 
 
 def send_due(provider_name: str, now: datetime | None = None,
-             status_callback: str | None = None) -> int:
-    """Send every reply due at `now` (each exactly once); answers how many this call sent."""
+             status_callback: str | None = None, photo_base_url: str | None = None) -> int:
+    """Send every reply due at `now` (each exactly once); answers how many this call sent.
+    `photo_base_url` (pawline.media.photo_base_url): where the provider fetches photos from."""
     now = now or utcnow()
-    return sum(send_one(i, provider_name, now, status_callback) for i in SENDS.due_ids(now))
+    return sum(send_one(i, provider_name, now, status_callback, photo_base_url)
+               for i in SENDS.due_ids(now))
 
 
 def send_one(scheduled_id: int, provider_name: str, now: datetime,
-             status_callback: str | None = None) -> bool:
+             status_callback: str | None = None, photo_base_url: str | None = None) -> bool:
     """Claim one due reply and store its message, in one transaction; False if another worker
     had it, or it was not sent (cancelled: an opt-out, a sitter no longer covering the client;
     else failed; with the reason)."""
@@ -171,4 +204,5 @@ def send_one(scheduled_id: int, provider_name: str, now: datetime,
             f"{friendly_time(row.send_at, zone)}: this number was chosen when it was sent.")
     return SENDS.send(row.id, now, lambda: outbound.queue_message(
         row.org_id, row.thread_id, row.body, row.created_by_user_id, provider_name,
-        f"scheduled-{row.id}", now, status_callback=status_callback, route_note=note))
+        f"scheduled-{row.id}", now, status_callback=status_callback, route_note=note,
+        encoded_photos=kept_photos(row.org_id, row.id), photo_base_url=photo_base_url))

@@ -83,8 +83,11 @@ def seed_org(conn: psycopg.Connection, n: int) -> SimpleNamespace:
         "VALUES (%s, %s, 'closed', %s)", w.org, w.thread, w.staff)
     one("INSERT INTO thread_note (org_id, thread_id, author_user_id, body) "
         "VALUES (%s, %s, %s, 'Rex bites')", w.org, w.thread, w.staff)
-    one("INSERT INTO scheduled_message (org_id, thread_id, body, send_at, created_by_user_id) "
+    w.scheduled = one(
+        "INSERT INTO scheduled_message (org_id, thread_id, body, send_at, created_by_user_id) "
         f"VALUES (%s, %s, 'Later', {WHEN.split(',')[0]}, %s)", w.org, w.thread, w.staff)
+    one("INSERT INTO scheduled_photo (org_id, scheduled_id, position, content_type, filename, "
+        "data) VALUES (%s, %s, 0, 'image/png', 'a.png', 'png')", w.org, w.scheduled)
     one("INSERT INTO booking_message (org_id, booking_id, kind, due_at) "
         f"VALUES (%s, %s, 'reminder', {WHEN.split(',')[0]})", w.org, w.booking)
     w.saved_reply_name = "Running late"
@@ -128,6 +131,12 @@ def note(org, thread_id, user) -> str:
 def scheduled(org, thread_id, user) -> str:
     return (f"INSERT INTO scheduled_message (id, org_id, thread_id, body, send_at, "
             f"created_by_user_id) VALUES ({ROW}, {org}, {thread_id}, 'Hi', now(), {user});")
+
+
+def scheduled_photo(org, scheduled_id) -> str:
+    return (f"INSERT INTO scheduled_photo (id, org_id, scheduled_id, position, content_type, "
+            f"filename, data) VALUES ({ROW}, {org}, {scheduled_id}, 1, 'image/png', 'b.png', "
+            f"'png');")
 
 
 def booking_message(org, booking_id) -> str:

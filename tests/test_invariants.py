@@ -18,7 +18,7 @@ from pawline.access_models import UserSession
 from pawline.booking_message_models import BookingMessage
 from pawline.channel_models import ClientIdentity
 from pawline.db import constraint_name, db
-from pawline.desk_models import ScheduledMessage, ThreadNote
+from pawline.desk_models import ScheduledMessage, ScheduledPhoto, ThreadNote
 from pawline.doctor import TENANT_LINKS, UNIQUE_INDEXES, foreign_key_name, run_checks
 from pawline.media_models import Attachment
 from pawline.models import (
@@ -44,7 +44,7 @@ TABLES = {
     "message_number": MessageNumber, "sitter": Sitter, "audit_event": AuditEvent,
     "user_session": UserSession, "attachment": Attachment, "thread_note": ThreadNote,
     "scheduled_message": ScheduledMessage, "booking_message": BookingMessage,
-    "client_identity": ClientIdentity,
+    "client_identity": ClientIdentity, "scheduled_photo": ScheduledPhoto,
 }
 
 
@@ -95,6 +95,8 @@ def new_org_world():
     world.message_id = insert(Message, org_id=org.id, thread_id=new_thread(org.id),
                               direction="inbound", body="Hi", from_e164=factories.phone(),
                               to_e164=factories.phone(), status="received", provider="twilio")
+    world.scheduled_id = insert(ScheduledMessage, org_id=org.id, thread_id=world.thread_id,
+                                body="Later", send_at=NOW)
     return world
 
 
@@ -179,6 +181,8 @@ def child_values(table: str, world, fresh) -> dict:
                               "send_at": NOW, "created_by_user_id": world.user_id},
         "booking_message": {"org_id": org_id, "booking_id": world.booking_id,
                             "kind": "reminder", "due_at": NOW},
+        "scheduled_photo": {"org_id": org_id, "scheduled_id": world.scheduled_id, "position": 0,
+                            "content_type": "image/png", "filename": "a.png", "data": b"png"},
         "message": {"org_id": org_id, "thread_id": world.thread_id, "direction": "inbound",
                     "body": "Hi", "from_e164": factories.phone(), "to_e164": factories.phone(),
                     "number_id": world.number_id, "status": "received", "provider": "twilio",
@@ -212,7 +216,7 @@ def test_i4_a_row_cannot_point_at_another_organizations_row(ours, theirs, child,
     fresh = {"client": lambda: new_client(ours.org_id)}
     parent_attr = {"client": "client_id", "thread": "thread_id", "message_number": "number_id",
                    "sitter": "sitter_id", "booking": "booking_id", "app_user": "user_id",
-                   "message": "message_id"}[parent]
+                   "message": "message_id", "scheduled_message": "scheduled_id"}[parent]
 
     foreign = {**child_values(child, ours, fresh), column: getattr(theirs, parent_attr)}
     assert refused(model, **foreign) == f"fk_{child}_{column}_org_id_{parent}"
@@ -494,7 +498,7 @@ def test_doctor_reports_a_cross_tenant_row_once_the_foreign_key_is_gone(ours, th
         f"ALTER TABLE {child} DROP CONSTRAINT fk_{child}_{column}_org_id_{parent}"))
     parent_attr = {"client": "client_id", "thread": "thread_id", "message_number": "number_id",
                    "sitter": "sitter_id", "booking": "booking_id", "app_user": "user_id",
-                   "message": "message_id"}[parent]
+                   "message": "message_id", "scheduled_message": "scheduled_id"}[parent]
     fresh = {"client": lambda: new_client(ours.org_id)}
     row_id = insert(TABLES[child], **{**child_values(child, ours, fresh),
                                       column: getattr(theirs, parent_attr)})

@@ -120,3 +120,36 @@ def test_the_channels_migration_gives_every_existing_message_the_sms_channel(fre
         downgrade(revision="f3a8c2d17e90")
         with db.engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT count(*) FROM message")) == 3
+
+
+def test_the_scheduled_photos_migration_keeps_scheduled_replies_and_ties_photos_to_them(
+        fresh_app):
+    with fresh_app.app_context():
+        upgrade(revision="8d82351f8bd5")
+        with db.engine.begin() as conn:
+            ids = conn.execute(sa.text("""
+                WITH o AS (INSERT INTO organization (name, slug, webhook_secret)
+                           VALUES ('Paws', 'paws', 's'), ('Mews', 'mews', 's') RETURNING id),
+                     c AS (INSERT INTO client (org_id, name) SELECT id, 'Ada' FROM o
+                           RETURNING id, org_id),
+                     t AS (INSERT INTO thread (org_id, client_id) SELECT org_id, id FROM c
+                           RETURNING id, org_id)
+                INSERT INTO scheduled_message (org_id, thread_id, body, send_at)
+                SELECT org_id, id, 'Walk at 9', now() + interval '1 day' FROM t
+                RETURNING id, org_id""")).all()
+
+        upgrade()
+
+        (ours, org), (theirs, _) = sorted(ids)
+        photo = ("INSERT INTO scheduled_photo (org_id, scheduled_id, position, content_type, "
+                 "filename, data) VALUES (:o, :s, 0, 'image/png', 'a.png', 'png')")
+        with db.engine.begin() as conn:
+            assert conn.scalar(sa.text("SELECT count(*) FROM scheduled_message")) == 2
+            conn.execute(sa.text(photo), {"o": org, "s": ours})
+        refused = pytest.raises(sa.exc.IntegrityError, match="fk_scheduled_photo_scheduled_id")
+        with refused, db.engine.begin() as conn:  # another organization's scheduled reply
+            conn.execute(sa.text(photo), {"o": org, "s": theirs})
+        downgrade(revision="8d82351f8bd5")
+        with db.engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT count(*) FROM scheduled_message")) == 2
+            assert "scheduled_photo" not in tables()

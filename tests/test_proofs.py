@@ -95,6 +95,7 @@ def cross_tenant_row(child: str, column: str, o, t) -> str:
         ("thread_note", "author_user_id"): pw.note(o.org, o.thread, t.staff),
         ("scheduled_message", "thread_id"): pw.scheduled(o.org, t.thread, o.staff),
         ("scheduled_message", "created_by_user_id"): pw.scheduled(o.org, o.thread, t.staff),
+        ("scheduled_photo", "scheduled_id"): pw.scheduled_photo(o.org, t.scheduled),
         ("booking_message", "booking_id"): pw.booking_message(o.org, t.free_booking),
         ("client_identity", "client_id"): pw.identity(o.org, t.free_client, "9001"),
     }[(child, column)]

@@ -1,7 +1,6 @@
 """Send later: scheduled in the organization's zone, edited or cancelled until due, sent once by
 the sweep however many workers run it, from the number routing picks at sending time."""
 
-import io
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,7 @@ from pawline.desk_models import ScheduledMessage
 from pawline.errors import DomainError
 from pawline.inbound import receive_sms
 from pawline.models import Message, MessageNumber, Thread
-from tests import factories, photos
+from tests import factories
 from tests.concurrency import race_ok
 
 HX = {"HX-Request": "true"}
@@ -279,18 +278,6 @@ def test_a_scheduled_reply_changed_since_the_page_was_shown_changes_the_thread(c
     assert not inbox.timeline_changed(org.id, org.thread_id, 0, 10**9, shown)
     scheduled.cancel_scheduled(org.id, org.thread_id, reply, shown + timedelta(seconds=1))
     assert inbox.timeline_changed(org.id, org.thread_id, 0, 10**9, shown)
-
-
-def test_photos_chosen_for_a_scheduled_reply_are_refused_not_dropped(app, client, auth, world):
-    auth.sign_in(world.staff_email)
-    response = client.post(f"/threads/{world.thread_id}/scheduled", headers=HX,
-                           content_type="multipart/form-data", data={
-                               "body": "Rex at the park", "send_at": TOMORROW,
-                               "photos": (io.BytesIO(photos.png()), "rex.png")})
-    assert response.status_code == 400
-    assert "Photos cannot be sent later" in response.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ScheduledMessage)) == 0
 
 
 def test_a_due_reply_waiting_for_the_sweep_shows_sending_and_no_edit(app, client, auth, world):

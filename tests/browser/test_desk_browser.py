@@ -101,27 +101,23 @@ def test_staff_add_a_note_that_stands_apart_from_the_messages(live_app, live_url
     page.screenshot(path=str(SHOTS / "desk-note.png"), full_page=True)
 
 
-def test_staff_schedule_a_reply_then_cancel_it(live_app, live_url, page, tmp_path):
+def test_staff_schedule_a_reply_with_a_photo_then_cancel_it(live_app, live_url, page,
+                                                           tmp_path):
     org = seed(live_app)
     sign_in(page, live_url, org.staff_email)
     page.goto(f"{live_url}/threads/{org.thread_id}")
 
-    photo = tmp_path / "rex.png"
-    photo.write_bytes(photos.png())
-    page.set_input_files("#reply-photos", str(photo))  # refused: words only are sent later
+    photo = tmp_path / "rex.jpg"
+    photo.write_bytes(photos.gps_jpeg())
     page.get_by_label("Reply").fill("Good morning! Rex had breakfast.")
     page.get_by_text("Send later").click()
-    page.get_by_label("Send at").fill("2099-12-24T07:00")
-    page.get_by_role("button", name="Schedule").click()
-    expect(page.get_by_role("alert")).to_contain_text("Photos cannot be sent later")
-    expect(page.locator("#reply-previews img")).to_have_count(0)  # the photo is unchosen
-    expect(page.get_by_label("Reply")).to_have_value("Good morning! Rex had breakfast.")
-
     page.get_by_label("Send at").fill("2099-12-24T07:00")  # refused: more than a year ahead
     page.get_by_role("button", name="Schedule").click()
     expect(page.get_by_role("alert")).to_contain_text("Pick a time within")
     expect(page.get_by_label("Reply")).to_have_value("Good morning! Rex had breakfast.")
 
+    page.set_input_files("#reply-photos", str(photo))
+    expect(page.locator("#reply-previews img")).to_have_count(1)
     tomorrow = (utcnow() + timedelta(days=1)).astimezone(ZoneInfo("America/New_York"))
     page.get_by_label("Send at").fill(tomorrow.strftime("%Y-%m-%dT07:00"))
     page.get_by_role("button", name="Schedule").click()
@@ -129,9 +125,19 @@ def test_staff_schedule_a_reply_then_cancel_it(live_app, live_url, page, tmp_pat
     item = page.locator(".scheduled-item")
     expect(item).to_contain_text("Good morning! Rex had breakfast.")
     expect(item).to_contain_text("07:00 AM")
+    expect(item).to_contain_text("With 1 photo")
     expect(page.get_by_label("Reply")).to_have_value("")
+    expect(page.locator("#reply-previews img")).to_have_count(0)
     expect(page.locator(".msg.outbound")).to_have_count(0)
+    with live_app.app_context():
+        [kept] = scheduled.kept_photos(org.id, db.session.scalar(sa.select(ScheduledMessage.id)))
+        assert kept.content_type == "image/jpeg" and b"PawPhone" not in kept.data
     page.screenshot(path=str(SHOTS / "desk-scheduled.png"))
+    for width, height in ((1440, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # above the composer
+        page.screenshot(path=str(SHOTS / f"desk-scheduled-photo-{width}.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     page.get_by_role("button", name="Cancel this scheduled message").click()
     expect(page.locator(".scheduled-item")).to_have_count(0)
