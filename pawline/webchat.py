@@ -132,14 +132,16 @@ def _switch(org_id: int, actor_user_id: int | None, on: bool, now) -> None:
 
 
 def replace_key(org_id: int, actor_user_id: int | None) -> Account:
-    """A new random key, in one UPDATE: the old tag stops working at once (an unknown key,
+    """A new random key, in one statement: the old tag stops working at once (an unknown key,
     404). Visitors keep their identities and threads: those hang on the visitor id, never on
-    the key. Commit."""
+    the key. The row is locked as it is read (FOR UPDATE), so of two owners replacing at once
+    each audit line names the key it truly retired. Commit."""
     now, key = utcnow(), new_key()
     replaced = db.session.execute(sa.text("""
+        WITH old AS (SELECT id, account_id FROM channel_account
+                     WHERE org_id = :org AND channel = :channel FOR UPDATE)
         UPDATE channel_account new SET account_id = :key, updated_at = :now
-        FROM channel_account old
-        WHERE new.id = old.id AND new.org_id = :org AND new.channel = :channel
+        FROM old WHERE new.id = old.id
         RETURNING new.id, old.account_id AS old_key"""),
         {"key": key, "now": now, "org": org_id, "channel": CHANNEL}).first()
     if replaced is None:
