@@ -154,14 +154,28 @@ def replace_key(org_id: int, actor_user_id: int | None) -> Account:
 
 
 def save_origins(org_id: int, text: str, actor_user_id: int | None) -> Account:
-    """Replace the origins allowed to frame the widget (one a line or comma-separated)."""
-    widget = account(org_id)
-    if widget is None:
-        raise DomainError("Turn the web chat widget on first.", "origins")
+    """Replace the origins allowed to frame the widget (one a line or comma-separated); commit.
+
+    One UPDATE of that settings key alone: a key replaced or the widget turned off at the
+    same moment stays so (rewriting the row as read a moment before would bring an old key
+    back to life)."""
     origins = parse_origins(text)
-    return channel_accounts.save(org_id, CHANNEL, widget.account_id, widget.display_name,
-                                 settings={**widget.settings, "allowed_origins": origins},
-                                 actor_user_id=actor_user_id)
+    now = utcnow()
+    settings = ChannelAccount.settings
+    saved = db.session.execute(
+        sa.update(ChannelAccount)
+        .where(ChannelAccount.org_id == org_id, ChannelAccount.channel == CHANNEL)
+        .values(settings=settings.op("||")(sa.func.jsonb_build_object(
+            sa.cast("allowed_origins", sa.Text), sa.func.to_jsonb(
+                sa.cast(origins, sa.ARRAY(sa.Text))))), updated_at=now)
+        .returning(ChannelAccount.id, ChannelAccount.account_id)).first()
+    if saved is None:
+        raise DomainError("Turn the web chat widget on first.", "origins")
+    audit.record(org_id, actor_user_id, "channel_account.saved", "channel_account", saved.id,
+                 {"channel": CHANNEL, "account_id": saved.account_id, "secret_changed": False,
+                  "settings": ["allowed_origins"]}, now=now)
+    db.session.commit()
+    return account(org_id)
 
 
 def parse_origins(text: str) -> list[str]:

@@ -119,3 +119,19 @@ def test_keys_replaced_at_once_each_retire_the_one_before(racing_app, key):  # n
     with racing_app.app_context():
         assert webchat.by_key(final) is not None
         assert all(webchat.by_key(old) is None for old in olds)
+
+
+def test_sites_saved_while_the_key_is_replaced_never_bring_the_old_key_back(
+        racing_app, key):  # noqa: F811
+    with racing_app.app_context():
+        org_id = webchat.by_key(key).org_id
+    race_ok(racing_app, [lambda: webchat.replace_key(org_id, None),
+                         lambda: webchat.turn_off(org_id, None),
+                         lambda: webchat.save_origins(org_id, "https://shop.example", None),
+                         lambda: webchat.save_origins(org_id, "", None)])
+
+    with racing_app.app_context():
+        widget = webchat.account(org_id)
+        assert widget.account_id != key and webchat.by_key(key) is None
+        assert not webchat.is_on(widget)  # turned off, whichever sites list won
+        assert webchat.allowed_origins(widget) in (["https://shop.example"], [])
