@@ -131,8 +131,12 @@ POLL_OVERLAP = timedelta(seconds=5)
 
 def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | None = None,
                   before_id: int | None = None, note_form=None,
-                  note_error: str | None = None, schedule_error: str | None = None) -> dict:
-    """Everything the conversation pane shows."""
+                  note_error: str | None = None, schedule_error: str | None = None,
+                  sent_on: str | None = None) -> dict:
+    """Everything the conversation pane shows. `sent_on`, the channel a reply just went on,
+    stays picked in the fresh reply box (staff replying twice on SMS to a client who last
+    wrote on Telegram would otherwise have to pick SMS again); a reload defaults again to
+    where the client last wrote."""
     client = get_or_404(Client, thread.client_id)
     contacts = db.session.scalars(sa.select(ClientContact).where(
         ClientContact.org_id == g.org.id, ClientContact.client_id == client.id)
@@ -166,7 +170,8 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
         "windows": windows_for_thread(g.org.id, thread.id),
         "route": route, "route_error": route_error, "now": utcnow(),
         "reply_channels": reply_channels,
-        "reply_channel": channel_routes.reply_channel(thread.id),
+        "reply_channel": (sent_on if sent_on in reply_channels
+                          else channel_routes.reply_channel(thread.id)),
         "form": form, "form_error": error, "snooze_form": SnoozeForm(formdata=None),
         "note_form": note_form or NoteForm(formdata=None), "note_error": note_error,
         "can_manage": staff, "can_retry": delivery.can_retry,
@@ -256,7 +261,7 @@ def send(thread_id: int):
             channel=form.channel.data or None)
     except DomainError as refused:
         return after_change(thread, 400, form=form, error=refused.message)
-    return after_change(thread)
+    return after_change(thread, sent_on=form.channel.data or None)
 
 
 @bp.route("/threads/<int:thread_id>/messages/<int:message_id>/retry", methods=["POST"])

@@ -35,6 +35,9 @@ ACTION_NAMES = {
     "settings.booking_confirmation": "Booking confirmation changed",
     "settings.booking_reminder": "Booking reminder changed",
     "channel_account.saved": "Channel set up",
+    "channel_account.turned_off": "Channel turned off",
+    "channel_account.turned_on": "Channel turned back on",
+    "channel_account.key_replaced": "Channel key replaced",
 }
 ENTITY_NAMES = {"message_number": "Numbers", "sitter": "Sitters", "booking": "Bookings",
                 "client": "Clients", "user": "People", "consent_event": "Opt-outs",
@@ -222,8 +225,16 @@ def _channel_account(line, zone, names) -> str:
     """An owner connected or changed a channel account; never the token itself."""
     d, who = line.data, line.actor_name or SYSTEM
     label = CHANNEL_LABELS.get(d.get("channel"), d.get("channel") or "a channel")
+    account = d.get("account_id") or "?"
+    if line.action == "channel_account.turned_off":
+        return f"{who} turned {label} off (account {account}); it stores nothing until back on"
+    if line.action == "channel_account.turned_on":
+        return f"{who} turned {label} back on (account {account})"
+    if line.action == "channel_account.key_replaced":
+        return (f"{who} replaced the {label} key: account {d.get('old_account_id') or '?'} "
+                f"stopped working, account {account} took its place")
     token = " and its token" if d.get("secret_changed") else ""
-    return f"{who} set up {label} (account {d.get('account_id') or '?'}){token}"
+    return f"{who} set up {label} (account {account}){token}"
 
 
 WRITERS: dict[str, Callable] = {"message_number": _number, "sitter": _sitter,

@@ -34,6 +34,7 @@ PROVIDER = "webchat"
 VISITOR_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # the identity's address shape (I15)
 MESSAGE_ID_PATTERN = VISITOR_PATTERN  # the widget's per-message id (a uuid, or random)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+OFF = "off"  # the settings key of a widget turned off
 MAX_ORIGINS = 20
 PAGE = 100  # messages per poll at most; the widget asks again for the rest
 # Replies not yet handed over: a poll's cursor stays below the first of them, so none is skipped.
@@ -57,10 +58,18 @@ def account(org_id: int) -> Account | None:
 
 
 def by_key(key: str) -> Account | None:
-    """The widget a key names, whichever organization owns it; None for any other string."""
+    """The widget a key names, whichever organization owns it; None for any other string and
+    for a widget turned off (its key then answers as an unknown one: nothing is stored)."""
     if not KEY_PATTERN.match(key or ""):
         return None
-    return channel_accounts.by_account(CHANNEL, key)
+    widget = channel_accounts.by_account(CHANNEL, key)
+    return widget if widget is not None and is_on(widget) else None
+
+
+def is_on(widget: Account) -> bool:
+    """Off is `"off": true` in the account's settings: a state of the widget alone, so no
+    column every other channel would carry unused, and by_account stays as it is for them."""
+    return widget.settings.get(OFF) is not True
 
 
 def allowed_origins(widget: Account) -> list[str]:
@@ -75,7 +84,8 @@ def frame_ancestors(widget: Account) -> str:
 
 
 def turn_on(org_id: int, actor_user_id: int | None) -> Account:
-    """The organization's widget, made with a fresh key if it has none; commit.
+    """The organization's widget, made with a fresh key if it has none, or on again with the
+    key it had (the tag already pasted works again); commit.
 
     One INSERT .. ON CONFLICT DO NOTHING: two owners turning it on at once get one key (an
     upsert would let the second replace the key the first may already have pasted)."""
@@ -89,19 +99,83 @@ def turn_on(org_id: int, actor_user_id: int | None) -> Account:
         audit.record(org_id, actor_user_id, "channel_account.saved", "channel_account", made,
                      {"channel": CHANNEL, "account_id": key, "secret_changed": False,
                       "settings": ["allowed_origins"]}, now=now)
+    else:
+        _switch(org_id, actor_user_id, on=True, now=now)
+    db.session.commit()
+    return account(org_id)
+
+
+def turn_off(org_id: int, actor_user_id: int | None) -> Account | None:
+    """Stop the widget: its script, chat page, posts and polls answer 404 and store nothing;
+    the key is kept for turning it on again. Conversations stay in the inbox. Commit."""
+    _switch(org_id, actor_user_id, on=False, now=utcnow())
+    db.session.commit()
+    return account(org_id)
+
+
+def _switch(org_id: int, actor_user_id: int | None, on: bool, now) -> None:
+    """Set or clear the off flag in one UPDATE that changes only that key of the settings (a
+    sites list saved at the same moment is kept), audited only if the state changed."""
+    settings = ChannelAccount.settings
+    changed = db.session.execute(
+        sa.update(ChannelAccount)
+        .where(ChannelAccount.org_id == org_id, ChannelAccount.channel == CHANNEL,
+               settings[OFF].as_boolean().is_(True) if on
+               else settings[OFF].as_boolean().is_not(True))
+        .values(settings=settings.op("-")(sa.cast(OFF, sa.Text)) if on else settings.op("||")(
+            sa.func.jsonb_build_object(sa.cast(OFF, sa.Text), sa.true())), updated_at=now)
+        .returning(ChannelAccount.id, ChannelAccount.account_id)).first()
+    if changed is not None:
+        audit.record(org_id, actor_user_id, "channel_account.turned_on" if on
+                     else "channel_account.turned_off", "channel_account", changed.id,
+                     {"channel": CHANNEL, "account_id": changed.account_id}, now=now)
+
+
+def replace_key(org_id: int, actor_user_id: int | None) -> Account:
+    """A new random key, in one statement: the old tag stops working at once (an unknown key,
+    404). Visitors keep their identities and threads: those hang on the visitor id, never on
+    the key. The row is locked as it is read (FOR UPDATE), so of two owners replacing at once
+    each audit line names the key it truly retired. Commit."""
+    now, key = utcnow(), new_key()
+    replaced = db.session.execute(sa.text("""
+        WITH old AS (SELECT id, account_id FROM channel_account
+                     WHERE org_id = :org AND channel = :channel FOR UPDATE)
+        UPDATE channel_account new SET account_id = :key, updated_at = :now
+        FROM old WHERE new.id = old.id
+        RETURNING new.id, old.account_id AS old_key"""),
+        {"key": key, "now": now, "org": org_id, "channel": CHANNEL}).first()
+    if replaced is None:
+        raise DomainError("Turn the web chat widget on first.", "key")
+    audit.record(org_id, actor_user_id, "channel_account.key_replaced", "channel_account",
+                 replaced.id, {"channel": CHANNEL, "account_id": key,
+                               "old_account_id": replaced.old_key}, now=now)
     db.session.commit()
     return account(org_id)
 
 
 def save_origins(org_id: int, text: str, actor_user_id: int | None) -> Account:
-    """Replace the origins allowed to frame the widget (one a line or comma-separated)."""
-    widget = account(org_id)
-    if widget is None:
-        raise DomainError("Turn the web chat widget on first.", "origins")
+    """Replace the origins allowed to frame the widget (one a line or comma-separated); commit.
+
+    One UPDATE of that settings key alone: a key replaced or the widget turned off at the
+    same moment stays so (rewriting the row as read a moment before would bring an old key
+    back to life)."""
     origins = parse_origins(text)
-    return channel_accounts.save(org_id, CHANNEL, widget.account_id, widget.display_name,
-                                 settings={**widget.settings, "allowed_origins": origins},
-                                 actor_user_id=actor_user_id)
+    now = utcnow()
+    settings = ChannelAccount.settings
+    saved = db.session.execute(
+        sa.update(ChannelAccount)
+        .where(ChannelAccount.org_id == org_id, ChannelAccount.channel == CHANNEL)
+        .values(settings=settings.op("||")(sa.func.jsonb_build_object(
+            sa.cast("allowed_origins", sa.Text), sa.func.to_jsonb(
+                sa.cast(origins, sa.ARRAY(sa.Text))))), updated_at=now)
+        .returning(ChannelAccount.id, ChannelAccount.account_id)).first()
+    if saved is None:
+        raise DomainError("Turn the web chat widget on first.", "origins")
+    audit.record(org_id, actor_user_id, "channel_account.saved", "channel_account", saved.id,
+                 {"channel": CHANNEL, "account_id": saved.account_id, "secret_changed": False,
+                  "settings": ["allowed_origins"]}, now=now)
+    db.session.commit()
+    return account(org_id)
 
 
 def parse_origins(text: str) -> list[str]:

@@ -133,6 +133,8 @@ ROUTES = {
     "GET webchat_settings.page": [],
     "POST webchat_settings.turn_on": [],
     "POST webchat_settings.save_origins": ["origins"],
+    "POST webchat_settings.turn_off": [],
+    "POST webchat_settings.replace_key": ["confirm"],
 }
 SIGNED_IN_AS = {"GET sitter_portal.home": "sitter"}  # the rest as the owner
 # A refused request leaves every table as it was, except these, written on purpose.

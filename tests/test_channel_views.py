@@ -66,6 +66,25 @@ def test_a_reply_goes_on_the_picked_channel(app, client, auth, world, monkeypatc
     assert sent == {"on sms": "sms", "on whatsapp": "whatsapp", "on telegram": "telegram"}
 
 
+def picked(page: str) -> str:
+    picker = page.split('id="reply-channel"', 1)[1].split("</select>", 1)[0]
+    return picker.split(" selected>", 1)[0].rsplit('value="', 1)[1].split('"', 1)[0]
+
+
+def test_the_reply_box_keeps_the_channel_just_used_and_a_reload_defaults_again(
+        client, auth, world):
+    auth.sign_in(world.staff_email)
+    thread = f"/threads/{world.thread_id}"
+    assert picked(client.get(thread).get_data(as_text=True)) == "telegram"  # she wrote last
+
+    sent = client.post(f"{thread}/messages", data={"body": "by text", "channel": "sms"},
+                       headers={"HX-Request": "true"})
+    assert sent.status_code == 200
+    assert picked(sent.get_data(as_text=True)) == "sms"  # the next reply goes on SMS too
+
+    assert picked(client.get(thread).get_data(as_text=True)) == "telegram"
+
+
 def test_a_channel_the_client_does_not_have_is_a_form_error(app, client, auth, world):
     auth.sign_in(world.staff_email)
     for channel in ("messenger", "fax"):

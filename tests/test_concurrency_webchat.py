@@ -84,3 +84,54 @@ def test_turning_it_on_twice_at_once_makes_one_key(racing_app, org):  # noqa: F8
     assert len(set(keys)) == 1
     with racing_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ChannelAccount)) == 1
+
+
+def audit_data(app, action: str) -> list[dict]:
+    from pawline.models import AuditEvent
+
+    with app.app_context():
+        return db.session.scalars(sa.select(AuditEvent.data).where(
+            AuditEvent.action == action).order_by(AuditEvent.id)).all()
+
+
+def test_turning_it_off_twice_at_once_is_one_change(racing_app, key):  # noqa: F811
+    with racing_app.app_context():
+        org_id = webchat.by_key(key).org_id
+    race_ok(racing_app, [lambda: webchat.turn_off(org_id, None)] * 4)
+
+    assert len(audit_data(racing_app, "channel_account.turned_off")) == 1
+    with racing_app.app_context():
+        assert webchat.by_key(key) is None and webchat.account(org_id).account_id == key
+
+
+def test_keys_replaced_at_once_each_retire_the_one_before(racing_app, key):  # noqa: F811
+    with racing_app.app_context():
+        org_id = webchat.by_key(key).org_id
+    race_ok(racing_app, [lambda: webchat.replace_key(org_id, None)] * 4)
+
+    chain = [(d["old_account_id"], d["account_id"])
+             for d in audit_data(racing_app, "channel_account.key_replaced")]
+    assert len(chain) == 4
+    olds, news = {o for o, _ in chain}, {n for _, n in chain}
+    with racing_app.app_context():
+        final = webchat.account(org_id).account_id
+    assert olds == {key} | news - {final}  # each audit line names the key it truly replaced
+    with racing_app.app_context():
+        assert webchat.by_key(final) is not None
+        assert all(webchat.by_key(old) is None for old in olds)
+
+
+def test_sites_saved_while_the_key_is_replaced_never_bring_the_old_key_back(
+        racing_app, key):  # noqa: F811
+    with racing_app.app_context():
+        org_id = webchat.by_key(key).org_id
+    race_ok(racing_app, [lambda: webchat.replace_key(org_id, None),
+                         lambda: webchat.turn_off(org_id, None),
+                         lambda: webchat.save_origins(org_id, "https://shop.example", None),
+                         lambda: webchat.save_origins(org_id, "", None)])
+
+    with racing_app.app_context():
+        widget = webchat.account(org_id)
+        assert widget.account_id != key and webchat.by_key(key) is None
+        assert not webchat.is_on(widget)  # turned off, whichever sites list won
+        assert webchat.allowed_origins(widget) in (["https://shop.example"], [])

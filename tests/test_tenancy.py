@@ -158,6 +158,24 @@ def test_the_widget_shows_each_organization_only_its_own(app, client, auth):
     assert [m["text"] for m in mine_polled.get_json()["messages"]] == ["A's own"]
 
 
+def test_turning_a_widget_off_or_replacing_its_key_touches_only_ones_own(app, client, auth):
+    with app.app_context():
+        mine, theirs = factories.org(), factories.org()
+        webchat.turn_on(mine.id, None)
+        their_key = webchat.turn_on(theirs.id, None).account_id
+    auth.sign_in(mine.owner_email)
+
+    client.post("/settings/channels/webchat/key", data={"confirm": "y"})
+    client.post("/settings/channels/webchat/off")
+
+    with app.app_context():
+        assert not webchat.is_on(webchat.account(mine.id))
+        assert webchat.by_key(their_key).org_id == theirs.id  # on, with the same key
+    assert client.get(f"/widget.js?key={their_key}").status_code == 200
+    audit = client.get("/audit").get_data(as_text=True)
+    assert "turned Web chat off" in audit and their_key not in audit
+
+
 def test_channel_accounts_identities_and_channel_replies_are_each_organizations_own(
         app, client, auth, other_org_ids):
     from pawline import channel_accounts, channels

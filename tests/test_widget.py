@@ -280,3 +280,66 @@ def test_the_cursor_passes_only_rows_old_enough_that_no_smaller_id_can_still_com
         old_id, new_id = (m["id"] for m in shown)
         assert cursor == old_id
         assert [m["id"] for m in webchat.messages(account, VISITOR_A, cursor)[0]] == [new_id]
+
+
+def stored(app) -> dict:
+    """Every row a visitor's request may write, counted."""
+    from pawline.access_models import RateLimit
+
+    with app.app_context():
+        return {model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+                for model in (Message, ClientIdentity, Thread, ThreadEvent, RateLimit)}
+
+
+def test_a_widget_turned_off_answers_404_everywhere_and_stores_nothing(app, client, widget):
+    assert post(client, widget.key, body="before").status_code == 201
+    with app.app_context():
+        webchat.turn_off(widget.org.id, None)
+    before = stored(app)
+
+    assert client.get(f"/widget.js?key={widget.key}").status_code == 404
+    assert client.get(f"/widget/{widget.key}/chat").status_code == 404
+    assert post(client, widget.key, body="while off").status_code == 404
+    assert client.get(f"/widget/{widget.key}/messages",
+                      query_string={"visitor": VISITOR_A}).status_code == 404
+    assert stored(app) == before
+    with app.app_context():  # the conversation stays in the inbox
+        assert db.session.scalar(sa.select(Message.body)) == "before"
+
+    with app.app_context():
+        assert webchat.turn_on(widget.org.id, None).account_id == widget.key
+    assert client.get(f"/widget.js?key={widget.key}").status_code == 200
+    assert post(client, widget.key, body="back on").status_code == 201
+    assert texts(poll(client, widget.key)) == [("visitor", "before"), ("visitor", "back on")]
+
+
+def test_a_replaced_key_stops_the_old_tag_and_the_visitor_keeps_their_thread(
+        app, client, widget):
+    assert post(client, widget.key, body="with the old key").status_code == 201
+    with app.app_context():
+        new = webchat.replace_key(widget.org.id, None).account_id
+    before = stored(app)
+
+    assert client.get(f"/widget.js?key={widget.key}").status_code == 404
+    assert post(client, widget.key, body="lost").status_code == 404
+    assert client.get(f"/widget/{widget.key}/messages",
+                      query_string={"visitor": VISITOR_A}).status_code == 404
+    assert stored(app) == before
+
+    assert client.get(f"/widget.js?key={new}").status_code == 200
+    assert client.get(f"/widget/{new}/chat").status_code == 200
+    assert post(client, new, body="with the new key").status_code == 201
+    assert texts(poll(client, new)) == [("visitor", "with the old key"),
+                                        ("visitor", "with the new key")]
+    with app.app_context():
+        threads = db.session.scalars(sa.select(Message.thread_id).distinct()).all()
+        assert len(threads) == 1  # the same client's one thread
+
+
+def test_turning_off_or_replacing_touches_only_the_organizations_own_widget(app, client, widget):
+    with app.app_context():
+        other = make_widget()
+        webchat.turn_off(other.org.id, None)
+        webchat.replace_key(other.org.id, None)
+        assert webchat.by_key(widget.key) is not None
+    assert post(client, widget.key).status_code == 201

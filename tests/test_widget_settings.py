@@ -86,3 +86,71 @@ def test_the_audit_trail_says_who_turned_the_widget_on(app, client, auth, org):
         key = webchat.account(org.id).account_id
 
     assert f"set up Web chat (account {key})" in client.get("/audit").get_data(as_text=True)
+
+
+def test_only_owners_turn_it_off_or_replace_the_key(app, client, auth, org):
+    with app.app_context():
+        key = webchat.turn_on(org.id, None).account_id
+    for role in ("staff", "sitter"):
+        auth.sign_in(getattr(org, f"{role}_email"))
+        assert client.post(f"{PAGE}/off").status_code == 404
+        assert client.post(f"{PAGE}/key", data={"confirm": "y"}).status_code == 404
+        auth.sign_out()
+    with app.app_context():
+        widget = webchat.account(org.id)
+        assert widget.account_id == key and webchat.is_on(widget)
+
+
+def test_off_and_back_on_keeps_the_key_and_the_sites(app, client, auth, org):
+    auth.sign_in(org.owner_email)
+    client.post(f"{PAGE}/on")
+    client.post(f"{PAGE}/origins", data={"origins": "https://shop.example"})
+    with app.app_context():
+        key = webchat.account(org.id).account_id
+
+    assert client.post(f"{PAGE}/off").status_code == 302
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "The widget is off" in page and "Turn it back on" in page
+    with app.app_context():
+        assert webchat.by_key(key) is None
+    client.post(f"{PAGE}/off")  # again: nothing changes, nothing more is audited
+
+    client.post(f"{PAGE}/on")
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "Turn the widget off" in page and f"widget.js?key={key}" in page
+    with app.app_context():
+        assert webchat.by_key(key).settings == {"allowed_origins": ["https://shop.example"]}
+
+    audit = client.get("/audit").get_data(as_text=True)
+    assert audit.count(f"turned Web chat off (account {key})") == 1
+    assert f"turned Web chat back on (account {key})" in audit
+
+
+def test_replacing_the_key_needs_the_box_ticked_and_shows_the_new_tag(app, client, auth, org):
+    auth.sign_in(org.owner_email)
+    client.post(f"{PAGE}/on")
+    with app.app_context():
+        old = webchat.account(org.id).account_id
+
+    unticked = client.post(f"{PAGE}/key")
+    assert unticked.status_code == 400
+    assert "Tick the box to replace the key" in unticked.get_data(as_text=True)
+    with app.app_context():
+        assert webchat.account(org.id).account_id == old
+
+    assert client.post(f"{PAGE}/key", data={"confirm": "y"}).status_code == 302
+    with app.app_context():
+        new = webchat.account(org.id).account_id
+        assert new != old and webchat.by_key(old) is None and webchat.by_key(new) is not None
+    page = client.get(PAGE).get_data(as_text=True)
+    assert f"widget.js?key={new}" in page and old not in page
+    assert (f"replaced the Web chat key: account {old} stopped working, account {new} took "
+            "its place") in client.get("/audit").get_data(as_text=True)
+
+
+def test_the_key_cannot_be_replaced_before_the_widget_is_on(app, client, auth, org):
+    auth.sign_in(org.owner_email)
+    assert client.post(f"{PAGE}/key", data={"confirm": "y"}).status_code == 302
+    assert client.post(f"{PAGE}/off").status_code == 302
+    with app.app_context():
+        assert webchat.account(org.id) is None

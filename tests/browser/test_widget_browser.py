@@ -198,3 +198,40 @@ def test_a_visitor_past_the_limit_is_told_and_keeps_their_words(live_app, live_u
         expect(page.locator(".msg.visitor")).to_have_text(["First"])
     finally:
         live_app.config.pop("WIDGET_POSTS_PER_VISITOR")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_owner_turns_the_widget_off_on_again_and_replaces_its_key(live_app, live_url,
+                                                                      page, viewport):
+    with live_app.app_context():
+        org = factories.org("Happy Paws")
+        old = webchat.turn_on(org.id, None).account_id
+    page.set_viewport_size(viewport)
+    sign_in(page, live_url, org.owner_email)
+    page.goto(f"{live_url}/settings/channels/webchat")
+    name = "desktop" if viewport is DESKTOP else "phone"
+
+    page.get_by_role("button", name="Turn the widget off").click()
+    expect(page.get_by_role("heading", name="The widget is off")).to_be_visible()
+    assert page.request.get(f"{live_url}/widget.js?key={old}").status == 404
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.screenshot(path=str(SHOTS / f"widget-settings-off-{name}.png"), full_page=True)
+
+    page.get_by_role("button", name="Turn it back on").click()
+    expect(page.get_by_text("on again, with the same tag")).to_be_visible()
+    assert page.request.get(f"{live_url}/widget.js?key={old}").status == 200
+
+    page.get_by_role("button", name="Replace the key").click()  # not ticked: the box is required
+    assert page.get_by_label("I understand").evaluate("box => !box.validity.valid")
+    assert _key(live_app, org.id) == old
+    page.get_by_label("I understand").check()
+    page.get_by_role("button", name="Replace the key").click()
+    expect(page.get_by_text("The key is replaced")).to_be_visible()
+    new = _key(live_app, org.id)
+    assert new != old
+    expect(page.get_by_label("Script tag")).to_have_value(
+        f'<script src="{live_url}/widget.js?key={new}" async></script>')
+    assert page.request.get(f"{live_url}/widget.js?key={old}").status == 404
+    assert page.request.get(f"{live_url}/widget.js?key={new}").status == 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.screenshot(path=str(SHOTS / f"widget-settings-replaced-{name}.png"), full_page=True)
