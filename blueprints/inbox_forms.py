@@ -90,7 +90,7 @@ class ScheduleForm(Photos, FlaskForm):
     """A reply to send later, with the reply box's photos; `send_at` is read in the
     organization's zone (pawline.scheduled). Editing it may remove its photos."""
 
-    body = TextAreaField("Message", validators=[DataRequired("Write a message first.")])
+    body = TextAreaField("Message")  # photos alone are a reply too: the domain decides
     send_at = StringField("Send at")
     remove_photos = BooleanField("Remove its photos")
 

@@ -75,7 +75,7 @@ def schedule_message(org_id: int, thread_id: int, body: str, send_at: datetime,
     """Keep a reply to send at `send_at`, with its photos ((bytes, file name) pairs, which need
     `photo_base_url` as a reply's do); answers its id."""
     now = now or utcnow()
-    text = outbound.clean_body(body)
+    text = outbound.clean_body(body, with_photos=bool(photos))  # photos alone are a reply too
     _check_time(send_at, now)
     if photos and not photo_base_url:
         raise media.MediaNotConfigured(media.NOT_CONFIGURED, "photos")
@@ -103,6 +103,11 @@ def kept_photos(org_id: int, scheduled_id: int) -> list[images.Encoded]:
         .where(ScheduledPhoto.org_id == org_id, ScheduledPhoto.scheduled_id == scheduled_id)
         .order_by(ScheduledPhoto.position)).all()
     return [images.Encoded(r.data, r.content_type, r.filename, 0, 0) for r in rows]
+
+
+def kept_photo_count(org_id: int, scheduled_id: int) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ScheduledPhoto).where(
+        ScheduledPhoto.org_id == org_id, ScheduledPhoto.scheduled_id == scheduled_id))
 
 
 def _mine(org_id: int, thread_id: int, scheduled_id: int, author_id: int | None):
@@ -146,7 +151,8 @@ def update_scheduled(org_id: int, thread_id: int, scheduled_id: int, body: str,
     """Change the words or the time of a reply that is not yet due (with `author_id`, only a
     reply that user scheduled: a sitter's own); its photos stay unless `remove_photos`."""
     now = now or utcnow()
-    text = outbound.clean_body(body)
+    keeps_photos = not remove_photos and bool(kept_photo_count(org_id, scheduled_id))
+    text = outbound.clean_body(body, with_photos=keeps_photos)
     _check_time(send_at, now)
     if remove_photos:  # in the change's transaction: rolled back with it if it is refused
         db.session.execute(sa.delete(ScheduledPhoto).where(

@@ -97,6 +97,9 @@ def new_org_world():
                               to_e164=factories.phone(), status="received", provider="twilio")
     world.scheduled_id = insert(ScheduledMessage, org_id=org.id, thread_id=world.thread_id,
                                 body="Later", send_at=NOW)
+    # the deferred check of a scheduled reply (words or photos) runs now, as a commit would: a
+    # test's ALTER TABLE cannot run while a trigger event is pending on the table
+    db.session.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))
     return world
 
 

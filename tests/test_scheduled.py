@@ -60,7 +60,9 @@ def test_the_constraints_refuse_a_bad_row_and_accept_its_neighbours(ctx):
     assert refused(status="sent") == "ck_scheduled_message_sent_has_time"
     assert refused(sent_at=utcnow()) == "ck_scheduled_message_sent_has_time"
     assert refused(body="See you {booking_start}") == "ck_scheduled_message_no_unfilled_variable"
-    assert refused(body=" ") == "ck_scheduled_message_body_length"
+    assert refused(body="x" * 1601) == "ck_scheduled_message_body_length"
+    # a reply of no words is refused at its commit unless it has photos: tests/
+    # test_scheduled_photos.py, the words-or-photos trigger
     accepted()
     accepted(status="failed", reason="No number")
     accepted(status="sent", sent_at=utcnow())

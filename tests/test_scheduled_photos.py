@@ -221,3 +221,79 @@ def test_the_due_sweep_sends_the_kept_photos_once_through_a_real_worker(app, cli
                                   .options(sa.orm.undefer(Attachment.data))
                                   .order_by(Attachment.position)).all()
         assert [a.data for a in sent] == planned
+
+
+def test_photos_alone_can_be_scheduled_and_go_out_as_an_mms_without_words(app, client, auth,
+                                                                          world):
+    auth.sign_in(world.staff_email)
+    assert schedule(client, world, [], body="").status_code == 400  # neither: refused
+    response = schedule(client, world, [(photos.png(), "walk.png")], body="")
+    assert response.status_code == 200 and "With 1 photo<" in response.get_data(as_text=True)
+    with app.app_context():
+        reply = db.session.scalar(sa.select(ScheduledMessage.id))
+    url = f"/threads/{world.thread_id}/scheduled/{reply}"
+
+    # its only photo goes only with words in its place
+    refused = client.post(url, headers=HX, data={"body": "", "send_at": later(3),
+                                                 "remove_photos": "y"})
+    assert refused.status_code == 400 and "Write a message first." in refused.get_data(
+        as_text=True)
+    assert client.post(url, headers=HX, data={"body": "", "send_at": later(3)}).status_code == 200
+    with app.app_context():
+        assert len(kept()) == 1
+        assert scheduled.send_due("console", utcnow() + timedelta(hours=4),
+                                  photo_base_url="https://paw.example") == 1
+        [message] = outbound()
+        assert (message.body, message.num_media) == ("", 1)
+
+
+def test_the_database_refuses_a_scheduled_reply_with_neither_words_nor_photos(ctx):
+    """The check waits for the commit, when a new reply's photos are in (SET CONSTRAINTS ALL
+    IMMEDIATE stands in for it here, the test's transaction never commits): a wordless reply
+    needs a photo and keeps its last one; a reply with words may lose every photo."""
+    org = factories.org_with_thread()
+    at = utcnow() + timedelta(hours=1)
+
+    def reply(body: str) -> int:
+        return db.session.scalar(sa.insert(ScheduledMessage).values(
+            org_id=org.id, thread_id=org.thread_id, body=body, send_at=at)
+            .returning(ScheduledMessage.id))
+
+    def photo(scheduled_id: int, position: int = 0) -> None:
+        db.session.execute(sa.insert(ScheduledPhoto).values(
+            org_id=org.id, scheduled_id=scheduled_id, position=position,
+            content_type="image/png", filename="a.png", data=photos.png()))
+
+    def committed(write):
+        with db.session.begin_nested():
+            result = write()
+            db.session.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))
+        db.session.execute(sa.text("SET CONSTRAINTS ALL DEFERRED"))
+        return result
+
+    def refused(write) -> str | None:
+        with pytest.raises(IntegrityError) as caught:
+            committed(write)
+        db.session.execute(sa.text("SET CONSTRAINTS ALL DEFERRED"))
+        return constraint_name(caught.value)
+
+    def photos_of(scheduled_id: int, *positions: int):
+        where = [ScheduledPhoto.scheduled_id == scheduled_id]
+        if positions:
+            where.append(ScheduledPhoto.position.in_(positions))
+        return lambda: db.session.execute(sa.delete(ScheduledPhoto).where(*where))
+
+    assert refused(lambda: reply("  ")) == "scheduled_message_words_or_photos"
+    wordless = committed(lambda: _with_photos(reply(""), photo, 2))  # photos alone: accepted
+    worded = committed(lambda: _with_photos(reply("Walk done"), photo, 1))
+    committed(photos_of(worded))  # words with no photo left
+    committed(photos_of(wordless, 1))  # photos alone, one left
+    assert refused(photos_of(wordless)) == "scheduled_message_words_or_photos"
+    assert refused(lambda: db.session.execute(sa.update(ScheduledMessage).where(
+        ScheduledMessage.id == worded).values(body=""))) == "scheduled_message_words_or_photos"
+
+
+def _with_photos(scheduled_id: int, photo, count: int) -> int:
+    for position in range(count):
+        photo(scheduled_id, position)
+    return scheduled_id
