@@ -39,7 +39,7 @@ def _require_signature():
 
 
 @bp.post("/twilio/sms")
-@limit_per_sender("twilio sms", lambda: request.form.get("From"))  # after the signature check
+@limit_per_sender("twilio sms", lambda: request.form.get("From"), with_the_view=True)
 def twilio_sms():
     """Store an inbound SMS (a retried MessageSid is answered 200 and changes nothing); one that
     cannot be a message is kept as a dead letter, and the answer says why (Twilio's log)."""
@@ -66,7 +66,7 @@ def _dead_letter(reason: str, status: int):
 
 
 @bp.post("/twilio/status")
-@limit_per_sender("twilio status", lambda: request.form.get("To"))
+@limit_per_sender("twilio status", lambda: request.form.get("To"), with_the_view=True)
 def twilio_status():
     """Apply a delivery status to an outbound message; unknown SIDs are ignored."""
     form = request.form

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
 from pawline.access_models import RateLimit
-from pawline.db import db
+from pawline.db import db, run_sql
 
 IPV6_PREFIX = 64  # one IPv6 subscriber gets a whole /64: count it as one address
 
@@ -35,18 +34,23 @@ class Count:
         return max(1, math.ceil((self.window_ends_at - now).total_seconds()))
 
 
+# One statement, fixed SQL (pawline.db.run_sql): every webhook request runs it.
+COUNT_HIT = """
+    INSERT INTO rate_limit (scope, key, hits, window_ends_at)
+    VALUES (%(scope)s, %(key)s, 1, %(ends)s)
+    ON CONFLICT (scope, key) DO UPDATE SET
+        hits = CASE WHEN rate_limit.window_ends_at > %(now)s THEN rate_limit.hits + 1 ELSE 1 END,
+        window_ends_at = CASE WHEN rate_limit.window_ends_at > %(now)s
+                              THEN rate_limit.window_ends_at ELSE %(ends)s END
+    RETURNING hits, window_ends_at"""
+
+
 def count(scope: str, key: str, limit: int, window: timedelta, now: datetime) -> Count:
     """One more hit for `key` in its current window, or the first of a new window; answers the
-    total. One statement; the caller commits (promptly: the row stays locked until then)."""
-    table = RateLimit.__table__
-    current = table.c.window_ends_at > now
-    upsert = insert(table).values(scope=scope, key=key, hits=1, window_ends_at=now + window)
-    row = db.session.execute(upsert.on_conflict_do_update(
-        index_elements=[table.c.scope, table.c.key],
-        set_={"hits": sa.case((current, table.c.hits + 1), else_=1),
-              "window_ends_at": sa.case((current, table.c.window_ends_at),
-                                        else_=now + window)},
-    ).returning(table.c.hits, table.c.window_ends_at)).one()
+    total. One statement; the caller commits (the row stays locked until then, so a key's
+    requests counted in their own transactions take turns)."""
+    row = run_sql(COUNT_HIT, {"scope": scope, "key": key, "now": now,
+                              "ends": now + window}).fetchone()
     return Count(row.hits, limit, row.window_ends_at)
 
 

@@ -55,6 +55,23 @@ def test_a_sender_past_the_limit_gets_429_and_nothing_is_stored(app, client, org
     assert post_signed(client, SMS, sms_params(POOL, other)).status_code == 200
 
 
+def test_the_count_commits_with_the_message_and_a_stored_nothing_counts_nothing(app, client,
+                                                                               org):
+    """Twilio's webhooks count in the message's own transaction (with_the_view): a retried
+    delivery that stores nothing spends none of the sender's allowance, and a dead letter
+    (kept, so committed) spends one."""
+    sender = factories.phone()
+    first = sms_params(POOL, sender)
+    assert post_signed(client, SMS, first).status_code == 200
+    assert [post_signed(client, SMS, first).status_code for _ in range(LIMIT + 2)] == [200] * (
+        LIMIT + 2)  # retries of one MessageSid: answered, nothing stored, nothing counted
+    assert post_signed(client, SMS, {**sms_params(POOL, sender), "NumMedia": "x"}
+                       ).status_code == 400  # a dead letter: counted
+    assert post_signed(client, SMS, sms_params(POOL, sender)).status_code == 200
+    assert post_signed(client, SMS, sms_params(POOL, sender)).status_code == 429
+    assert stored(app, sender) == 2
+
+
 def test_unsigned_requests_cannot_spend_a_clients_allowance(app, client, org):
     victim = factories.phone()
     for _ in range(2 * LIMIT):
