@@ -40,6 +40,9 @@ PERMISSIONS_POLICY = (
     "microphone=(), payment=(), usb=()"
 )
 HSTS = "max-age=31536000; includeSubDomains"  # production (Secure cookies) is https only
+# Blueprints no person signs in to (probes and scrapes; providers' signed webhooks): their
+# requests skip the session's user and organization scope, a lookup each on every webhook.
+SESSIONLESS = ("ops", "webhooks", "telegram_webhook", "meta_webhook", "booking_webhook")
 
 
 def web_folder() -> Path:
@@ -166,7 +169,7 @@ def _init_login(app: Flask) -> None:
 
     @app.before_request
     def scope_to_organization():
-        if request.blueprint == "ops":  # probes and scrapes: no session, no query
+        if request.blueprint in SESSIONLESS:  # probes, scrapes, providers: no session
             return
         forget_ended_session()
         if current_user.is_authenticated:

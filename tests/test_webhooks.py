@@ -59,6 +59,19 @@ def test_a_wrong_signature_is_refused_with_403(app, client, org):
     assert messages(app) == []
 
 
+def test_a_signature_over_the_url_with_its_port_is_accepted_and_odd_headers_refused(app, client,
+                                                                                   org):
+    """Twilio sometimes signs the URL with its default port: the SDK's validate() still
+    decides those; a header with non-ASCII text is a refusal, not an error."""
+    params = sms_params(POOL, PHONE)
+    with_port = {"X-Twilio-Signature": signature("http://localhost:80" + SMS, params)}
+    assert client.post(SMS, data=params, headers=with_port).status_code == 200
+    odd = sms_params(POOL, PHONE)
+    assert client.post(SMS, data=odd, headers={"X-Twilio-Signature": "sig\u00e9"}
+                       ).status_code == 403
+    assert len(messages(app)) == 1
+
+
 def test_a_missing_signature_is_refused_with_403(app, client, org):
     response = client.post(SMS, data=sms_params(POOL, PHONE))
     assert response.status_code == 403
