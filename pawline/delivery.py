@@ -104,8 +104,12 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
     expiring address the provider fetches it from (pawline.media).
     """
     now = now or utcnow()
-    claimed = run_sql(CLAIM, {"id": message_id, "now": now}).fetchone()
-    db.session.commit()
+    try:
+        claimed = run_sql(CLAIM, {"id": message_id, "now": now}).fetchone()
+        db.session.commit()
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        # The claim's commit may have landed or not: either way nothing was sent.
+        return _put_back(message_id, status_callback)
     if claimed is None:
         return _not_claimed(message_id, now)
     # Held until the outcome is committed: a STOP arriving now is stored after this send.
@@ -153,12 +157,19 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
 
 
 def _put_back(message_id: int, status_callback: str | None) -> str:
-    """The database failed between the claim and the hand-over: queued again, tried later."""
+    """The database failed at the claim or between the claim and the hand-over: nothing was
+    sent, so the message is queued again (if its claim landed) and a job tried later.
+
+    Only this run can have left it `sending` without a provider id: a message's delivery jobs
+    share a procrastinate lock, which this run holds."""
     db.session.rollback()
     due = utcnow() + backoff(1)
 
     def put_back():
-        _update(message_id, status="queued", attempts=Message.attempts - 1, next_attempt_at=due)
+        db.session.execute(
+            sa.update(Message).where(Message.id == message_id, Message.status == "sending",
+                                     Message.provider_sid.is_(None))
+            .values(status="queued", attempts=Message.attempts - 1, next_attempt_at=due))
         jobs.defer_delivery(message_id, status_callback, at=due)
 
     _write_through_outages(put_back)

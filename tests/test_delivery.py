@@ -168,6 +168,35 @@ def test_a_message_left_sending_by_a_dead_worker_becomes_unconfirmed(message_id)
     assert provider.sent == [] and "worker stopped" in stored(message_id).error_message
 
 
+@pytest.mark.concurrency  # real commits: the claim's must really be cut off
+def test_a_claim_whose_commit_is_cut_off_is_queued_again_never_unconfirmed(message_id):
+    """The database connection dies as the claim commits (a restart): this run knows it has
+    sent nothing, so the message is queued again with a job, and that job sends it once."""
+    session = db.session()
+
+    killed = []
+
+    def kill_the_backend(_session):
+        if killed:
+            return
+        killed.append(True)
+        pid = session.connection().connection.driver_connection.info.backend_pid
+        with db.engine.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    sa.event.listen(session, "before_commit", kill_the_backend)
+    provider = Answers()
+    try:
+        assert delivery.attempt(message_id, provider) == "queued"
+    finally:
+        sa.event.remove(session, "before_commit", kill_the_backend)
+    message = stored(message_id)
+    assert (message.status, message.attempts, provider.sent) == ("queued", 0, [])
+    assert [job.status for job in jobs_for(message_id)] == ["todo", "todo"]
+    assert delivery.attempt(message_id, provider) == "queued"  # the next job: sent, once
+    assert len(provider.sent) == 1 and stored(message_id).provider_sid is not None
+
+
 def test_a_person_can_send_a_failed_message_again(message_id):
     delivery.attempt(message_id, Answers(ProviderError("Nope", "21211")))
     message = stored(message_id)

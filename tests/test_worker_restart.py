@@ -68,9 +68,9 @@ def test_a_worker_carries_on_across_a_database_restart(own_server):
     assert len(bodies) == len(set(bodies)), "a message was sent twice"
     assert {m.body for m in sent} <= set(bodies)  # each sent one reached the provider, once
     assert {m.provider_sid for m in sent} <= {m.sid for m in fake.messages}
-    # The rest are `unconfirmed`, flagged for a person, never silently lost: the restart cut their
-    # run off after its claim committed (a send in flight, or the claim's COMMIT whose answer the
-    # restart swallowed), and no worker can tell those apart (docs/delivery.md). At most the two
-    # a worker of concurrency 2 had in hand when the server went down.
+    # Any rest is `unconfirmed`, flagged for a person, never silently lost. A claim whose COMMIT
+    # the restart cut off is queued again (test_delivery), and a send in flight records its
+    # outcome through the outage; what remains is a run ended by an error no worker can read
+    # (docs/delivery.md). At most the two a worker of concurrency 2 had in hand.
     assert len(unconfirmed) <= 2, output
     assert {m.body for m in stored} - set(bodies) <= {m.body for m in unconfirmed}
