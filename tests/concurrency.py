@@ -15,13 +15,13 @@ SMS = "/webhooks/twilio/sms"
 
 
 @contextmanager
-def pool_capped_app(database_url, pool_size: int = POOL_SIZE):
+def pool_capped_app(database_url, pool_size: int = POOL_SIZE, **config):
     """An app whose pool caps the connections in flight, so a busy shared server is not exhausted.
 
     Every call still runs in its own thread with its own session and connection; at most
     `pool_size` transactions are open at once, and they race on the same rows.
     """
-    app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={
+    app = make_app(database_url, **config, SQLALCHEMY_ENGINE_OPTIONS={
         "pool_size": pool_size, "max_overflow": 0, "pool_timeout": 90})
     try:
         yield app
