@@ -19,14 +19,12 @@ Run it alone for the demo: `python -m bench.fake_meta PAGE_ID TOKEN [PORT]`.
 
 import json
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from bench.fake_twilio_wire import Server, _hung_up, full_backlog, hang_up, refusing
+from bench.fake_twilio_wire import FakeHandler, FakeServer, full_backlog, refusing
 
 __all__ = ["Answer", "Call", "FakeMeta", "Sent", "accept", "drop", "full_backlog",
            "graph_error", "hang", "outside_window", "rate_limited", "refusing", "server_error",
@@ -109,124 +107,9 @@ class Sent:
     messaging_type: str | None
 
 
-class FakeMeta:
-    """Start with `with FakeMeta({token: page_id}) as fake:` (or start()/stop()); see above."""
-
-    def __init__(self, pages: dict[str, str] | None = None, port: int = 0):
-        self.pages = dict(pages or {})
-        self._port = port
-        self._lock = threading.Lock()
-        self._calls: list[Call] = []
-        self._messages: list[Sent] = []
-        self._queued: list[Answer] = []
-        self.rule = lambda number: accept()
-        self._stopping = threading.Event()
-        self._open: dict = {}
-        self._server = self._thread = None
-
-    def then(self, *answers: Answer) -> None:
-        """The next accepted-for-answering requests get these, one each, then the rule."""
-        with self._lock:
-            self._queued.extend(answers)
-
-    def always(self, answer: Answer) -> None:
-        self.rule = lambda number: answer
-
-    @property
-    def calls(self) -> list[Call]:
-        with self._lock:
-            return list(self._calls)
-
-    @property
-    def messages(self) -> list[Sent]:
-        with self._lock:
-            return list(self._messages)
-
-    @property
-    def open_connections(self) -> int:
-        with self._lock:
-            return len(self._open)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}/{VERSION}"
-
-    def start(self) -> "FakeMeta":
-        self._server = Server(("127.0.0.1", self._port), GraphHandler)
-        self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        name="fake-meta", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, wait: float = 5.0) -> None:
-        """Stop accepting, end hanging and idle connections, and wait for their threads."""
-        if self._server is None:
-            return
-        with self._lock:
-            self._stopping.set()
-            still_open = dict(self._open)
-        self._server.shutdown()
-        for connection, thread in still_open.items():
-            hang_up(connection)
-            thread.join(wait)
-        self._server.server_close()
-        self._thread.join(wait)
-        self._server = None
-
-    def __enter__(self) -> "FakeMeta":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    # -- used by the handler --
-
-    def _opened(self, connection) -> None:
-        with self._lock:
-            if self._stopping.is_set():
-                hang_up(connection)
-            self._open[connection] = threading.current_thread()
-
-    def _closed(self, connection) -> None:
-        with self._lock:
-            self._open.pop(connection, None)
-
-    def _record(self, path, token, body, choose: bool) -> Answer | None:
-        with self._lock:
-            answer = None
-            if choose:
-                answer = (self._queued.pop(0) if self._queued else None) \
-                    or self.rule(len(self._calls) + 1)
-            self._calls.append(Call(len(self._calls) + 1, path, token, body, answer,
-                                    time.time()))
-            return answer
-
-    def _accept(self, token: str, body: dict) -> str:
-        message_id = "m_" + uuid.uuid4().hex + uuid.uuid4().hex[:16]
-        with self._lock:
-            self._messages.append(Sent(message_id, self.pages[token], body["recipient"]["id"],
-                                       body["message"]["text"], body.get("messaging_type")))
-        return message_id
-
-
-class GraphHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class GraphHandler(FakeHandler):
     server_version = "FakeGraph/1"
-    disable_nagle_algorithm = True
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.fake._opened(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.fake._closed(self.connection)
-
-    def log_message(self, format, *args) -> None:
-        pass
+    content_type = "application/json; charset=UTF-8"
 
     def do_POST(self) -> None:
         fake = self.server.fake
@@ -253,13 +136,9 @@ class GraphHandler(BaseHTTPRequestHandler):
             return self._error(Answer("error", status, code, message=message))
         taken = answer.action == "accept" or answer.accepted
         message_id = fake._accept(token, body) if taken else None
-        if answer.delay and self._client_left(answer.delay):
+        if self._held(answer):
             return
-        if answer.action == "hang":
-            self._client_left(None)
-        elif answer.action == "drop":
-            self.close_connection = True
-        elif answer.action == "error":
+        if answer.action == "error":
             self._error(answer)
         else:
             self._send(200, {"recipient_id": body["recipient"]["id"], "message_id": message_id})
@@ -274,25 +153,23 @@ class GraphHandler(BaseHTTPRequestHandler):
             error["is_transient"] = answer.transient
         self._send(answer.status, {"error": error}, answer.retry_after)
 
-    def _send(self, status: int, payload: dict, retry_after: int | None = None) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        if retry_after is not None:
-            self.send_header("Retry-After", str(retry_after))
-        self.end_headers()
-        self.wfile.write(body)
 
-    def _client_left(self, seconds: float | None) -> bool:
-        """Wait `seconds` (None: for ever); True, and close, once the client or the fake quits."""
-        end = None if seconds is None else time.monotonic() + seconds
-        while end is None or time.monotonic() < end:
-            step = 0.05 if end is None else max(0.0, min(0.05, end - time.monotonic()))
-            if self.server.fake._stopping.is_set() or _hung_up(self.connection, step):
-                self.close_connection = True
-                return True
-        return False
+class FakeMeta(FakeServer):
+    """Start with `with FakeMeta({token: page_id}) as fake:` (or start()/stop()); see above."""
+
+    handler, answer_type, call_type = GraphHandler, Answer, Call
+    thread_name, base_path = "fake-meta", f"/{VERSION}"
+
+    def __init__(self, pages: dict[str, str] | None = None, port: int = 0):
+        super().__init__(port)
+        self.pages = dict(pages or {})
+
+    def _accept(self, token: str, body: dict) -> str:
+        message_id = "m_" + uuid.uuid4().hex + uuid.uuid4().hex[:16]
+        with self._lock:
+            self._messages.append(Sent(message_id, self.pages[token], body["recipient"]["id"],
+                                       body["message"]["text"], body.get("messaging_type")))
+        return message_id
 
 
 def _token(authorization: str, query: dict) -> str | None:

@@ -10,16 +10,15 @@ Each accepted call takes the next answer queued with `then(...)`, or else asks
 `rule(call_number)` (accept by default): accept, an error (too_many, server_error, blocked,
 chat_not_found), hang until the client hangs up, or drop the connection, optionally after a
 delay. `calls` holds every request, `messages` every message it took, `webhook` the last
-setWebhook. The wire (threads, hanging, refusing addresses) is the fake Twilio's.
+setWebhook. The wire (threads, hanging, refusing addresses) is bench.fake_twilio_wire's.
 """
 
 import json
-import threading
 import time
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs
 
-from bench.fake_twilio_wire import Handler, Server, full_backlog, hang_up, refusing
+from bench.fake_twilio_wire import FakeHandler, FakeServer, full_backlog, refusing
 
 __all__ = ["Answer", "Call", "FakeTelegram", "SentMessage", "accept", "blocked",
            "chat_not_found", "drop", "full_backlog", "hang", "message_update", "refusing",
@@ -111,123 +110,8 @@ def message_update(update_id: int, chat_id: int, text: str | None = "Hi", *,
     return {"update_id": update_id, kind: message}
 
 
-class FakeTelegram:
-    """Start with `with FakeTelegram(token) as fake:` (or start()/stop()); see the module."""
-
-    def __init__(self, token: str, username: str = "pawline_test_bot",
-                 first_name: str = "Paw-line test"):
-        self.token = token
-        self.bot_id = int(token.split(":", 1)[0])
-        self.username, self.first_name = username, first_name
-        self._lock = threading.Lock()
-        self._calls: list[Call] = []
-        self._messages: list[SentMessage] = []
-        self._queued: list[Answer] = []
-        self.webhook: dict | None = None
-        self.rule = lambda number: accept()
-        self._stopping = threading.Event()
-        self._open: dict = {}
-        self._server = self._thread = None
-
-    def then(self, *answers: Answer) -> None:
-        with self._lock:
-            self._queued.extend(answers)
-
-    def always(self, answer: Answer) -> None:
-        self.rule = lambda number: answer
-
-    @property
-    def calls(self) -> list[Call]:
-        with self._lock:
-            return list(self._calls)
-
-    @property
-    def messages(self) -> list[SentMessage]:
-        with self._lock:
-            return list(self._messages)
-
-    @property
-    def open_connections(self) -> int:
-        with self._lock:
-            return len(self._open)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> "FakeTelegram":
-        self._server = Server(("127.0.0.1", 0), BotApiHandler)
-        self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                         name="fake-telegram", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, wait: float = 5.0) -> None:
-        if self._server is None:
-            return
-        with self._lock:
-            self._stopping.set()
-            still_open = dict(self._open)
-        self._server.shutdown()
-        for connection, thread in still_open.items():
-            hang_up(connection)
-            thread.join(wait)
-        self._server.server_close()
-        self._thread.join(wait)
-        self._server = None
-
-    def __enter__(self) -> "FakeTelegram":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    # -- used by the handler --
-
-    def _opened(self, connection) -> None:
-        with self._lock:
-            if self._stopping.is_set():
-                hang_up(connection)
-            self._open[connection] = threading.current_thread()
-
-    def _closed(self, connection) -> None:
-        with self._lock:
-            self._open.pop(connection, None)
-
-    def _record(self, method: str, authorized: bool, payload: dict, choose: bool):
-        with self._lock:
-            answer = None
-            if choose:
-                answer = self._queued.pop(0) if self._queued else None
-                answer = answer or self.rule(len(self._calls) + 1)
-            self._calls.append(Call(len(self._calls) + 1, method, authorized, payload, answer,
-                                    time.time()))
-            return answer
-
-    def _result(self, method: str, payload: dict):
-        """What the method answers once accepted (and what it changes)."""
-        if method == "getMe":
-            return {"id": self.bot_id, "is_bot": True, "first_name": self.first_name,
-                    "username": self.username, "can_join_groups": True,
-                    "can_read_all_group_messages": False, "supports_inline_queries": False}
-        if method == "setWebhook":
-            with self._lock:
-                self.webhook = {"url": payload.get("url"),
-                                "secret_token": payload.get("secret_token")}
-            return True
-        with self._lock:
-            message_id = len(self._messages) + 1
-            self._messages.append(SentMessage(message_id, str(payload["chat_id"]),
-                                              payload["text"]))
-        return {"message_id": message_id, "date": int(time.time()), "text": payload["text"],
-                "from": {"id": self.bot_id, "is_bot": True, "first_name": self.first_name,
-                         "username": self.username},
-                "chat": {"id": int(payload["chat_id"]), "type": "private"}}
-
-
-class BotApiHandler(Handler):
-    """The fake Twilio's handler (keep-alive, hanging, stopping), speaking the Bot API."""
+class BotApiHandler(FakeHandler):
+    """FakeHandler (keep-alive, hanging, stopping), speaking the Bot API."""
 
     server_version = "FakeTelegram/1"
 
@@ -248,13 +132,9 @@ class BotApiHandler(Handler):
             return self._refuse(*refusal)
         taken = answer.action == "accept" or answer.accepted
         result = fake._result(method, payload) if taken else None
-        if answer.delay and self._client_left(answer.delay):
+        if self._held(answer):
             return
-        if answer.action == "hang":
-            self._client_left(None)
-        elif answer.action == "drop":
-            self.close_connection = True
-        elif answer.action == "error":
+        if answer.action == "error":
             self._refuse(answer.status, answer.description, answer.retry_after)
         else:
             body = {"ok": True, "result": result}
@@ -267,6 +147,43 @@ class BotApiHandler(Handler):
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
         self._send(status, body)
+
+
+class FakeTelegram(FakeServer):
+    """Start with `with FakeTelegram(token) as fake:` (or start()/stop()); see the module."""
+
+    handler, answer_type, call_type = BotApiHandler, Answer, Call
+    thread_name = "fake-telegram"
+
+    def __init__(self, token: str, username: str = "pawline_test_bot",
+                 first_name: str = "Paw-line test"):
+        super().__init__()
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.username, self.first_name = username, first_name
+        self.webhook: dict | None = None
+
+    # -- used by the handler --
+
+    def _result(self, method: str, payload: dict):
+        """What the method answers once accepted (and what it changes)."""
+        if method == "getMe":
+            return {"id": self.bot_id, "is_bot": True, "first_name": self.first_name,
+                    "username": self.username, "can_join_groups": True,
+                    "can_read_all_group_messages": False, "supports_inline_queries": False}
+        if method == "setWebhook":
+            with self._lock:
+                self.webhook = {"url": payload.get("url"),
+                                "secret_token": payload.get("secret_token")}
+            return True
+        with self._lock:
+            message_id = len(self._messages) + 1
+            self._messages.append(SentMessage(message_id, str(payload["chat_id"]),
+                                              payload["text"]))
+        return {"message_id": message_id, "date": int(time.time()), "text": payload["text"],
+                "from": {"id": self.bot_id, "is_bot": True, "first_name": self.first_name,
+                         "username": self.username},
+                "chat": {"id": int(payload["chat_id"]), "type": "private"}}
 
 
 def _payload(raw: bytes, content_type: str) -> dict:

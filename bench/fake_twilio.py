@@ -17,13 +17,13 @@ answers the file's URL, and GETs of media take the answers queued with `media_th
 
 import base64
 import random
-import socket
-import threading
-import time
+import re
 import uuid
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
 
-from bench.fake_twilio_wire import Handler, Server, full_backlog, hang_up, refusing
+from bench.fake_twilio_wire import FakeHandler, FakeServer, full_backlog, refusing
 
 __all__ = ["Accepted", "Answer", "Call", "FakeTwilio", "MediaRequest", "accept", "drop",
            "full_backlog", "hang", "redirect", "refusing", "server_error", "too_many",
@@ -103,30 +103,121 @@ class MediaRequest:
     authorized: bool
 
 
-class FakeTwilio:
+MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
+MEDIA_PATH = re.compile(r"^/2010-04-01/Accounts/[^/]+/Messages/[^/]+/Media/[^/]+$")
+TEXTS = {  # Twilio's wording for the codes the fake answers
+    20003: "Authenticate",
+    20404: "The requested resource was not found",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+    20503: "Service Unavailable",
+    21211: "Invalid 'To' Phone Number",
+    21408: "Permission to send an SMS has not been enabled for the region indicated by the "
+           "'To' number",
+    21602: "Message body is required.",
+    21603: "A 'From' phone number is required.",
+    21604: "A 'To' phone number is required.",
+    21610: "Attempt to send to unsubscribed recipient",
+    21611: "This 'From' number has exceeded the maximum number of queued messages",
+    21612: "The 'To' phone number is not currently reachable via SMS",
+    21614: "'To' number is not a valid mobile number",
+}
+
+
+def message_resource(account_sid: str, sid: str, form: dict) -> dict:
+    """The Message resource as Twilio answers a create (201)."""
+    now = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
+    return {"account_sid": account_sid, "api_version": "2010-04-01", "body": form["Body"],
+            "date_created": now, "date_sent": None, "date_updated": now,
+            "direction": "outbound-api", "error_code": None, "error_message": None,
+            "from": form["From"], "messaging_service_sid": None,
+            "num_media": str(form.get("num_media", 0)),
+            "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid,
+            "status": "queued", "subresource_uris": {"media": f"{uri}/Media.json"},
+            "to": form["To"], "uri": f"{uri}.json"}
+
+
+class TwilioHandler(FakeHandler):
+    """The fake Twilio's: Messages.json and MMS media."""
+
+    server_version = "FakeTwilio/1"
+
+    def do_POST(self) -> None:
+        fake = self.server.fake
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        lists = parse_qs(raw)
+        form = {key: values[0] for key, values in lists.items()}
+        media_urls = tuple(lists.get("MediaUrl", ()))
+        match = MESSAGES_PATH.match(self.path)
+        authorized = self.headers.get("Authorization") == fake._auth
+        # Twilio takes a message with media and no body
+        required = (("To", 21604), ("From", 21603)) + (() if media_urls else (("Body", 21602),))
+        missing = next((c for field, c in required if not form.get(field)), None)
+        refusal = ((404, 20404) if not match else (401, 20003) if not authorized
+                   else (404, 20404) if match["account"] != fake.account_sid
+                   else (400, missing) if missing else None)
+        answer = fake._record(self.path, authorized, form, choose=refusal is None)
+        if refusal:
+            return self._error(*refusal)
+        taken = answer.action == "accept" or answer.accepted  # before any answer goes back
+        sid = fake._accept(match["account"], form, media_urls) if taken else None
+        if self._held(answer):
+            return
+        if answer.action == "error":
+            self._error(answer.status, answer.code, answer.retry_after)
+        else:
+            resource = message_resource(match["account"], sid,
+                                        {"Body": "", **form, "num_media": len(media_urls)})
+            self._send(201, resource)
+
+    def do_GET(self) -> None:
+        """An MMS's media file, as Twilio serves it to the account (basic auth)."""
+        fake = self.server.fake
+        authorized = self.headers.get("Authorization") == fake._auth
+        found, answer = fake._media_answer(self.path, authorized)
+        if not MEDIA_PATH.match(self.path) or found is None:
+            return self._error(404, 20404)
+        data, content_type, public = found
+        if not (authorized or public):
+            return self._error(401, 20003)
+        if self._held(answer):
+            return
+        if answer.action == "error":
+            self._error(answer.status, answer.code, answer.retry_after)
+        elif answer.action == "redirect":
+            self.send_response(answer.status)
+            self.send_header("Location", answer.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    def _error(self, status: int, code: int, retry_after: int | None = None) -> None:
+        self._send(status, {"code": code, "message": TEXTS.get(code, "Error"),
+                            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                            "status": status}, retry_after)
+
+
+class FakeTwilio(FakeServer):
     """Start with `with FakeTwilio(sid, token) as fake:` (or start()/stop()); see the module."""
 
+    handler, answer_type, call_type = TwilioHandler, Answer, Call
+    thread_name = "fake-twilio"
+
     def __init__(self, account_sid: str, auth_token: str):
+        super().__init__()
         self.account_sid = account_sid
         self._auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
-        self._lock = threading.Lock()
-        self._calls: list[Call] = []
-        self._messages: list[Accepted] = []
-        self._queued: list[Answer] = []
         self._media: dict[str, tuple[bytes, str, bool]] = {}  # path -> (bytes, type, public)
         self._media_queued: list[Answer] = []
         self._media_requests: list[MediaRequest] = []
-        self.rule = lambda number: accept()  # call number -> Answer, when none is queued
-        self._stopping = threading.Event()
-        self._open: dict[socket.socket, threading.Thread] = {}
-        self._server = self._thread = None
 
     # -- what it answers --
-
-    def then(self, *answers: Answer) -> None:
-        """The next requests get these answers, one each, before the rule applies again."""
-        with self._lock:
-            self._queued.extend(answers)
 
     def fail_next(self, count: int, answer: Answer) -> None:
         self.then(*[answer] * count)
@@ -160,80 +251,7 @@ class FakeTwilio:
         with self._lock:
             return list(self._media_requests)
 
-    # -- what it saw --
-
-    @property
-    def calls(self) -> list[Call]:
-        with self._lock:
-            return list(self._calls)
-
-    @property
-    def messages(self) -> list[Accepted]:
-        with self._lock:
-            return list(self._messages)
-
-    @property
-    def open_connections(self) -> int:
-        """Connections still served: each one that hung ends when its client gives up."""
-        with self._lock:
-            return len(self._open)
-
-    # -- running --
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> "FakeTwilio":
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._server.fake = self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                         name="fake-twilio", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, wait: float = 5.0) -> None:
-        """Stop accepting, end hanging and idle connections, and wait for their threads."""
-        if self._server is None:
-            return
-        with self._lock:
-            self._stopping.set()
-            still_open = dict(self._open)
-        self._server.shutdown()
-        for connection, thread in still_open.items():
-            hang_up(connection)
-            thread.join(wait)
-        self._server.server_close()
-        self._thread.join(wait)
-        self._server = None
-
-    def __enter__(self) -> "FakeTwilio":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
     # -- used by the handler --
-
-    def _opened(self, connection: socket.socket) -> None:
-        with self._lock:
-            if self._stopping.is_set():
-                hang_up(connection)
-            self._open[connection] = threading.current_thread()
-
-    def _closed(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._open.pop(connection, None)
-
-    def _record(self, path: str, authorized: bool, form: dict, choose: bool) -> Answer | None:
-        with self._lock:
-            answer = None
-            if choose:
-                answer = self._queued.pop(0) if self._queued else None
-                answer = answer or self.rule(len(self._calls) + 1)
-            self._calls.append(Call(len(self._calls) + 1, path, authorized, form, answer,
-                                    time.time()))
-            return answer
 
     def _accept(self, account_sid: str, form: dict, media_urls: tuple[str, ...] = ()) -> str:
         sid = ("MM" if media_urls else "SM") + uuid.uuid4().hex

@@ -1,69 +1,139 @@
-"""The fake Twilio on the wire: its HTTP server, Twilio's JSON, and addresses that never connect.
+"""The fakes on the wire: the server every fake runs (FakeServer), the handler it serves with
+(FakeHandler: keep-alive, JSON, delays, hanging, dropping), and addresses that never connect.
 
-Used through bench.fake_twilio.FakeTwilio, which decides what each request is answered.
+bench.fake_twilio, bench.fake_telegram and bench.fake_meta each subclass both with their API:
+what each request is answered, and what it kept.
 """
 
 import json
-import re
 import select
 import socket
+import threading
 import time
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
-from urllib.parse import parse_qs
-
-if TYPE_CHECKING:
-    from bench.fake_twilio import FakeTwilio
-
-MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
-MEDIA_PATH = re.compile(r"^/2010-04-01/Accounts/[^/]+/Messages/[^/]+/Media/[^/]+$")
-TEXTS = {  # Twilio's wording for the codes the fake answers
-    20003: "Authenticate",
-    20404: "The requested resource was not found",
-    20429: "Too Many Requests",
-    20500: "Internal Server Error",
-    20503: "Service Unavailable",
-    21211: "Invalid 'To' Phone Number",
-    21408: "Permission to send an SMS has not been enabled for the region indicated by the "
-           "'To' number",
-    21602: "Message body is required.",
-    21603: "A 'From' phone number is required.",
-    21604: "A 'To' phone number is required.",
-    21610: "Attempt to send to unsubscribed recipient",
-    21611: "This 'From' number has exceeded the maximum number of queued messages",
-    21612: "The 'To' phone number is not currently reachable via SMS",
-    21614: "'To' number is not a valid mobile number",
-}
 
 
-def message_resource(account_sid: str, sid: str, form: dict) -> dict:
-    """The Message resource as Twilio answers a create (201)."""
-    now = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
-    uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
-    return {"account_sid": account_sid, "api_version": "2010-04-01", "body": form["Body"],
-            "date_created": now, "date_sent": None, "date_updated": now,
-            "direction": "outbound-api", "error_code": None, "error_message": None,
-            "from": form["From"], "messaging_service_sid": None,
-            "num_media": str(form.get("num_media", 0)),
-            "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid,
-            "status": "queued", "subresource_uris": {"media": f"{uri}/Media.json"},
-            "to": form["To"], "uri": f"{uri}.json"}
+class FakeServer:
+    """A fake on 127.0.0.1: its server thread, the connections it serves, the answers queued with
+    `then(...)` or else chosen by `rule(call_number)`, and the calls and messages it saw.
+
+    A subclass names its `handler`, `answer_type` (whose default is to accept) and `call_type`
+    (number, what the request said..., answer, received_at); start with `with Fake(...) as fake:`.
+    """
+
+    handler: type["FakeHandler"]
+    answer_type: type
+    call_type: type
+    thread_name = "fake"
+    base_path = ""  # what base_url ends in after the port
+
+    def __init__(self, port: int = 0):
+        self._port = port
+        self._lock = threading.Lock()
+        self._calls: list = []
+        self._messages: list = []
+        self._queued: list = []
+        self.rule = lambda number: self.answer_type()  # call number -> answer, none queued
+        self._stopping = threading.Event()
+        self._open: dict[socket.socket, threading.Thread] = {}
+        self._server = self._thread = None
+
+    def then(self, *answers) -> None:
+        """The next requests get these answers, one each, before the rule applies again."""
+        with self._lock:
+            self._queued.extend(answers)
+
+    def always(self, answer) -> None:
+        self.rule = lambda number: answer
+
+    @property
+    def calls(self) -> list:
+        with self._lock:
+            return list(self._calls)
+
+    @property
+    def messages(self) -> list:
+        with self._lock:
+            return list(self._messages)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections still served: each one that hung ends when its client gives up."""
+        with self._lock:
+            return len(self._open)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}{self.base_path}"
+
+    def start(self):
+        self._server = Server(("127.0.0.1", self._port), self.handler)
+        self._server.fake = self
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name=self.thread_name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, wait: float = 5.0) -> None:
+        """Stop accepting, end hanging and idle connections, and wait for their threads."""
+        if self._server is None:
+            return
+        with self._lock:
+            self._stopping.set()
+            still_open = dict(self._open)
+        self._server.shutdown()
+        for connection, thread in still_open.items():
+            hang_up(connection)
+            thread.join(wait)
+        self._server.server_close()
+        self._thread.join(wait)
+        self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- used by the handler --
+
+    def _opened(self, connection: socket.socket) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                hang_up(connection)
+            self._open[connection] = threading.current_thread()
+
+    def _closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.pop(connection, None)
+
+    def _record(self, *request, choose: bool):
+        """Keep the call (what the `request` said); answer its answer when `choose`, else None."""
+        with self._lock:
+            answer = None
+            if choose:
+                answer = self._queued.pop(0) if self._queued else None
+                answer = answer or self.rule(len(self._calls) + 1)
+            self._calls.append(self.call_type(len(self._calls) + 1, *request, answer,
+                                              time.time()))
+            return answer
 
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True  # a stuck handler never keeps the process alive; stop() joins them
     request_queue_size = 128
-    fake: "FakeTwilio"  # set by FakeTwilio.start()
+    fake: FakeServer  # set by FakeServer.start()
 
     def handle_error(self, request, client_address) -> None:
         pass  # a client that hung up mid-answer is normal here (timeouts are under test)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as api.twilio.com
-    server_version = "FakeTwilio/1"
+class FakeHandler(BaseHTTPRequestHandler):
+    """Keep-alive, connections the fake can end, JSON answers, delays, hanging and dropping."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs
+    content_type = "application/json"
     # The headers and the body go out in two writes: with Nagle's algorithm the body waits for
     # the client's delayed ACK of the headers, and every answer took 40 ms more on loopback.
     disable_nagle_algorithm = True
@@ -81,82 +151,25 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args) -> None:
         pass
 
-    def do_POST(self) -> None:
-        fake = self.server.fake
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-        lists = parse_qs(raw)
-        form = {key: values[0] for key, values in lists.items()}
-        media_urls = tuple(lists.get("MediaUrl", ()))
-        match = MESSAGES_PATH.match(self.path)
-        authorized = self.headers.get("Authorization") == fake._auth
-        # Twilio takes a message with media and no body
-        required = (("To", 21604), ("From", 21603)) + (() if media_urls else (("Body", 21602),))
-        missing = next((c for field, c in required if not form.get(field)), None)
-        refusal = ((404, 20404) if not match else (401, 20003) if not authorized
-                   else (404, 20404) if match["account"] != fake.account_sid
-                   else (400, missing) if missing else None)
-        answer = fake._record(self.path, authorized, form, choose=refusal is None)
-        if refusal:
-            return self._error(*refusal)
-        taken = answer.action == "accept" or answer.accepted  # before any answer goes back
-        sid = fake._accept(match["account"], form, media_urls) if taken else None
-        if answer.delay and self._client_left(answer.delay):
-            return
-        if answer.action == "hang":
-            self._client_left(None)
-        elif answer.action == "drop":
-            self.close_connection = True
-        elif answer.action == "error":
-            self._error(answer.status, answer.code, answer.retry_after)
-        else:
-            resource = message_resource(match["account"], sid,
-                                        {"Body": "", **form, "num_media": len(media_urls)})
-            self._send(201, resource)
-
-    def do_GET(self) -> None:
-        """An MMS's media file, as Twilio serves it to the account (basic auth)."""
-        fake = self.server.fake
-        authorized = self.headers.get("Authorization") == fake._auth
-        found, answer = fake._media_answer(self.path, authorized)
-        if not MEDIA_PATH.match(self.path) or found is None:
-            return self._error(404, 20404)
-        data, content_type, public = found
-        if not (authorized or public):
-            return self._error(401, 20003)
-        if answer.delay and self._client_left(answer.delay):
-            return
-        if answer.action == "hang":
-            self._client_left(None)
-        elif answer.action == "drop":
-            self.close_connection = True
-        elif answer.action == "error":
-            self._error(answer.status, answer.code, answer.retry_after)
-        elif answer.action == "redirect":
-            self.send_response(answer.status)
-            self.send_header("Location", answer.location)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-        else:
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    def _error(self, status: int, code: int, retry_after: int | None = None) -> None:
-        self._send(status, {"code": code, "message": TEXTS.get(code, "Error"),
-                            "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                            "status": status}, retry_after)
-
     def _send(self, status: int, payload: dict, retry_after: int | None = None) -> None:
         body = json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", self.content_type)
         self.send_header("Content-Length", str(len(body)))
         if retry_after is not None:
             self.send_header("Retry-After", str(retry_after))
         self.end_headers()
         self.wfile.write(body)
+
+    def _held(self, answer) -> bool:
+        """Carry out the answer's delay, hang or drop; True when nothing more is to be sent."""
+        if answer.delay and self._client_left(answer.delay):
+            return True
+        if answer.action == "hang":
+            self._client_left(None)
+        elif answer.action == "drop":
+            self.close_connection = True
+        return answer.action in ("hang", "drop")
 
     def _client_left(self, seconds: float | None) -> bool:
         """Wait `seconds` (None: for ever); True, and close, once the client or the fake quits."""

@@ -1,8 +1,9 @@
 """The data model. Each invariant of docs/design.md (I1-I11) is a constraint here or in migrations.
 
-Tenancy (I4): every row that points at a client, thread, number, sitter, booking or user points
-with a composite foreign key `(x_id, org_id) -> x (id, org_id)`, so it cannot name a row of another
-organization. Those targets carry `UNIQUE (id, org_id)` for the foreign keys to reference.
+This module holds the core tables (organizations, users, clients and their phones, sitters,
+numbers, the audit log) and re-exports every other model's class, so `from pawline.models
+import X` finds any of them: threads and messages in pawline.thread_models, bookings in
+pawline.booking_models, the shared helpers and tenancy (I4) in pawline.model_base.
 """
 
 from datetime import datetime
@@ -14,48 +15,20 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pawline.db import db
-
-# The variables of a saved reply (pawline.saved_replies), here for message's check: a known
-# variable left as typed ({booking_start}) is never sent to a client.
-VARIABLES = ("client_first_name", "client_name", "sitter_name", "booking_start", "booking_end",
-             "business_name")
-UNFILLED_VARIABLE_SQL = rf"\{{({'|'.join(VARIABLES)})\}}"
+from pawline.model_base import (  # noqa: F401 - re-exported for the other modules
+    E164_PATTERN,
+    UNFILLED_VARIABLE_SQL,
+    VARIABLES,
+    TenantScoped,
+    _created,
+    _in,
+    _pk,
+    _tenant_fk,
+)
 
 ROLES = ("owner", "staff", "sitter")
 NUMBER_CLASSES = ("front_desk", "sitter", "pool")
 NUMBER_STATUSES = ("active", "quarantined")
-THREAD_STATUSES = ("open", "snoozed", "closed")
-DIRECTIONS = ("inbound", "outbound")
-MESSAGE_STATUSES = (
-    "received", "queued", "sending", "sent", "delivered", "undelivered", "failed",
-    "unconfirmed", "canceled",
-)
-BOOKING_STATUSES = ("pending", "confirmed", "cancelled")
-E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-def _pk() -> Mapped[int]:
-    return mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-
-
-def _created() -> Mapped[datetime]:
-    return mapped_column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
-
-
-def _tenant_fk(column: str, target: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint([column, "org_id"], [f"{target}.id", f"{target}.org_id"])
-
-
-class TenantScoped:
-    """A row that belongs to one organization (pawline.tenancy filters queries on it)."""
-
-    org_id: Mapped[int] = mapped_column(
-        sa.BigInteger, sa.ForeignKey("organization.id"), nullable=False
-    )
 
 
 class Organization(db.Model):
@@ -220,190 +193,6 @@ class MessageNumber(TenantScoped, db.Model):
     created_at: Mapped[datetime] = _created()
 
 
-class Thread(TenantScoped, db.Model):
-    __tablename__ = "thread"
-    __table_args__ = (
-        sa.UniqueConstraint("org_id", "client_id"),  # I3
-        sa.UniqueConstraint("id", "org_id"),
-        _tenant_fk("client_id", "client"),
-        _tenant_fk("default_number_id", "message_number"),
-        _tenant_fk("last_message_user_id", "app_user"),
-        sa.CheckConstraint(_in("status", THREAD_STATUSES), name="status_known"),
-        sa.CheckConstraint(
-            "(status = 'snoozed') = (snoozed_until IS NOT NULL)", name="snooze_has_time"
-        ),
-        sa.CheckConstraint("unread_count >= 0", name="unread_not_negative"),
-        # The inbox reads these backwards: newest activity first, keyset on (activity, id).
-        sa.Index("ix_thread_inbox", "org_id", "status", "last_activity_at", "id"),
-        sa.Index("ix_thread_activity", "org_id", "last_activity_at", "id"),
-        # every list view first wakes the threads whose snooze ended (threads.wake_snoozed)
-        sa.Index("ix_thread_snoozed", "org_id", "snoozed_until",
-                 postgresql_where=sa.text("status = 'snoozed'")),
-        # who the thread is assigned to (pawline.assignment): a user of the same organization
-        _tenant_fk("assignee_user_id", "app_user"),
-        # the inbox's Mine filter, with and without a status tab
-        sa.Index("ix_thread_assignee_inbox", "org_id", "assignee_user_id", "status",
-                 "last_activity_at", "id"),
-        sa.Index("ix_thread_assignee_activity", "org_id", "assignee_user_id", "last_activity_at",
-                 "id"),
-        # and Unassigned: partial, as an IS NULL column cannot lead an ordered index scan
-        sa.Index("ix_thread_unassigned_inbox", "org_id", "status", "last_activity_at", "id",
-                 postgresql_where=sa.text("assignee_user_id IS NULL")),
-        sa.Index("ix_thread_unassigned_activity", "org_id", "last_activity_at", "id",
-                 postgresql_where=sa.text("assignee_user_id IS NULL")),
-    )
-
-    id: Mapped[int] = _pk()
-    client_id: Mapped[int] = mapped_column(sa.BigInteger)
-    status: Mapped[str] = mapped_column(sa.Text, server_default="open")
-    snoozed_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    default_number_id: Mapped[int | None] = mapped_column(sa.BigInteger)
-    last_message_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    # The inbox sorts on this: the last message, or the thread's creation before any message.
-    last_activity_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now()
-    )
-    last_message_preview: Mapped[str | None] = mapped_column(sa.Text)
-    last_message_direction: Mapped[str | None] = mapped_column(sa.Text)
-    last_message_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)  # its author
-    unread_count: Mapped[int] = mapped_column(server_default="0")
-    assignee_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
-    # when the after-hours reply last went out: claimed by one conditional UPDATE per 12 hours
-    after_hours_replied_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[datetime] = _created()
-
-
-class Message(TenantScoped, db.Model):
-    """Kept as stored (I10): the trigger message_never_rewritten refuses a DELETE, and an UPDATE
-    of anything but thread_id and the delivery state (status, status_updated_at, provider_sid
-    once, error_code, error_message, attempts, next_attempt_at, queued_at); a column added here
-    is protected unless a migration adds it to message_refuse_rewrite()'s list."""
-
-    __tablename__ = "message"
-    __table_args__ = (
-        sa.UniqueConstraint("provider", "provider_sid"),  # I6
-        sa.UniqueConstraint("org_id", "client_token"),
-        sa.UniqueConstraint("id", "org_id"),  # for attachments' foreign key (I4)
-        _tenant_fk("thread_id", "thread"),
-        _tenant_fk("number_id", "message_number"),
-        _tenant_fk("sent_by_user_id", "app_user"),
-        sa.CheckConstraint(_in("direction", DIRECTIONS), name="direction_known"),
-        sa.CheckConstraint(_in("status", MESSAGE_STATUSES), name="status_known"),
-        sa.CheckConstraint(
-            "direction = 'inbound' OR routing_trace IS NOT NULL", name="outbound_has_trace"
-        ),
-        sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
-        # a saved reply's variable left unfilled ({booking_start}) never goes to a client
-        sa.CheckConstraint(
-            f"direction = 'inbound' OR body !~ '{UNFILLED_VARIABLE_SQL}'",
-            name="no_unfilled_variable"),
-        sa.CheckConstraint("auto_reply IS NULL OR (auto_reply IN ('help', 'after_hours', "
-                           "'booking_confirmation', 'booking_reminder') "
-                           "AND direction = 'outbound')", name="auto_reply_known"),
-        sa.Index("ix_message_thread_id_id", "thread_id", "id"),
-        # a conversation's first message, first inbound and first reply (pawline/conversations)
-        sa.Index("ix_message_thread_id_created_at", "thread_id", "created_at", "id"),
-        sa.CheckConstraint("channel IN ('sms', 'whatsapp', 'webchat', 'telegram', 'messenger', "
-                           "'instagram')", name="channel_known"),
-    )
-
-    id: Mapped[int] = _pk()
-    thread_id: Mapped[int] = mapped_column(sa.BigInteger)
-    direction: Mapped[str] = mapped_column(sa.Text)
-    body: Mapped[str] = mapped_column(sa.Text)
-    from_e164: Mapped[str] = mapped_column(sa.Text)
-    to_e164: Mapped[str] = mapped_column(sa.Text)
-    number_id: Mapped[int | None] = mapped_column(sa.BigInteger)
-    status: Mapped[str] = mapped_column(sa.Text)
-    provider: Mapped[str] = mapped_column(sa.Text)
-    provider_sid: Mapped[str | None] = mapped_column(sa.Text)
-    routing_trace: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    error_code: Mapped[str | None] = mapped_column(sa.Text)
-    error_message: Mapped[str | None] = mapped_column(sa.Text)
-    flag: Mapped[str | None] = mapped_column(sa.Text)
-    num_media: Mapped[int] = mapped_column(server_default="0")
-    sent_by_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
-    client_token: Mapped[str | None] = mapped_column(sa.Text)
-    # 'help': the automatic answer to HELP, which a phone gets even when opted out.
-    auto_reply: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = _created()
-    status_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    attempts: Mapped[int] = mapped_column(server_default="0")  # times handed to the provider
-    next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    queued_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))  # by a person
-    # where it was written or goes (pawline.channels); from_e164 and to_e164 then hold that
-    # channel's addresses (a phone, a chat id, a page-scoped id, a widget key)
-    channel: Mapped[str] = mapped_column(sa.Text, server_default="sms")
-
-
-class ThreadEvent(TenantScoped, db.Model):
-    """A line in a thread's timeline that is not a message: closed, reopened, snoozed, merged."""
-
-    __tablename__ = "thread_event"
-    __table_args__ = (
-        _tenant_fk("thread_id", "thread"),
-        _tenant_fk("actor_user_id", "app_user"),
-        sa.Index("ix_thread_event_thread_id_created_at", "thread_id", "created_at"),
-        # the Closed tab's Conversations: an organization's closes, newest first, keyset
-        sa.Index("ix_thread_event_closed", "org_id", "created_at", "id",
-                 postgresql_where=sa.text("kind = 'closed'")),
-    )
-
-    id: Mapped[int] = _pk()
-    thread_id: Mapped[int] = mapped_column(sa.BigInteger)
-    kind: Mapped[str] = mapped_column(sa.Text)
-    detail: Mapped[str] = mapped_column(sa.Text, server_default="")
-    actor_user_id: Mapped[int | None] = mapped_column(sa.BigInteger)
-    created_at: Mapped[datetime] = _created()
-
-
-class Booking(TenantScoped, db.Model):
-    """A cancelled booking is final: the trigger booking_cancelled_is_final refuses changes to
-    its status, sitter, times and versions (a client merge may still move its client_id)."""
-
-    __tablename__ = "booking"
-    __table_args__ = (
-        sa.UniqueConstraint("id", "org_id"),
-        sa.UniqueConstraint("org_id", "external_ref"),
-        _tenant_fk("client_id", "client"),
-        _tenant_fk("sitter_id", "sitter"),
-        sa.CheckConstraint(_in("status", BOOKING_STATUSES), name="status_known"),
-        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
-    )
-
-    id: Mapped[int] = _pk()
-    client_id: Mapped[int] = mapped_column(sa.BigInteger)
-    sitter_id: Mapped[int] = mapped_column(sa.BigInteger)
-    starts_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    ends_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(sa.Text, server_default="pending")
-    external_ref: Mapped[str | None] = mapped_column(sa.Text)
-    # The booking system's `updated_at` of the payload last applied: versions only advance
-    # (trigger booking_versions_only_advance), so a replayed or late payload changes nothing.
-    external_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[datetime] = _created()
-
-
-class AssignmentWindow(TenantScoped, db.Model):
-    __tablename__ = "assignment_window"
-    __table_args__ = (
-        _tenant_fk("thread_id", "thread"),
-        _tenant_fk("booking_id", "booking"),
-        _tenant_fk("sitter_id", "sitter"),
-        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
-        sa.Index("ix_assignment_window_thread_id_starts_at", "thread_id", "starts_at"),
-        sa.Index("ix_assignment_window_sitter_id_ends_at", "sitter_id", "ends_at"),
-    )
-
-    id: Mapped[int] = _pk()
-    thread_id: Mapped[int] = mapped_column(sa.BigInteger)
-    booking_id: Mapped[int] = mapped_column(sa.BigInteger, unique=True)  # I7
-    sitter_id: Mapped[int] = mapped_column(sa.BigInteger)
-    starts_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    ends_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[datetime] = _created()
-
-
 class AuditEvent(TenantScoped, db.Model):
     """Append-only (I9): the migrations install triggers that refuse UPDATE, DELETE and
     TRUNCATE."""
@@ -423,9 +212,9 @@ class AuditEvent(TenantScoped, db.Model):
     created_at: Mapped[datetime] = _created()
 
 
-# Sessions and rate-limit counters, consent, attachments, saved replies and notes live in
-# modules of their own; importing them here puts their tables in db.metadata wherever the
-# models are loaded (migrations, tests, the app).
+# Threads and messages, bookings, sessions and rate-limit counters, consent, attachments, saved
+# replies and notes live in modules of their own; importing them here puts their tables in
+# db.metadata wherever the models are loaded (migrations, tests, the app).
 from pawline import (  # noqa: E402,F401
     access_models,
     booking_message_models,
@@ -433,4 +222,13 @@ from pawline import (  # noqa: E402,F401
     consent_models,
     desk_models,
     media_models,
+)
+from pawline.booking_models import BOOKING_STATUSES, AssignmentWindow, Booking  # noqa: E402,F401
+from pawline.thread_models import (  # noqa: E402,F401
+    DIRECTIONS,
+    MESSAGE_STATUSES,
+    THREAD_STATUSES,
+    Message,
+    Thread,
+    ThreadEvent,
 )

@@ -8,8 +8,7 @@ from pawline.db import db
 from pawline.inbound import receive_sms
 from pawline.models import Message
 from tests import factories
-from tests.concurrency import race_ok
-from tests.conftest import make_app
+from tests.concurrency import pool_capped_app, race_ok
 from tests.test_after_hours import ADA, EVENING, POOL, REPLY, WEEKDAYS_9_TO_5
 
 pytestmark = pytest.mark.concurrency
@@ -18,11 +17,8 @@ RACERS = 12
 
 @pytest.fixture(scope="module")
 def racing_app(database_url):
-    app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={
-        "pool_size": RACERS, "max_overflow": 0, "pool_timeout": 90})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with pool_capped_app(database_url, RACERS) as app:
+        yield app
 
 
 def test_simultaneous_texts_after_hours_on_one_thread_get_exactly_one_reply(racing_app, app):

@@ -8,29 +8,29 @@ from pawline import channels
 from pawline.channel_models import ClientIdentity
 from pawline.clients import merge_client
 from pawline.db import db
-from pawline.doctor import run_checks
 from pawline.models import Client, ClientContact, Message, Thread
 from pawline.threads import find_or_create_client_by_phone, find_or_create_thread
 from tests import factories
-from tests.concurrency import race, race_ok
-from tests.conftest import make_app
-from tests.twilio_signing import post_signed, sms_params
+from tests.concurrency import (
+    assert_invariants_hold,
+    pool_capped_app,
+    post_all_at_once,
+    race,
+    race_ok,
+    row_counts,
+)
+from tests.twilio_signing import sms_params
 
 pytestmark = pytest.mark.concurrency
 
-POOL_SIZE = 16
 ADDRESSES = {"telegram": "5550001", "messenger": "24681357", "instagram": "17841400000000",
              "webchat": "visitor_0123456789abcdef"}
 
 
 @pytest.fixture(scope="module")
 def racing_app(database_url):
-    """At most POOL_SIZE transactions at once, each on its own connection, racing one row."""
-    app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={
-        "pool_size": POOL_SIZE, "max_overflow": 0, "pool_timeout": 90})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with pool_capped_app(database_url) as app:
+        yield app
 
 
 @pytest.fixture
@@ -40,17 +40,7 @@ def org(app):
 
 
 def counts(app) -> dict:
-    with app.app_context():
-        return {model.__tablename__: db.session.scalar(
-                    sa.select(sa.func.count()).select_from(model))
-                for model in (ClientIdentity, Client, Thread, Message)}
-
-
-def assert_invariants_hold(app) -> None:
-    with app.app_context(), db.engine.connect() as connection:
-        broken = [(r.check.invariant, r.check.claim, r.violations)
-                  for r in run_checks(connection, full=True) if not r.holds]
-    assert broken == []
+    return row_counts(app, (ClientIdentity, Client, Thread, Message))
 
 
 def receive(org_id, channel, sid, body="hi"):
@@ -148,9 +138,7 @@ def test_first_whatsapp_and_sms_messages_at_once_from_one_new_phone_make_one_cli
     forms += [sms_params(POOL, phone, f"sms {i}") for i in range(15)]
     forms.append(dict(forms[0]))  # and a retry of a WhatsApp MessageSid
 
-    statuses = [r.status_code for r in race_ok(None, [
-        lambda form=form: post_signed(racing_app.test_client(), "/webhooks/twilio/sms", form)
-        for form in forms])]
+    statuses = post_all_at_once(racing_app, forms)
 
     assert statuses == [200] * 31
     with racing_app.app_context():

@@ -4,32 +4,20 @@ import pytest
 import sqlalchemy as sa
 
 from pawline.db import db
-from pawline.doctor import run_checks
 from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent
 from tests import factories
-from tests.concurrency import race_ok
-from tests.conftest import make_app
-from tests.twilio_signing import message_sid, post_signed, sms_params
+from tests.concurrency import assert_invariants_hold, pool_capped_app, post_all_at_once, row_counts
+from tests.twilio_signing import message_sid, sms_params
 
 pytestmark = pytest.mark.concurrency
 
-SMS = "/webhooks/twilio/sms"
 POOL = "+14155550100"
-POOL_SIZE = 16
 
 
 @pytest.fixture(scope="module")
 def racing_app(database_url):
-    """An app whose pool caps the connections in flight, so a busy shared server is not exhausted.
-
-    Every request still runs in its own thread with its own session and connection; at most
-    POOL_SIZE transactions are open at once, and they race on the same rows.
-    """
-    app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={
-        "pool_size": POOL_SIZE, "max_overflow": 0, "pool_timeout": 90})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with pool_capped_app(database_url) as app:
+        yield app
 
 
 @pytest.fixture
@@ -40,24 +28,8 @@ def org(app):
     return org
 
 
-def post_all_at_once(app, forms: list[dict]) -> list[int]:
-    """Post every form from its own thread, released together; answers the status codes."""
-    return [response.status_code for response in race_ok(None, [
-        lambda form=form: post_signed(app.test_client(), SMS, form) for form in forms])]
-
-
 def counts(app) -> dict:
-    with app.app_context():
-        return {model.__tablename__: db.session.scalar(
-                    sa.select(sa.func.count()).select_from(model))
-                for model in (ClientContact, Client, Thread, Message)}
-
-
-def assert_invariants_hold(app) -> None:
-    with app.app_context(), db.engine.connect() as connection:
-        broken = [(r.check.invariant, r.check.claim, r.violations)
-                  for r in run_checks(connection, full=True) if not r.holds]
-    assert broken == []
+    return row_counts(app, (ClientContact, Client, Thread, Message))
 
 
 def test_fifty_webhooks_from_one_new_phone_make_one_client_and_one_thread(racing_app, org):

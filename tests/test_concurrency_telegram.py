@@ -8,11 +8,9 @@ import sqlalchemy as sa
 from bench.fake_telegram import FakeTelegram, blocked, hang, too_many
 from pawline.channel_models import ClientIdentity
 from pawline.db import db
-from pawline.doctor import run_checks
 from pawline.models import Client, Message, Thread
 from tests import factories
-from tests.concurrency import race_ok
-from tests.conftest import make_app
+from tests.concurrency import assert_invariants_hold, pool_capped_app, race_ok, row_counts
 from tests.jobs import work_off
 from tests.telegram_world import BOT_ID, TOKEN, connect, message_update, post_update
 
@@ -22,12 +20,8 @@ CHAT = 424242
 
 @pytest.fixture(scope="module")
 def racing_app(database_url):
-    """A pool that caps the transactions in flight (tests/test_concurrency_inbound.py)."""
-    app = make_app(database_url, SQLALCHEMY_ENGINE_OPTIONS={
-        "pool_size": 16, "max_overflow": 0, "pool_timeout": 90})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with pool_capped_app(database_url) as app:
+        yield app
 
 
 @pytest.fixture
@@ -44,15 +38,7 @@ def post_all_at_once(app, slug, secret, updates) -> list[int]:
 
 
 def counts(app) -> tuple:
-    with app.app_context():
-        return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(model))
-                     for model in (ClientIdentity, Client, Thread, Message))
-
-
-def assert_invariants_hold(app) -> None:
-    with app.app_context(), db.engine.connect() as connection:
-        broken = [r.check.name for r in run_checks(connection, full=True) if not r.holds]
-    assert broken == []
+    return tuple(row_counts(app, (ClientIdentity, Client, Thread, Message)).values())
 
 
 def test_racing_first_updates_from_one_chat_make_one_identity_client_and_thread(racing_app,

@@ -8,11 +8,9 @@ from bench.fake_meta import FakeMeta, outside_window
 from pawline import channel_accounts
 from pawline.channel_models import ClientIdentity
 from pawline.db import db
-from pawline.doctor import run_checks
 from pawline.models import Client, Message, Thread
 from tests import factories
-from tests.concurrency import race_ok
-from tests.conftest import make_app
+from tests.concurrency import assert_invariants_hold, pool_capped_app, race_ok, row_counts
 from tests.jobs import work_off
 from tests.meta_signing import CONFIG, delivery_of, message, mid, post
 
@@ -20,7 +18,6 @@ pytestmark = pytest.mark.concurrency
 
 PAGE, IG, TOKEN = "104729381927364", "17841400000000001", "EAAG-page-token"
 PSID = "6873450192837465"
-POOL_SIZE = 16
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +29,9 @@ def graph():
 @pytest.fixture(scope="module")
 def meta_app(database_url, graph):
     """An app whose Graph API is the fake, with a pool that caps the connections in flight."""
-    app = make_app(database_url, META_GRAPH_BASE=graph.base_url, SMS_READ_TIMEOUT=2.0, **CONFIG,
-                   SQLALCHEMY_ENGINE_OPTIONS={"pool_size": POOL_SIZE, "max_overflow": 0,
-                                              "pool_timeout": 90})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with pool_capped_app(database_url, META_GRAPH_BASE=graph.base_url, SMS_READ_TIMEOUT=2.0,
+                         **CONFIG) as app:
+        yield app
 
 
 @pytest.fixture
@@ -50,15 +44,7 @@ def org(meta_app):
 
 
 def counts(app) -> dict:
-    with app.app_context():
-        return {model.__tablename__: db.session.scalar(
-                    sa.select(sa.func.count()).select_from(model))
-                for model in (ClientIdentity, Client, Thread, Message)}
-
-
-def invariants_hold(app) -> bool:
-    with app.app_context(), db.engine.connect() as connection:
-        return all(result.holds for result in run_checks(connection, full=True))
+    return row_counts(app, (ClientIdentity, Client, Thread, Message))
 
 
 @pytest.mark.parametrize(("object_", "account"), [("page", PAGE), ("instagram", IG)])
@@ -73,7 +59,7 @@ def test_racing_first_messages_from_one_person_make_one_client_and_thread(meta_a
     assert counts(meta_app) == {"client_identity": 1, "client": 1, "thread": 1, "message": 30}
     with meta_app.app_context():
         assert db.session.scalar(sa.select(Thread.unread_count)) == 30
-    assert invariants_hold(meta_app)
+    assert_invariants_hold(meta_app)
 
 
 def test_twenty_retries_of_one_mid_at_once_store_one_message(meta_app, org):
@@ -83,7 +69,7 @@ def test_twenty_retries_of_one_mid_at_once_store_one_message(meta_app, org):
 
     assert [r.status_code for r in responses] == [200] * 20
     assert counts(meta_app) == {"client_identity": 1, "client": 1, "thread": 1, "message": 1}
-    assert invariants_hold(meta_app)
+    assert_invariants_hold(meta_app)
 
 
 def staff_reply(app, org, body: str):
