@@ -138,6 +138,33 @@ def test_an_iphone_heic_is_accepted_named_in_the_preview_and_sent_as_a_jpeg(live
     assert "IMG_0001.jpg" in answer.headers["content-disposition"]
 
 
+def test_chosen_photos_fit_their_tiles_and_send_stays_in_view_on_a_laptop(live_app, live_url,
+                                                                         page, org, tmp_path):
+    with live_app.app_context():  # a timeline of photos fills its height
+        for _ in range(4):
+            sent = factories.mms(POOL, "+14155552671", "image/jpeg")
+            factories.fetched(sent.attachment_ids[0], photos.big_jpeg(800, 1200), "image/jpeg")
+    files = []
+    for name, data in (("IMG_0042.jpg", photos.gps_jpeg()), ("IMG_0001.HEIC", photos.heic()),
+                       ("walk.png", photos.png())):
+        (tmp_path / name).write_bytes(data)
+        files.append(str(tmp_path / name))
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+
+    page.set_input_files("#reply-photos", files)
+
+    expect(page.locator("#reply-previews li")).to_have_count(3)
+    name = page.locator("#reply-previews .no-preview")
+    expect(name).to_have_text("IMG_0001.HEIC")
+    assert name.evaluate("e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")
+    page.evaluate("window.scrollTo(0, 0)")
+    send = page.get_by_role("button", name="Send")
+    assert send.evaluate("b => b.getBoundingClientRect().bottom <= window.innerHeight")
+    page.screenshot(path=str(SHOTS / "photo-preview-full-timeline-1440.png"))
+
+
 def test_a_photo_from_the_simulator_is_fetched_by_the_job_and_shown(live_app, live_url, page,
                                                                     org, tmp_path):
     photo = tmp_path / "rex.jpg"
