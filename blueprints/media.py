@@ -29,6 +29,21 @@ def attachment(attachment_id: int):
     return _file(row.data, row.content_type, media.display_name(row))
 
 
+@bp.route("/attachments/<int:attachment_id>/full")
+@login_required
+def full(attachment_id: int):
+    """A photo full size as a browser shows it (an iPhone's HEIC as a JPEG), on its own terms."""
+    found = media.with_thread(g.org.id, attachment_id)
+    if found is None or found[0].status != "fetched":
+        abort(404)
+    row, thread_id = found
+    visible_thread(thread_id)
+    shown = media.shown_full_size(row)
+    if shown is None:
+        abort(404)
+    return _file(*shown)
+
+
 @bp.route("/attachments/<int:attachment_id>/thumbnail")
 @login_required
 def thumbnail(attachment_id: int):

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from pawline import media
 from pawline.db import db
 from pawline.errors import DomainError, NotFound
 from pawline.models import Booking, Client, Message, Sitter
@@ -34,15 +35,24 @@ def client_bookings(org_id: int, client_id: int, limit: int = BOOKINGS_SHOWN
     return [ClientBooking(*row) for row in rows]
 
 
+@dataclass(frozen=True)
+class RecentMessage:
+    direction: str
+    created_at: datetime
+    text: str  # its words, or with none what it carries ("📷 Photo"), as the inbox says
+
+
 def recent_messages(org_id: int, thread_id: int | None, limit: int = RECENT_MESSAGES
-                    ) -> list[Message]:
+                    ) -> list[RecentMessage]:
     """The newest messages of the client's thread, oldest of them first."""
     if thread_id is None:
         return []
     found = db.session.scalars(
         sa.select(Message).where(Message.org_id == org_id, Message.thread_id == thread_id)
         .order_by(Message.id.desc()).limit(limit)).all()
-    return list(reversed(found))
+    files = media.for_messages(org_id, [m.id for m in found if m.num_media])
+    return [RecentMessage(m.direction, m.created_at, media.preview(
+        m.body, [a.content_type for a in files.get(m.id, [])])) for m in reversed(found)]
 
 
 def set_notes(org_id: int, client_id: int, notes: str | None) -> str:

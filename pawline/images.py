@@ -119,17 +119,35 @@ def _filename(name: str, kind: str) -> str:
 THUMBNAIL_SIDE = 440  # twice the 220 px the thread shows: sharp on a high-density screen
 
 
-def thumbnail(data: bytes) -> bytes | None:
-    """A small upright JPEG of a photo (the first frame of a GIF) for the thread, without its
-    metadata; None when the bytes are no photo Pillow can read."""
+def _upright_pixels(data: bytes) -> Image.Image | None:
+    """A photo's pixels, upright, without its metadata (the first frame of a GIF); None when
+    the bytes are no photo Pillow can read."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in (*ACCEPTED, "WEBP") or image.width * image.height > MAX_PIXELS:
                 return None
-            clean = _pixels_only(ImageOps.exif_transpose(image), keep_alpha=False)
+            return _pixels_only(ImageOps.exif_transpose(image), keep_alpha=False)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def thumbnail(data: bytes) -> bytes | None:
+    """A small upright JPEG of a photo for the thread, without its metadata (or None)."""
+    clean = _upright_pixels(data)
+    if clean is None:
         return None
     clean.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     clean.save(out, "JPEG", quality=80, optimize=True)
+    return out.getvalue()
+
+
+def full_size_jpeg(data: bytes) -> bytes | None:
+    """A photo browsers cannot show (an iPhone's HEIC) as an upright JPEG of the same size,
+    without its metadata; None when the bytes are no photo Pillow can read."""
+    clean = _upright_pixels(data)
+    if clean is None:
+        return None
+    out = io.BytesIO()
+    clean.save(out, "JPEG", quality=JPEG_QUALITY)
     return out.getvalue()

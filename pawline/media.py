@@ -98,6 +98,19 @@ def is_photo(attachment) -> bool:
     return attachment.content_type in (*INLINE_IMAGES, "image/heic")
 
 
+def shown_full_size(attachment) -> tuple[bytes, str, str] | None:
+    """A fetched photo as a browser shows it full size, with its type and name: its own bytes,
+    or an iPhone's HEIC (which browsers cannot show) as a JPEG; None when it is no photo."""
+    if not is_photo(attachment):
+        return None
+    name = display_name(attachment)
+    kind, inline = served_type(attachment.data, attachment.content_type)
+    if inline:
+        return attachment.data, kind, name
+    jpeg = images.full_size_jpeg(attachment.data)
+    return (jpeg, "image/jpeg", name.rsplit(".", 1)[0] + ".jpg") if jpeg else None
+
+
 def display_name(attachment) -> str:
     """The name a download is saved under: its own, else photo-12.jpg, file-12.pdf..."""
     if attachment.filename:

@@ -102,6 +102,7 @@ ROUTES = {
     "GET profile.edit": [],
     "POST profile.edit": ["name"],
     "GET media.attachment": [],
+    "GET media.full": [],
     "GET media.thumbnail": [],
     "GET media.signed": [],
     "GET media.simulated": [],

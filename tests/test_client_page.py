@@ -52,6 +52,20 @@ def test_the_client_page_shows_the_conversation_bookings_phones_and_notes(client
     assert 'id="phones-heading"' in html and 'id="notes-heading"' in html
 
 
+def test_a_message_of_photos_alone_reads_as_its_photos_on_the_client_page(app, client, auth,
+                                                                           world):
+    with app.app_context():
+        factories.mms("+14155550100", "+14155557001", "image/jpeg", "image/heic")
+        factories.mms("+14155550100", "+14155557001", "application/pdf")
+    auth.sign_in(world.staff_email)
+
+    html = client.get(f"/clients/{world.client_id}").get_data(as_text=True)
+
+    card = html.split('id="conversation-heading"', 1)[1].split("</section>", 1)[0]
+    assert "<p>📷 2 photos</p>" in card and "<p>📎 File</p>" in card
+    assert "<p></p>" not in card
+
+
 def test_staff_keep_notes_on_a_client(app, client, auth, world):
     auth.sign_in(world.staff_email)
     answer = client.post(f"/clients/{world.client_id}/notes",

@@ -7,13 +7,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from bench.fake_twilio import FakeTwilio, twilio_error
 from pawline import consent, delivery
 from pawline.consent_models import ConsentEvent, PhoneConsent
 from pawline.db import constraint_name, db
 from pawline.inbound import receive_sms
 from pawline.models import AuditEvent, Message, Thread, ThreadEvent
 from pawline.outbound import queue_message
-from pawline.providers import ProviderError, Sent
+from pawline.providers import ProviderError, Sent, TwilioProvider
 from tests import factories
 
 NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
@@ -89,6 +90,24 @@ def test_twilio_21610_opts_the_phone_out_with_the_provider_as_source(org):
     assert audit.data["actor"] == "Twilio (error 21610)"
     with pytest.raises(consent.OptedOut, match=r"Ada opted out on \d+ \w+ 2026 \(Twilio "
                                                r"reported it: error 21610\)"):
+        queue_message(org.id, org.thread_id, "Hello?", None, "twilio")
+
+
+def test_twilios_own_21610_answer_through_the_real_sdk_opts_the_phone_out(org):
+    sid, token = "AC" + "3" * 32, "consent-token"
+    queued = queue_message(org.id, org.thread_id, "Walk at 5?", None, "twilio").message_id
+    with FakeTwilio(sid, token) as fake:
+        fake.then(twilio_error(21610))
+        twilio = TwilioProvider(sid, token, api_base_url=fake.base_url, read_timeout=5)
+
+        assert delivery.attempt(queued, twilio) == "failed"
+
+    assert len(fake.calls) == 1 and fake.messages == []
+    assert stored(queued).error_code == "21610"
+    db.session.expire_all()
+    event = db.session.scalar(sa.select(ConsentEvent))
+    assert (event.opted_out, event.source, event.message_id) == (True, "provider", queued)
+    with pytest.raises(consent.OptedOut):
         queue_message(org.id, org.thread_id, "Hello?", None, "twilio")
 
 

@@ -159,6 +159,21 @@ def test_the_audit_trail_names_the_client_who_texted_stop(client, auth, world):
     assert "+14155552671" not in page
 
 
+def test_start_is_a_dated_line_in_the_thread_and_a_sentence_in_the_audit(app, client, auth,
+                                                                         world):
+    with app.app_context():
+        receive_sms("+14155550101", ADA, "unstop", "SMstart2")
+    auth.sign_in(world.owner_email)
+
+    thread = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    audit = client.get("/audit").get_data(as_text=True)
+
+    line = thread.split("texted UNSTOP: opted back in to messages", 1)[1].split("</li>", 1)[0]
+    assert f"{world.day:%a %b %d}" in line  # the timeline's line carries its date
+    assert "(415) 555-2671 texted UNSTOP and is opted back in." in audit
+    assert "badge bad" not in thread
+
+
 def test_the_phone_simulator_gets_the_answer_to_help_through_the_console(
         app, client, auth, world):
     auth.sign_in(world.staff_email)

@@ -208,3 +208,37 @@ def test_a_thumbnail_is_404_for_a_file_without_one_and_for_another_organization(
     auth.sign_out()
     auth.sign_in(mine.owner_email)
     assert client.get(f"/attachments/{world.photo}/thumbnail").status_code == 404
+
+
+def test_an_iphone_heic_opens_full_size_as_a_jpeg_browsers_can_show(app, client, auth, world):
+    from PIL import Image
+
+    with app.app_context():
+        thread_id, [heic] = mms(world.id, "image/heic")
+        factories.fetched(heic, photos.heic(1200, 800), "image/heic")
+    auth.sign_in(world.staff_email)
+
+    page = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    full = client.get(f"/attachments/{heic}/full")
+
+    assert f'<a class="thumb" href="/attachments/{heic}/full" target="_blank"' in page
+    assert full.status_code == 200 and full.headers["Content-Type"] == "image/jpeg"
+    assert full.headers["Content-Disposition"] == f'inline; filename="photo-{heic}.jpg"'
+    image = Image.open(io.BytesIO(full.data))
+    assert image.format == "JPEG" and image.size == (1200, 800)
+    assert dict(image.getexif()) == {}
+    assert client.get(f"/attachments/{heic}").headers["Content-Type"] == "image/heic"
+
+
+def test_full_size_is_a_photos_alone_and_its_organizations_alone(app, client, auth, world):
+    with app.app_context():
+        mine = factories.org()
+    auth.sign_in(world.staff_email)
+    assert client.get(f"/attachments/{world.photo}/full").data == client.get(
+        f"/attachments/{world.photo}").data  # a JPEG opens as it is
+    assert client.get(f"/attachments/{world.pdf}/full").status_code == 404
+    assert client.get(f"/attachments/{world.pending}/full").status_code == 404
+    auth.sign_out()
+    assert client.get(f"/attachments/{world.photo}/full").status_code != 200
+    auth.sign_in(mine.owner_email)
+    assert client.get(f"/attachments/{world.photo}/full").status_code == 404

@@ -78,6 +78,93 @@ def test_too_many_photos_are_refused_before_upload(live_url, page, org, tmp_path
     assert page.locator("#reply-photos").evaluate("input => input.files.length") == 0
 
 
+def refused_before_upload(page, live_url, org, files, error) -> None:
+    """Choosing `files` shows `error` at once and leaves nothing to upload or preview."""
+    posts = []
+    page.on("request", lambda request: posts.append(request.url)
+            if request.method == "POST" else None)
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+    posts.clear()
+
+    page.set_input_files("#reply-photos", files)
+
+    expect(page.locator("#reply-photo-error")).to_contain_text(error)
+    expect(page.locator("#reply-previews")).to_be_hidden()
+    assert page.locator("#reply-photos").evaluate("input => input.files.length") == 0
+    assert posts == []  # nothing went to the server
+
+
+def test_a_file_that_is_not_a_photo_is_refused_before_upload(live_url, page, org, tmp_path):
+    photo, pdf = tmp_path / "rex.png", tmp_path / "vet.pdf"
+    photo.write_bytes(photos.png())
+    pdf.write_bytes(b"%PDF-1.7\n")
+
+    refused_before_upload(page, live_url, org, [str(photo), str(pdf)],
+                          "vet.pdf is not a JPEG, PNG, GIF or HEIC photo.")
+
+
+def test_photos_over_five_megabytes_in_all_are_refused_before_upload(live_url, page, org,
+                                                                     tmp_path):
+    files = []
+    for name in ("a.jpg", "b.jpg"):  # 6 MB in all: the browser checks the sizes, not the bytes
+        path = tmp_path / name
+        path.write_bytes(photos.gps_jpeg() + b"\0" * 3_000_000)
+        files.append(str(path))
+
+    refused_before_upload(page, live_url, org, files,
+                          "Photos can be 5 MB in total at most (what a text message carries); "
+                          "these are 5.")
+
+
+def test_an_iphone_heic_is_accepted_named_in_the_preview_and_sent_as_a_jpeg(live_url, page,
+                                                                            org, tmp_path):
+    photo = tmp_path / "IMG_0001.HEIC"
+    photo.write_bytes(photos.heic(1200, 800))
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+
+    page.set_input_files("#reply-photos", str(photo))
+
+    expect(page.locator("#reply-previews .no-preview")).to_have_text("IMG_0001.HEIC")
+    expect(page.locator("#reply-photo-error")).to_be_hidden()
+    page.get_by_role("button", name="Send").click()
+    thumb = page.locator("li.msg.outbound a.thumb img").last
+    expect(thumb).to_be_visible()
+    wait_loaded(page, thumb)
+    full = page.locator("li.msg.outbound a.thumb").last.get_attribute("href")
+    answer = page.request.get(live_url + full)
+    assert answer.headers["content-type"] == "image/jpeg"
+    assert "IMG_0001.jpg" in answer.headers["content-disposition"]
+
+
+def test_chosen_photos_fit_their_tiles_and_send_stays_in_view_on_a_laptop(live_app, live_url,
+                                                                         page, org, tmp_path):
+    with live_app.app_context():  # a timeline of photos fills its height
+        for _ in range(4):
+            sent = factories.mms(POOL, "+14155552671", "image/jpeg")
+            factories.fetched(sent.attachment_ids[0], photos.big_jpeg(800, 1200), "image/jpeg")
+    files = []
+    for name, data in (("IMG_0042.jpg", photos.gps_jpeg()), ("IMG_0001.HEIC", photos.heic()),
+                       ("walk.png", photos.png())):
+        (tmp_path / name).write_bytes(data)
+        files.append(str(tmp_path / name))
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, live_url, org.staff_email)
+    page.goto(f"{live_url}/threads/{org.thread_id}")
+
+    page.set_input_files("#reply-photos", files)
+
+    expect(page.locator("#reply-previews li")).to_have_count(3)
+    name = page.locator("#reply-previews .no-preview")
+    expect(name).to_have_text("IMG_0001.HEIC")
+    assert name.evaluate("e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")
+    page.evaluate("window.scrollTo(0, 0)")
+    send = page.get_by_role("button", name="Send")
+    assert send.evaluate("b => b.getBoundingClientRect().bottom <= window.innerHeight")
+    page.screenshot(path=str(SHOTS / "photo-preview-full-timeline-1440.png"))
+
+
 def test_a_photo_from_the_simulator_is_fetched_by_the_job_and_shown(live_app, live_url, page,
                                                                     org, tmp_path):
     photo = tmp_path / "rex.jpg"
