@@ -39,7 +39,7 @@ def help_reply():
         form.text.data = consent.help_reply(org_id)
     status = 400 if form.errors else 200
     return render("settings/help_reply.html", status=status, form=form,
-                  default=consent.default_help_reply(g.org.name))
+                  default=consent.default_help_reply(org_id))
 
 
 class AfterHoursForm(FlaskForm):

@@ -22,7 +22,7 @@ from pawline.clock import utcnow
 from pawline.consent_models import ConsentEvent, PhoneConsent
 from pawline.db import db, run_sql
 from pawline.errors import DomainError
-from pawline.models import Organization
+from pawline.models import MessageNumber, Organization
 from pawline.phones import display_phone
 from pawline.threads import add_event
 
@@ -181,15 +181,22 @@ def change(org_id: int, thread_id: int, e164: str, opted_out: bool, source: str,
     return True
 
 
-def default_help_reply(org_name: str) -> str:
-    return (f"{org_name}: this is our text line. Reply here and our team will answer. "
+def default_help_reply(org_id: int) -> str:
+    """The answer to HELP until the owner writes one: the business's name, and how to reach it
+    (this line, and the front desk's number when it has one in service)."""
+    org = db.session.get(Organization, org_id)
+    front_desk = db.session.scalar(sa.select(MessageNumber.e164).where(
+        MessageNumber.org_id == org_id, MessageNumber.number_class == "front_desk",
+        MessageNumber.status == "active"))
+    call = f", or text our front desk at {display_phone(front_desk)}" if front_desk else ""
+    return (f"{org.name}: this is our text line. Reply here and our team will answer{call}. "
             "Reply STOP to opt out, START to opt back in.")
 
 
 def help_reply(org_id: int) -> str:
     """What HELP or INFO is answered with: the owner's text, or one naming the business."""
     org = db.session.get(Organization, org_id)
-    return org.help_reply or default_help_reply(org.name)
+    return org.help_reply or default_help_reply(org_id)
 
 
 def set_help_reply(org_id: int, text: str | None, actor_user_id: int | None) -> str:

@@ -11,7 +11,7 @@ from pawline.consent_models import ConsentEvent, PhoneConsent
 from pawline.db import db
 from pawline.errors import DomainError
 from pawline.inbound import receive_sms
-from pawline.models import AuditEvent, Client, Message, Thread, ThreadEvent
+from pawline.models import AuditEvent, Client, Message, MessageNumber, Thread, ThreadEvent
 from pawline.outbound import message_anyone, queue_message
 from tests import factories
 
@@ -179,3 +179,16 @@ def test_the_owner_writes_the_answer_to_help(org):
     with pytest.raises(DomainError):
         consent.set_help_reply(org.id, "x" * 321, None)
     assert count(AuditEvent, AuditEvent.action == "settings.help_reply") == 2
+
+
+def test_the_default_answer_to_help_names_the_business_and_its_front_desk_in_service(ctx):
+    lone = factories.org("Lone Paws")
+    assert consent.default_help_reply(lone.id) == (
+        "Lone Paws: this is our text line. Reply here and our team will answer. "
+        "Reply STOP to opt out, START to opt back in.")
+    desk = factories.number(lone.id, "+14155550177", "front_desk")
+    assert "or text our front desk at (415) 555-0177." in consent.default_help_reply(lone.id)
+    db.session.execute(sa.update(MessageNumber).where(MessageNumber.id == desk)
+                       .values(status="quarantined", quarantined_at=NOW,
+                               quarantine_release_at=NOW + timedelta(days=9)))
+    assert "front desk" not in consent.default_help_reply(lone.id)  # not a number in service
