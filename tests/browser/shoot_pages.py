@@ -18,7 +18,7 @@ SHOTS = Path(os.environ.get("SHOTS", "/tmp/shots-audit14"))
 
 def staff_pages(world):
     return [
-        ("inbox", "/inbox", None), ("inbox-mine", "/inbox?filter=mine", None),
+        ("inbox", "/inbox", None), ("inbox-mine", "/inbox?who=mine", None),
         ("inbox-closed", "/inbox?tab=closed", None), ("inbox-snoozed", "/inbox?tab=snoozed", None),
         ("inbox-search-none", "/inbox?q=zebra", None),
         ("conversations", "/inbox/conversations", None),
