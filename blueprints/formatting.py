@@ -65,6 +65,21 @@ def linkify(text: str | None) -> Markup:
     return Markup("").join(out)
 
 
+# A phone as display_phone writes it: "(415) 555-0100".
+SHOWN_PHONE = re.compile(r"\(\d{3}\) \d{3}-\d{4}")
+
+
+def whole_phones(text: str | None) -> Markup:
+    """A sentence, escaped, whose phone numbers never break across lines ("(415) 555-" / "0100")."""
+    out, last = [], 0
+    for match in SHOWN_PHONE.finditer(text or ""):
+        out.append(escape(text[last:match.start()]))
+        out.append(Markup('<span class="nowrap">{}</span>').format(match.group(0)))
+        last = match.end()
+    out.append(escape((text or "")[last:]))
+    return Markup("").join(out)
+
+
 def event_text(event, authors: dict) -> str:
     """A timeline event as a sentence, naming who did it, in the organization's time."""
     return event_sentence(event.kind, event.detail, authors.get(event.actor_user_id), org_zone())
@@ -90,4 +105,4 @@ def register(app) -> None:
     app.jinja_env.filters.update(phone=display_phone, localtime=localtime, ago=ago,
                                  linkify=linkify, client_name=client_name,
                                  event_text=event_text, filesize=filesize,
-                                 channel_name=channel_name)
+                                 channel_name=channel_name, whole_phones=whole_phones)

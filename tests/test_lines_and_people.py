@@ -88,6 +88,13 @@ def test_the_reply_box_warns_when_a_sitters_window_sends_from_another_line(app, 
     assert "Sam is with Ada until" in html
     warning = html.split('id="route-warning"', 1)[1].split("</p>", 1)[0]
     assert "Ada last texted" in warning and "Front desk" in warning
+    # The rule's engineering name is there for whoever asks, behind "Why this line", not in the
+    # sentence a front desk reads.
+    hint = html.split('id="route-hint"', 1)[1].split("</p>", 1)[0]
+    why = html.split('<details class="route-why">', 1)[1].split("</details>", 1)[0]
+    assert "Rule" not in hint and "assignment window" not in hint
+    assert "<summary>Why this line</summary>" in why
+    assert "Rule 1 (active assignment window)" in why
 
 
 def test_bubbles_name_their_author_and_show_the_line_only_when_it_changes(app, client, auth,

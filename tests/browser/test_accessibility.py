@@ -50,6 +50,22 @@ def open_menu(page):
         toggle.click()
 
 
+def opens_dialog(button: str):
+    """Click the row's button that asks first, and wait for its dialog."""
+    def act(page):
+        page.get_by_role("button", name=button, exact=True).first.click()
+        expect(page.get_by_role("dialog")).to_be_visible()
+    return act
+
+
+def follows(link: str):
+    """Open the page a row's link leads to (a booking's or a sitter's own page)."""
+    def act(page):
+        with page.expect_navigation():
+            page.get_by_role("link", name=link, exact=True).first.click()
+    return act
+
+
 def states(world):
     """(name, path, what to do there first) for a signed-in owner."""
     return [
@@ -77,6 +93,20 @@ def states(world):
         ("messenger-settings", "/settings/channels/messenger", None),
         ("instagram-settings-empty", "/settings/channels/instagram",
          lambda page: page.get_by_role("button", name="Connect").click()),
+        ("numbers-front-desk", "/numbers", opens_dialog("Make front desk")),
+        ("numbers-restore", "/numbers", opens_dialog("Restore")),
+        ("bookings-cancel", "/bookings", opens_dialog("Cancel booking")),
+        ("booking-edit", "/bookings", follows("Ada Lovelace")),
+        ("sitters-deactivate", "/sitters", opens_dialog("Deactivate")),
+        ("sitter-edit", "/sitters", follows("Sam Rivers")),
+        ("guest-thread", f"/threads/{world.guest_thread}", None),
+        ("profile", "/profile", None),
+        ("saved-replies", "/saved-replies", None),
+        ("help-reply", "/settings/help-reply", None),
+        ("after-hours", "/settings/after-hours", None),
+        ("booking-messages", "/settings/booking-messages", None),
+        ("channels", "/settings/channels", None),
+        ("telegram-settings", "/settings/channels/telegram", None),
         ("error-404", "/no-such-page", None),
         ("error-400", f"/threads/{world.thread}?before=x", None),
     ]

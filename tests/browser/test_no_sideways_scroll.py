@@ -35,7 +35,8 @@ STAFF_PAGES = ["/inbox", "/threads/{thread}", "/clients", "/clients/{client}", "
                "/settings/channels/messenger", "/settings/channels/instagram",
                "/settings/channels/webchat",
                "/profile", "/saved-replies",
-               "/saved-replies/{saved_reply}", "/inbox?who=mine&tab=all", "/inbox/conversations"]
+               "/saved-replies/{saved_reply}", "/inbox?who=mine&tab=all", "/inbox/conversations",
+               "/bookings/{booking}", "/sitters/{sitter}"]
 
 
 def seed(app):
@@ -53,6 +54,7 @@ def seed(app):
         booking = bookings.create_booking(org.id, client_id, sitter_id,
                                           now - timedelta(hours=1), now + timedelta(hours=3))
         bookings.confirm_booking(org.id, booking.id)
+        booking_id = booking.id
         dead_letters.record("twilio", "SMdead", {
             "To": ["+14155550101"], "From": ["NAMED-SENDER-" + "X" * 60], "Body": [LONG_URL]},
             "Malformed From: " + "Y" * 120)
@@ -65,7 +67,8 @@ def seed(app):
         assignment.assign_thread(org.id, thread_id, org.owner_user_id, org.staff_user_id)
         scheduled.schedule_message(org.id, thread_id, "Later: " + "L" * 120, now + timedelta(
             days=1), org.staff_user_id)
-    return org, {"thread": thread_id, "client": client_id, "saved_reply": reply_id}
+    return org, {"thread": thread_id, "client": client_id, "saved_reply": reply_id,
+                 "booking": booking_id, "sitter": sitter_id}
 
 
 def scroll_width(page) -> int:

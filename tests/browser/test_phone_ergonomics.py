@@ -53,8 +53,8 @@ def phone(page):
 def test_every_tap_target_is_at_least_44_px_on_a_phone(live_app, live_url, phone):
     world = seed_world(live_app)
     sign_in(phone, live_url, world.org.owner_email)
-    pages = ["/inbox", f"/threads/{world.thread}", "/numbers", "/sitters", "/bookings",
-             "/clients", f"/clients/{world.client}", "/audit"]
+    pages = ["/inbox", "/inbox?tab=closed", "/inbox/conversations", f"/threads/{world.thread}",
+             "/numbers", "/sitters", "/bookings", "/clients", f"/clients/{world.client}", "/audit"]
     found = {}
     for path in pages:
         phone.goto(f"{live_url}{path}")

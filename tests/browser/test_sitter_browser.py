@@ -56,6 +56,11 @@ def test_staff_add_and_activate_a_sitter_in_the_browser(live_app, live_url, page
     page.get_by_role("button", name="Deactivate").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("goes into quarantine for 90 days")
+    dialog.get_by_role("button", name="Keep active").click()  # asking first changes nothing
+    expect(dialog).to_be_hidden()
+    page.reload()
+    expect(page.locator(".badge", has_text="active").first).to_have_text("active")
+    page.get_by_role("button", name="Deactivate").click()
     page.screenshot(path="/tmp/sitters-dialog.png")
     dialog.get_by_role("button", name="Deactivate").click()
     expect(page.get_by_text("is in quarantine for 90 days")).to_be_visible()
