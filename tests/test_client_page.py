@@ -38,9 +38,15 @@ def test_a_guest_shows_as_their_phone_with_a_new_badge_until_named(client, auth,
         html = client.get(url).get_data(as_text=True)
         assert "(415) 555-7001" in html and '<span class="badge new">New</span>' in html, url
         assert "Guest (+14155557001)" not in html, url
+    header = html.split('<section class="conversation"', 1)[1].split("<header>", 1)[1].split(
+        "</header>", 1)[0]
+    assert header.count("(415) 555-7001") == 1  # the heading says it; the phones line does not
     client.post(f"/clients/{world.client_id}", data={"name": "Ada Byron"})
     html = client.get(f"/clients/{world.client_id}").get_data(as_text=True)
     assert "Ada Byron" in html and 'class="badge new"' not in html
+    header = client.get(f"/threads/{world.thread_id}").get_data(as_text=True).split(
+        '<section class="conversation"', 1)[1].split("</header>", 1)[0]
+    assert "Ada Byron" in header and "(415) 555-7001" in header  # named: the phone is shown
 
 
 def test_the_client_page_shows_the_conversation_bookings_phones_and_notes(client, auth, world):
