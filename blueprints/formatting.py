@@ -19,8 +19,11 @@ def org_zone() -> ZoneInfo:
 
 
 def localtime(dt: datetime | None, fmt: str = "%b %d, %I:%M %p") -> str:
-    """A time in the organization's zone."""
-    return dt.astimezone(org_zone()).strftime(fmt) if dt else ""
+    """A time in the organization's zone, as people write it: "Dec 6, 2:55 PM", never with the
+    leading zeros of strftime's %d and %I ("Dec 06, 02:55 PM")."""
+    if not dt:
+        return ""
+    return dt.astimezone(org_zone()).strftime(fmt.replace("%d", "%-d").replace("%I", "%-I"))
 
 
 def ago(dt: datetime | None) -> str:
@@ -35,7 +38,7 @@ def ago(dt: datetime | None) -> str:
     if seconds < 86400:
         return f"{int(seconds // 3600)}h"
     local = dt.astimezone(org_zone())
-    return local.strftime("%a") if seconds < 6 * 86400 else local.strftime("%b %d")
+    return local.strftime("%a") if seconds < 6 * 86400 else local.strftime("%b %-d")
 
 
 # http(s) links and bare www. ones, up to whitespace or a character a URL does not hold here.

@@ -124,7 +124,7 @@ def test_staff_schedule_a_reply_with_a_photo_then_cancel_it(live_app, live_url, 
 
     item = page.locator(".scheduled-item")
     expect(item).to_contain_text("Good morning! Rex had breakfast.")
-    expect(item).to_contain_text("07:00 AM")
+    expect(item).to_contain_text("7:00 AM")
     expect(item).to_contain_text("With 1 photo")
     expect(page.get_by_label("Reply")).to_have_value("")
     expect(page.locator("#reply-previews img")).to_have_count(0)
