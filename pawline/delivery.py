@@ -33,6 +33,9 @@ RETRY_FOR = timedelta(hours=1)  # automatic retries stop this long after the mes
 FIRST_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=10)
 OUTAGE_WAITS = (0, 0.5, 1, 2, 4, 8, 15)  # seconds: ~30 s covers a database restart
+# The database is gone for now (a restart): through a PgBouncer, a server that died mid-statement
+# can also read as an InternalError ("received 2 results from command 'COMMIT'").
+DATABASE_GONE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.InternalError)
 OPTED_OUT_CODE = "21610"  # Twilio: the phone texted STOP to this number
 CHECK_FIRST = "Check with the client before sending it again."
 WORKER_DIED = ("The worker stopped while handing this message to the provider, which may have "
@@ -107,8 +110,9 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
     try:
         claimed = run_sql(CLAIM, {"id": message_id, "now": now}).fetchone()
         db.session.commit()
-    except (sa.exc.OperationalError, sa.exc.InterfaceError):
-        # The claim's commit may have landed or not: either way nothing was sent.
+    except sa.exc.DBAPIError:
+        # The claim's commit may have landed or not: either way nothing was sent. Any database
+        # error: through a PgBouncer a server that died mid-COMMIT reads as an InternalError.
         return _put_back(message_id, status_callback)
     if claimed is None:
         return _not_claimed(message_id, now)
@@ -117,7 +121,7 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
     try:
         sms = claimed.channel == "sms"
         opt_out = consent.hold(claimed.org_id, claimed.to_e164) if sms else None
-    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+    except DATABASE_GONE:
         return _put_back(message_id, status_callback)  # nothing was sent: not `unconfirmed`
     if opt_out is not None and claimed.auto_reply != "help":
         _update(message_id, status="canceled", attempts=Message.attempts - 1,
@@ -215,7 +219,7 @@ def _write_through_outages(write) -> None:
             write()
             db.session.commit()
             return
-        except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+        except DATABASE_GONE as error:
             db.session.rollback()
             log.warning("recording a send outcome failed (%s); trying again", error.orig)
     write()

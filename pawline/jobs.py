@@ -56,7 +56,8 @@ def _app():
 # A database that was unreachable for the claim or the outcome: run the job again (a message it
 # had claimed is then found `sending` and marked unconfirmed, never resent).
 DATABASE_BLIP = procrastinate.RetryStrategy(
-    max_attempts=10, wait=2, retry_exceptions={sa.exc.OperationalError, sa.exc.InterfaceError})
+    max_attempts=10, wait=2, retry_exceptions={sa.exc.OperationalError, sa.exc.InterfaceError,
+                                               sa.exc.InternalError})
 
 
 @queue.task(name="deliver_message", queue="sms", retry=DATABASE_BLIP)

@@ -180,7 +180,8 @@ def test_a_claim_whose_commit_is_cut_off_is_queued_again_never_unconfirmed(messa
         if killed:
             return
         killed.append(True)
-        pid = session.connection().connection.driver_connection.info.backend_pid
+        # this transaction's server process (through a PgBouncer, not the one first connected)
+        pid = session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
         with db.engine.connect() as other:
             other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
