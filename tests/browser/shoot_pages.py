@@ -1,7 +1,7 @@
 """Screenshots of every page, as owner, staff and sitter, at 1440x900 and 390x844, for a person
 to look at (not collected as a test: run `pytest tests/browser/shoot_pages.py -m browser`).
 Each shot also records whether the page scrolls sideways. Folder: SHOTS (default
-/tmp/shots-audit14)."""
+/tmp/shots-pages)."""
 
 import os
 from pathlib import Path
@@ -13,7 +13,7 @@ from tests.browser.test_sign_in import sign_in
 from tests.browser.world import DESKTOP, PHONE, seed_world
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(os.environ.get("SHOTS", "/tmp/shots-audit14"))
+SHOTS = Path(os.environ.get("SHOTS", "/tmp/shots-pages"))
 
 
 def staff_pages(world):
