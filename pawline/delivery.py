@@ -110,9 +110,7 @@ def attempt(message_id: int, provider: Provider, status_callback: str | None = N
     try:
         claimed = run_sql(CLAIM, {"id": message_id, "now": now}).fetchone()
         db.session.commit()
-    except sa.exc.DBAPIError:
-        # The claim's commit may have landed or not: either way nothing was sent. Any database
-        # error: through a PgBouncer a server that died mid-COMMIT reads as an InternalError.
+    except DATABASE_GONE:  # the claim's commit may have landed or not: nothing was sent
         return _put_back(message_id, status_callback)
     if claimed is None:
         return _not_claimed(message_id, now)
