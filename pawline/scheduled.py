@@ -16,9 +16,11 @@ while they still cover the client (one of their confirmed bookings with them has
 then: pawline.sitters). A sitter speaks to a client only while booked with them, and a reply in
 their name after that would be exactly what that rule forbids, sent when they could no longer
 see, edit or cancel it. So if at its time they no longer cover the client (the booking was
-cancelled, moved or shortened, or the sitter deactivated), the reply is not sent: it is
-cancelled with that reason, which the front desk sees on the thread. A sitter edits and cancels
-only their own scheduled replies; owners and staff any of them.
+cancelled, moved or shortened), the reply is not sent: it is cancelled with that reason,
+which the front desk sees on the thread. Likewise anyone's reply whose author (sitter, staff or
+owner) has been deactivated by then: it would go out in the name of someone who no longer works
+there, so it is cancelled saying so, by name. A sitter edits and cancels only their own
+scheduled replies; owners and staff any of them.
 
 A scheduled reply may carry photos: checked and re-encoded when it is scheduled, exactly as a
 reply's (pawline.outbound.encode_photos: no EXIF or GPS, within an MMS's limits), so a photo
@@ -49,6 +51,7 @@ NOT_COVERING = ("A sitter's reply goes out only while they are booked with this 
                 "time within the booking.")
 NO_LONGER_COVERING = ("Not sent: the sitter who scheduled it no longer covered this client at "
                       "its time (the booking ended, moved or was cancelled).")
+NO_LONGER_WORKS_HERE = "Not sent: {name} no longer works here."
 
 
 def forget_photos_of(org_id: int, scheduled_id: int) -> None:
@@ -72,6 +75,14 @@ def _check_time(send_at: datetime, now: datetime) -> None:
         raise DomainError("Pick a time in the future.", "send_at")
     if send_at > now + HORIZON:
         raise DomainError("Schedule at most a year ahead.", "send_at")
+
+
+def departed_author(org_id: int, user_id: int | None) -> str | None:
+    """The name of this user if they have been deactivated; None for anyone still active."""
+    if user_id is None:
+        return None
+    return db.session.scalar(sa.select(_DISPLAY_NAME).where(
+        User.id == user_id, User.org_id == org_id, User.active.is_(False)))
 
 
 def author_covers(org_id: int, user_id: int | None, thread_id: int, at: datetime) -> bool:
@@ -214,11 +225,14 @@ def send_due(provider_name: str, now: datetime | None = None,
 def send_one(scheduled_id: int, provider_name: str, now: datetime,
              status_callback: str | None = None, photo_base_url: str | None = None) -> bool:
     """Claim one due reply and store its message, in one transaction; False if another worker
-    had it, or it was not sent (cancelled: an opt-out, a sitter no longer covering the
-    client; else failed; with the reason). Its kept photos, read here, are deleted
+    had it, or it was not sent (cancelled: an opt-out, an author deactivated, a sitter no longer
+    covering the client; else failed; with the reason). Its kept photos, read here, are deleted
     in the transaction that stores them as the message's attachments."""
     row = SENDS.claim(scheduled_id, now)
     if row is None:
+        return False
+    if (gone := departed_author(row.org_id, row.created_by_user_id)) is not None:
+        SENDS.stop(row.id, "canceled", NO_LONGER_WORKS_HERE.format(name=gone), now)
         return False
     if not author_covers(row.org_id, row.created_by_user_id, row.thread_id, now):
         SENDS.stop(row.id, "canceled", NO_LONGER_COVERING, now)

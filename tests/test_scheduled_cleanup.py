@@ -1,6 +1,7 @@
-"""Send later leaves nothing behind that should not be there: a reply's kept photos are deleted
-once it is sent (its message's attachments are then the photos) or cancelled, in the same
-transaction, which the database holds at the commit."""
+"""Send later leaves nothing behind that should not be there: a reply whose author has been
+deactivated since is not sent in their name (cancelled at its time, with the reason the thread
+shows), and a reply's kept photos are deleted once it is sent (its message's attachments are
+then the photos) or cancelled, in the same transaction, which the database holds at the commit."""
 
 from datetime import timedelta
 
@@ -8,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from pawline import scheduled
+from pawline import accounts, scheduled
 from pawline.clock import utcnow
 from pawline.db import constraint_name, db
 from pawline.desk_models import ScheduledMessage, ScheduledPhoto
@@ -56,6 +57,38 @@ def with_photos(world, body: str, user_id: int, at, now) -> int:
         photos=[(photos.gps_jpeg(), "a.jpg"), (photos.png(), "b.png")], photo_base_url=BASE)
 
 
+def test_a_reply_by_someone_deactivated_since_is_cancelled_and_the_thread_says_who(
+        app, client, auth, world):
+    with app.app_context():
+        now = utcnow()
+        reply = scheduled.schedule_message(world.id, world.thread_id, "Rex is fine",
+                                           now + timedelta(hours=2), world.staff_user_id, now)
+        accounts.set_active(world.staff_email, False, world.owner_user_id)
+
+        assert scheduled.send_due("console", now + timedelta(hours=2, minutes=1)) == 0
+
+        assert (row(reply).status, row(reply).reason) == (
+            "canceled", "Not sent: Kim no longer works here.")
+        assert outbound() == []
+    auth.sign_in(world.owner_email)
+    page = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    assert "Not sent: Kim no longer works here." in page
+
+
+def test_a_reply_by_an_author_still_active_goes_though_a_colleague_left(app, world):
+    with app.app_context():
+        now = utcnow()
+        reply = scheduled.schedule_message(world.id, world.thread_id, "Rex is fine",
+                                           now + timedelta(hours=2), world.owner_user_id, now)
+        accounts.set_active(world.staff_email, False, world.owner_user_id)  # not the author
+
+        assert scheduled.send_due("console", now + timedelta(hours=2, minutes=1)) == 1
+
+        assert (row(reply).status, row(reply).reason) == ("sent", None)
+        [message] = outbound()
+        assert (message.body, message.sent_by_user_id) == ("Rex is fine", world.owner_user_id)
+
+
 def test_a_sent_replys_photos_are_deleted_and_its_message_keeps_them(ctx):
     world = factories.org_with_thread()
     now = utcnow()
@@ -73,11 +106,11 @@ def test_a_sent_replys_photos_are_deleted_and_its_message_keeps_them(ctx):
     checked_as_at_commit()  # a sent reply of photos alone may lose them
 
 
-def test_a_cancelled_replys_photos_are_deleted(app, client, auth, world):
+def test_cancelled_and_stopped_replies_lose_their_photos(app, client, auth, world):
     with app.app_context():
         now = utcnow()
         by_desk = with_photos(world, "", world.owner_user_id, now + timedelta(hours=2), now)
-        other = with_photos(world, "Rex", world.staff_user_id, now + timedelta(hours=2), now)
+        by_kim = with_photos(world, "Rex", world.staff_user_id, now + timedelta(hours=2), now)
     auth.sign_in(world.owner_email)
 
     cancel = f"/threads/{world.thread_id}/scheduled/{by_desk}/cancel"
@@ -85,7 +118,12 @@ def test_a_cancelled_replys_photos_are_deleted(app, client, auth, world):
 
     with app.app_context():
         assert scheduled.kept_photo_count(world.id, by_desk) == 0
-        assert scheduled.kept_photo_count(world.id, other) == 2  # the other one is untouched
+        assert scheduled.kept_photo_count(world.id, by_kim) == 2  # the other one is untouched
+        accounts.set_active(world.staff_email, False, world.owner_user_id)
+        assert scheduled.send_due("console", now + timedelta(hours=2, minutes=1),
+                                  photo_base_url=BASE) == 0
+        assert row(by_kim).status == "canceled" and kept_rows() == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 0
         checked_as_at_commit()
 
 
