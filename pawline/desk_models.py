@@ -83,7 +83,7 @@ class ScheduledMessage(TenantScoped, db.Model):
         _tenant_fk("created_by_user_id", "app_user"),
         sa.CheckConstraint(f"status IN ({', '.join(repr(s) for s in SCHEDULED_STATUSES)})",
                            name="status_known"),
-        # words or photos, or both: the deferred constraint trigger
+        # words or photos, or both, while still to send: the deferred constraint trigger
         # scheduled_message_words_or_photos (and its twin on scheduled_photo) refuses neither
         sa.CheckConstraint(f"length(body) <= {BODY_MAX}", name="body_length"),
         sa.CheckConstraint(f"body !~ '{UNFILLED_VARIABLE_SQL}'", name="no_unfilled_variable"),
@@ -114,7 +114,9 @@ MAX_SCHEDULED_PHOTOS, MAX_SCHEDULED_PHOTO_BYTES = 5, 5 * 1024 * 1024
 class ScheduledPhoto(TenantScoped, db.Model):
     """A photo of a scheduled reply, already re-encoded (pawline.images: no EXIF, resized) when
     it was scheduled, so the sweep sends exactly these bytes as the message's attachments.
-    Kept after sending and cancelling, like the reply itself: the thread shows what was planned."""
+    Kept only while its reply is still to send: sending (its message's attachments are then the
+    photos) and cancelling delete it, and the deferred constraint trigger
+    scheduled_photo_only_while_scheduled refuses a sent or stopped reply that keeps one."""
 
     __tablename__ = "scheduled_photo"
     __table_args__ = (

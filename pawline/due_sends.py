@@ -7,6 +7,8 @@ due row is claimed by a conditional UPDATE (waiting to 'sent') in the transactio
 its message, so of any number of workers exactly one sends it. A send that is refused rolls the
 claim back and stops the row instead, with the reason the thread or the booking shows:
 'canceled' for a phone that opted out, 'failed' for anything else (no number can send it, ...).
+A table may name what else goes when a row leaves waiting (`finish`, run in that transaction,
+sent or stopped): send later deletes the reply's kept photos.
 """
 
 from collections.abc import Callable
@@ -27,6 +29,7 @@ class DueSends:
     model: type  # a TenantScoped model with id, status, sent_at, updated_at, reason
     waiting: str  # the status of a row still to send
     due_column: str  # the column of the time it is due
+    finish: Callable[[int], object] | None = None  # given the row's id, in the same transaction
 
     @property
     def _due(self):
@@ -56,6 +59,7 @@ class DueSends:
         """Run `queue` (which stores the claimed row's message) and commit the claim with it;
         a refusal stops the row with its reason instead. True when the message was stored."""
         try:
+            self._finish(row_id)  # committed by queue with the message, or rolled back with it
             queue()
         except consent.OptedOut as refused:  # opted out since the row was planned
             self.stop(row_id, "canceled", refused.message, now)
@@ -69,7 +73,13 @@ class DueSends:
     def stop(self, row_id: int, status: str, reason: str, now: datetime) -> None:
         """Roll back a claim and leave the row `status` with the reason, in its own commit."""
         db.session.rollback()
-        db.session.execute(sa.update(self.model).where(
+        stopped = db.session.execute(sa.update(self.model).where(
             self.model.id == row_id, self.model.status == self.waiting)
             .values(status=status, reason=reason, updated_at=now))
+        if stopped.rowcount:
+            self._finish(row_id)
         db.session.commit()
+
+    def _finish(self, row_id: int) -> None:
+        if self.finish is not None:
+            self.finish(row_id)

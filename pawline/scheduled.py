@@ -16,14 +16,18 @@ while they still cover the client (one of their confirmed bookings with them has
 then: pawline.sitters). A sitter speaks to a client only while booked with them, and a reply in
 their name after that would be exactly what that rule forbids, sent when they could no longer
 see, edit or cancel it. So if at its time they no longer cover the client (the booking was
-cancelled, moved or shortened, or the sitter deactivated), the reply is not sent: it is
-cancelled with that reason, which the front desk sees on the thread. A sitter edits and cancels
-only their own scheduled replies; owners and staff any of them.
+cancelled, moved or shortened), the reply is not sent: it is cancelled with that reason,
+which the front desk sees on the thread. Likewise anyone's reply whose author (sitter, staff or
+owner) has been deactivated by then: it would go out in the name of someone who no longer works
+there, so it is cancelled saying so, by name. A sitter edits and cancels only their own
+scheduled replies; owners and staff any of them.
 
 A scheduled reply may carry photos: checked and re-encoded when it is scheduled, exactly as a
 reply's (pawline.outbound.encode_photos: no EXIF or GPS, within an MMS's limits), so a photo
-that cannot be sent is refused then, not at 7 AM. They are kept (scheduled_photo) and become
-the message's attachments, as they are, in the transaction that sends it.
+that cannot be sent is refused then, not at 7 AM. They are kept (scheduled_photo) only while
+the reply is still to send: they become the message's attachments, as they are, in the
+transaction that sends it, which deletes them; cancelling or stopping it deletes them too (the
+database refuses a sent or stopped reply that still has photos).
 """
 
 from datetime import datetime, timedelta
@@ -42,11 +46,26 @@ from pawline.saved_replies import friendly_time
 from pawline.sitters import sitter_can_see_thread
 
 HORIZON = timedelta(days=366)
-SENDS = DueSends(ScheduledMessage, "scheduled", "send_at")
+_DISPLAY_NAME = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
 NOT_COVERING = ("A sitter's reply goes out only while they are booked with this client: pick a "
                 "time within the booking.")
 NO_LONGER_COVERING = ("Not sent: the sitter who scheduled it no longer covered this client at "
                       "its time (the booking ended, moved or was cancelled).")
+NO_LONGER_WORKS_HERE = "Not sent: {name} no longer works here."
+
+
+def forget_photos_of(org_id: int, scheduled_id: int) -> None:
+    """Delete a reply's kept photos, in the caller's transaction."""
+    db.session.execute(sa.delete(ScheduledPhoto).where(
+        ScheduledPhoto.org_id == org_id, ScheduledPhoto.scheduled_id == scheduled_id))
+
+
+def forget_photos(scheduled_id: int) -> None:
+    """Delete the photos of a reply the sweep sent or stopped (DueSends.finish)."""
+    db.session.execute(sa.delete(ScheduledPhoto).where(ScheduledPhoto.scheduled_id == scheduled_id))
+
+
+SENDS = DueSends(ScheduledMessage, "scheduled", "send_at", finish=forget_photos)
 
 
 def _check_time(send_at: datetime, now: datetime) -> None:
@@ -56,6 +75,14 @@ def _check_time(send_at: datetime, now: datetime) -> None:
         raise DomainError("Pick a time in the future.", "send_at")
     if send_at > now + HORIZON:
         raise DomainError("Schedule at most a year ahead.", "send_at")
+
+
+def departed_author(org_id: int, user_id: int | None) -> str | None:
+    """The name of this user if they have been deactivated; None for anyone still active."""
+    if user_id is None:
+        return None
+    return db.session.scalar(sa.select(_DISPLAY_NAME).where(
+        User.id == user_id, User.org_id == org_id, User.active.is_(False)))
 
 
 def author_covers(org_id: int, user_id: int | None, thread_id: int, at: datetime) -> bool:
@@ -155,14 +182,15 @@ def update_scheduled(org_id: int, thread_id: int, scheduled_id: int, body: str,
     text = outbound.clean_body(body, with_photos=keeps_photos)
     _check_time(send_at, now)
     if remove_photos:  # in the change's transaction: rolled back with it if it is refused
-        db.session.execute(sa.delete(ScheduledPhoto).where(
-            ScheduledPhoto.org_id == org_id, ScheduledPhoto.scheduled_id == scheduled_id))
+        forget_photos_of(org_id, scheduled_id)
     _change(org_id, thread_id, scheduled_id, now, author_id, body=text, send_at=send_at)
 
 
 def cancel_scheduled(org_id: int, thread_id: int, scheduled_id: int,
                      now: datetime | None = None, author_id: int | None = None) -> None:
-    """Cancel a reply that is not yet due (with `author_id`, only that user's own)."""
+    """Cancel a reply that is not yet due (with `author_id`, only that user's own); its photos
+    are deleted with it."""
+    forget_photos_of(org_id, scheduled_id)  # in the change's transaction, as update_scheduled's
     _change(org_id, thread_id, scheduled_id, now or utcnow(), author_id, status="canceled")
 
 
@@ -170,7 +198,7 @@ def for_thread(org_id: int, thread_id: int) -> list:
     """The thread's replies still to send, and those the system cancelled or could not send,
     each with the name of who scheduled it and how many photos it carries (rows of
     (ScheduledMessage, author, photos))."""
-    author = sa.func.coalesce(sa.func.nullif(User.name, ""), User.email)
+    author = _DISPLAY_NAME
     photos = (sa.select(sa.func.count()).where(ScheduledPhoto.scheduled_id == ScheduledMessage.id,
                                                ScheduledPhoto.org_id == ScheduledMessage.org_id)
               .scalar_subquery())
@@ -197,18 +225,23 @@ def send_due(provider_name: str, now: datetime | None = None,
 def send_one(scheduled_id: int, provider_name: str, now: datetime,
              status_callback: str | None = None, photo_base_url: str | None = None) -> bool:
     """Claim one due reply and store its message, in one transaction; False if another worker
-    had it, or it was not sent (cancelled: an opt-out, a sitter no longer covering the client;
-    else failed; with the reason)."""
+    had it, or it was not sent (cancelled: an opt-out, an author deactivated, a sitter no longer
+    covering the client; else failed; with the reason). Its kept photos, read here, are deleted
+    in the transaction that stores them as the message's attachments."""
     row = SENDS.claim(scheduled_id, now)
     if row is None:
+        return False
+    if (gone := departed_author(row.org_id, row.created_by_user_id)) is not None:
+        SENDS.stop(row.id, "canceled", NO_LONGER_WORKS_HERE.format(name=gone), now)
         return False
     if not author_covers(row.org_id, row.created_by_user_id, row.thread_id, now):
         SENDS.stop(row.id, "canceled", NO_LONGER_COVERING, now)
         return False
+    kept = kept_photos(row.org_id, row.id)
     zone = org_zone(row.org_id)
     note = (f"Scheduled on {friendly_time(row.created_at, zone)} for "
             f"{friendly_time(row.send_at, zone)}: this number was chosen when it was sent.")
     return SENDS.send(row.id, now, lambda: outbound.queue_message(
         row.org_id, row.thread_id, row.body, row.created_by_user_id, provider_name,
         f"scheduled-{row.id}", now, status_callback=status_callback, route_note=note,
-        encoded_photos=kept_photos(row.org_id, row.id), photo_base_url=photo_base_url))
+        encoded_photos=kept, photo_base_url=photo_base_url))

@@ -188,3 +188,21 @@ document.addEventListener("htmx:afterSwap", (event) => {
   });
   folds = null;
 });
+
+// The scheduled list is folded into its count on a phone, where the timeline needs the room, and
+// opens by itself on a wide screen; a reader's choice on a thread outlives the swaps that
+// refresh the list (a reply sent, edited or cancelled).
+const wideScreen = window.matchMedia("(min-width: 761px)");
+let foldWas = null;
+const scheduledFold = () => document.getElementById("scheduled-fold");
+document.addEventListener("htmx:beforeSwap", () => {
+  const fold = scheduledFold();
+  foldWas = fold ? { thread: fold.dataset.thread, open: fold.open } : null;
+});
+function unfoldScheduled() {
+  const fold = scheduledFold();
+  if (!fold) return;
+  fold.open = foldWas && foldWas.thread === fold.dataset.thread ? foldWas.open : wideScreen.matches;
+}
+document.addEventListener("DOMContentLoaded", unfoldScheduled);
+document.addEventListener("htmx:afterSettle", unfoldScheduled);
