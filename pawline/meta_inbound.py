@@ -10,7 +10,7 @@ without text is never dropped.
 
 from dataclasses import dataclass
 
-from pawline.inputs import scrub
+from pawline.inputs import storable as clean
 from pawline.media import UNKNOWN_TYPE, Media, usable_url
 
 TEXT_KEPT = 10_000  # Meta's own limit is 2,000 characters
@@ -27,12 +27,6 @@ class Content:
 
     text: str
     media: tuple[Media, ...] = ()
-
-
-def clean(text: str) -> str:
-    """`text` as PostgreSQL stores it: a lone surrogate (JSON's "\\ud800" parses to one, and
-    UTF-8 cannot encode it) and each control character become U+FFFD."""
-    return scrub(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
 
 
 def _fetched(kind: str, payload) -> Media | None:

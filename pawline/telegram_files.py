@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from pawline import channel_accounts
-from pawline.inputs import scrub
+from pawline.inputs import storable
 from pawline.media import FILENAME_MAX, content_type
 from pawline.media_fetch import Fetched, FetchError, MediaFetcher, too_large
 from pawline.providers import PERMANENT, ProviderError
@@ -55,9 +55,7 @@ def _usable(item) -> bool:
 
 def _name(value) -> str | None:
     """A name as PostgreSQL can keep it: no control characters, no lone surrogates."""
-    if not isinstance(value, str):
-        return None
-    return scrub(value.encode("utf-8", "replace").decode()).strip()[:FILENAME_MAX] or None
+    return storable(value).strip()[:FILENAME_MAX] or None if isinstance(value, str) else None
 
 
 def files_of(message: dict) -> tuple[File, ...]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pawline import channels, telegram_files
 from pawline.inbound import InboundResult
-from pawline.inputs import BIGINT_MAX, scrub
+from pawline.inputs import BIGINT_MAX, storable
 from pawline.media import Media
 from pawline.telegram_files import File
 
@@ -42,7 +42,7 @@ def _int(value) -> bool:
 
 
 def _text(value) -> str:
-    return scrub(value).strip() if isinstance(value, str) else ""
+    return storable(value).strip() if isinstance(value, str) else ""
 
 
 def display_name(message: dict) -> str | None:

@@ -1,10 +1,13 @@
 """POST /webhooks/telegram/<slug>: the secret token header decides (403), the slug names the
 organization (404), a valid Update lands in the chat's client's one thread, once."""
 
+import json
+
 import sqlalchemy as sa
 
 from pawline.channel_models import ClientIdentity
 from pawline.db import db
+from pawline.media_models import Attachment
 from pawline.models import Client, Message, Thread
 from pawline.telegram_inbound import parse_update
 from tests import factories
@@ -139,6 +142,20 @@ def test_control_characters_are_replaced_not_refused(app, client):
     assert post_update(client, org.slug, update, secret).status_code == 200
     with app.app_context():
         assert db.session.scalar(sa.select(Message.body)) == "a\ufffdb"
+
+
+def test_a_lone_surrogate_is_replaced_not_a_500(app, client):
+    """Telegram sends an update again until it is taken, holding the bot's later ones."""
+    org, secret = telegram_org(app)
+    body = json.dumps(message_update(1, CHAT, "placeholder")).replace(
+        "placeholder", "a\\ud800b\\ud83d\\udc3e").encode()
+    document = json.dumps(message_update(2, CHAT, None, document={
+        "file_id": "BQACx", "file_name": "placeholder.pdf"})).replace("placeholder", "a\\udc00")
+    assert post_update(client, org.slug, body, secret).status_code == 200
+    assert post_update(client, org.slug, document.encode(), secret).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(sa.select(Message.body)) == "a\ufffdb\U0001f43e"
+        assert db.session.scalar(sa.select(Attachment.filename)) == "a\ufffd.pdf"
 
 
 def test_the_name_shown_is_the_senders_or_the_groups():
