@@ -14,6 +14,11 @@ queued answer is used. Each other request takes the next answer queued with `the
 or drop the connection, each optionally after a delay. `calls` holds every request it saw and
 `messages` every message it accepted (thread-safe copies).
 
+It is also Meta's CDN, where the files people send wait for us: `add_cdn_file(data, type)`
+answers a temporary URL like a webhook's `attachments[].payload.url` (no credentials asked);
+GETs of it take the answers queued with `cdn_then(...)` (an error such as `expired()`, a delay,
+hang, drop) before serving the bytes; `cdn_requests` lists them.
+
 Run it alone for the demo: `python -m bench.fake_meta PAGE_ID TOKEN [PORT]`.
 """
 
@@ -26,9 +31,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from bench.fake_twilio_wire import FakeHandler, FakeServer, full_backlog, refusing
 
-__all__ = ["Answer", "Call", "FakeMeta", "Sent", "accept", "drop", "full_backlog",
-           "graph_error", "hang", "outside_window", "rate_limited", "refusing", "server_error",
-           "unavailable"]
+__all__ = ["Answer", "Call", "CdnRequest", "FakeMeta", "Sent", "accept", "drop", "expired",
+           "full_backlog", "graph_error", "hang", "outside_window", "rate_limited", "refusing",
+           "server_error", "unavailable"]
 
 VERSION = "v21.0"
 
@@ -78,6 +83,11 @@ def server_error(status: int = 500, transient: bool | None = None) -> Answer:
                        status, transient=transient)
 
 
+def expired() -> Answer:
+    """The CDN's refusal of a URL past its `oe` expiry."""
+    return Answer("error", 403, message="URL signature expired")
+
+
 def hang(accepted: bool = False) -> Answer:
     """Never answer: the request waits until the client hangs up or the fake stops."""
     return Answer("hang", accepted=accepted)
@@ -107,9 +117,40 @@ class Sent:
     messaging_type: str | None
 
 
+@dataclass(frozen=True)
+class CdnRequest:
+    path: str
+    authorization: str | None
+
+
 class GraphHandler(FakeHandler):
     server_version = "FakeGraph/1"
     content_type = "application/json; charset=UTF-8"
+
+    def do_GET(self) -> None:
+        """A file on the CDN, as a webhook's payload.url names it."""
+        fake = self.server.fake
+        found, answer = fake._cdn_answer(self.path, self.headers.get("Authorization"))
+        if found is None:
+            return self._plain(404, "Not Found")
+        if self._held(answer):
+            return
+        if answer.action == "error":
+            return self._plain(answer.status, answer.message)
+        data, content_type = found
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _plain(self, status: int, text: str) -> None:
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_POST(self) -> None:
         fake = self.server.fake
@@ -163,6 +204,37 @@ class FakeMeta(FakeServer):
     def __init__(self, pages: dict[str, str] | None = None, port: int = 0):
         super().__init__(port)
         self.pages = dict(pages or {})
+        self._cdn: dict[str, tuple[bytes, str]] = {}  # path and query -> (bytes, type)
+        self._cdn_queued: list[Answer] = []
+        self._cdn_requests: list[CdnRequest] = []
+
+    def add_cdn_file(self, data: bytes, content_type: str = "image/jpeg") -> str:
+        """Keep a file a person sent; answer its temporary CDN URL (signed and expiring, as
+        Meta's are: here the query is only its shape)."""
+        name = uuid.uuid4().hex
+        path = (f"/v/t1.15752-9/{name}_n.{content_type.rsplit('/', 1)[-1]}?_nc_cat=1"
+                f"&ccb=1-7&_nc_sid=b70caf&oh=03_{uuid.uuid4().hex}&oe={int(time.time()) + 3600:X}")
+        with self._lock:
+            self._cdn[path] = (data, content_type)
+        return self.base_url.removesuffix(self.base_path) + path
+
+    def cdn_then(self, *answers: Answer) -> None:
+        """The next CDN GETs get these answers (expired, delay, hang, drop), then the file."""
+        with self._lock:
+            self._cdn_queued.extend(answers)
+
+    @property
+    def cdn_requests(self) -> list[CdnRequest]:
+        with self._lock:
+            return list(self._cdn_requests)
+
+    def _cdn_answer(self, path: str, authorization: str | None):
+        """(the file or None, the answer to give) for a CDN GET, recorded."""
+        with self._lock:
+            self._cdn_requests.append(CdnRequest(path, authorization))
+            found = self._cdn.get(path)
+            answer = self._cdn_queued.pop(0) if found and self._cdn_queued else accept()
+            return found, answer
 
     def _accept(self, token: str, body: dict) -> str:
         message_id = "m_" + uuid.uuid4().hex + uuid.uuid4().hex[:16]

@@ -1,10 +1,16 @@
 """A fake Telegram Bot API on 127.0.0.1, for the tests and the demo.
 
 pawline.telegram.BotClient talks to it (TELEGRAM_API_BASE = fake.base_url) through its real
-HTTP code. It speaks the calls Paw-line makes, POST /bot<token>/getMe, /setWebhook and
-/sendMessage, with a JSON or form body, and answers as the Bot API documents it: 200 with
-`{"ok": true, "result": ...}`, or `{"ok": false, "error_code": ..., "description": ...}` (and
-`parameters.retry_after` on a 429). A wrong token is 401 "Unauthorized", an unknown method 404.
+HTTP code. It speaks the calls Paw-line makes, POST /bot<token>/getMe, /setWebhook,
+/sendMessage and /getFile, with a JSON or form body, and answers as the Bot API documents it:
+200 with `{"ok": true, "result": ...}`, or `{"ok": false, "error_code": ..., "description": ...}`
+(and `parameters.retry_after` on a 429). A wrong token is 401 "Unauthorized", an unknown method
+404, a file_id it never gave 400.
+
+It keeps files as Telegram keeps what clients send: `add_file(data)` answers a file_id (and
+`photo(data)`, `document(...)` the message fields carrying one), getFile answers its file_path,
+and GET /file/bot<token>/<file_path> serves the bytes, after the answers queued with
+`file_then(...)` (an error, a delay, hang, drop); `file_requests` lists those GETs.
 
 Each accepted call takes the next answer queued with `then(...)`, or else asks
 `rule(call_number)` (accept by default): accept, an error (too_many, server_error, blocked,
@@ -15,16 +21,18 @@ setWebhook. The wire (threads, hanging, refusing addresses) is bench.fake_twilio
 
 import json
 import time
+import uuid
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs
 
 from bench.fake_twilio_wire import FakeHandler, FakeServer, full_backlog, refusing
 
-__all__ = ["Answer", "Call", "FakeTelegram", "SentMessage", "accept", "blocked",
+__all__ = ["Answer", "Call", "FakeTelegram", "FileRequest", "SentMessage", "accept", "blocked",
            "chat_not_found", "drop", "full_backlog", "hang", "message_update", "refusing",
            "server_error", "telegram_error", "too_many"]
 
-METHODS = ("getMe", "setWebhook", "sendMessage")
+METHODS = ("getMe", "setWebhook", "sendMessage", "getFile")
+FILE_TYPES = {"jpg": "image/jpeg", "pdf": "application/pdf"}
 TEXT_MAX = 4096
 
 
@@ -92,6 +100,12 @@ class SentMessage:
     text: str
 
 
+@dataclass(frozen=True)
+class FileRequest:
+    file_path: str
+    authorized: bool
+
+
 def message_update(update_id: int, chat_id: int, text: str | None = "Hi", *,
                    first_name: str = "Ada", last_name: str | None = "Lovelace",
                    username: str | None = "ada", kind: str = "message", **extra) -> dict:
@@ -116,7 +130,27 @@ class BotApiHandler(FakeHandler):
     server_version = "FakeTelegram/1"
 
     def do_GET(self) -> None:
-        self._refuse(405, "Method Not Allowed")
+        """A file's download, GET /file/bot<token>/<file_path>, as getFile names it."""
+        fake = self.server.fake
+        if not self.path.startswith("/file/bot"):
+            return self._refuse(405, "Method Not Allowed")
+        token, _, path = self.path.removeprefix("/file/bot").partition("/")
+        authorized = token == fake.token
+        found, answer = fake._file_answer(path, authorized)
+        if not authorized:
+            return self._refuse(401, "Unauthorized")
+        if found is None:
+            return self._refuse(404, "Not Found")
+        if self._held(answer):
+            return
+        if answer.action == "error":
+            return self._refuse(answer.status, answer.description, answer.retry_after)
+        self.send_response(200)
+        self.send_header("Content-Type", FILE_TYPES.get(path.rsplit(".", 1)[-1],
+                                                        "application/octet-stream"))
+        self.send_header("Content-Length", str(len(found)))
+        self.end_headers()
+        self.wfile.write(found)
 
     def do_POST(self) -> None:
         fake = self.server.fake
@@ -126,7 +160,7 @@ class BotApiHandler(FakeHandler):
         authorized = self.path.startswith("/bot") and token == fake.token
         refusal = ((401, "Unauthorized") if not authorized
                    else (404, "Not Found") if method not in METHODS
-                   else _bad_request(method, payload))
+                   else _bad_request(method, payload) or fake._unknown_file(method, payload))
         answer = fake._record(method, authorized, payload, choose=refusal is None)
         if refusal:
             return self._refuse(*refusal)
@@ -162,6 +196,42 @@ class FakeTelegram(FakeServer):
         self.bot_id = int(token.split(":", 1)[0])
         self.username, self.first_name = username, first_name
         self.webhook: dict | None = None
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, bytes)
+        self._file_queued: list[Answer] = []
+        self._file_requests: list[FileRequest] = []
+
+    # -- files clients sent --
+
+    def add_file(self, data: bytes, folder: str = "photos", extension: str = "jpg") -> str:
+        """Keep a file as Telegram keeps one a client sent; answer its file_id."""
+        file_id = "AgAC" + uuid.uuid4().hex + "-_x"
+        with self._lock:
+            path = f"{folder}/file_{len(self._files)}.{extension}"
+            self._files[file_id] = (path, data)
+        return file_id
+
+    def photo(self, data: bytes, small: bytes = b"\xff\xd8\xff small") -> list[dict]:
+        """A message's `photo`: the sizes Telegram makes, smallest first, each its own file."""
+        return [{"file_id": self.add_file(small), "file_unique_id": uuid.uuid4().hex[:15],
+                 "file_size": len(small), "width": 90, "height": 68},
+                {"file_id": self.add_file(data), "file_unique_id": uuid.uuid4().hex[:15],
+                 "file_size": len(data), "width": 1280, "height": 960}]
+
+    def document(self, data: bytes, file_name: str, mime_type: str) -> dict:
+        """A message's `document`."""
+        return {"file_id": self.add_file(data, "documents", file_name.rsplit(".", 1)[-1]),
+                "file_unique_id": uuid.uuid4().hex[:15], "file_name": file_name,
+                "mime_type": mime_type, "file_size": len(data)}
+
+    def file_then(self, *answers: Answer) -> None:
+        """The next file downloads get these answers (error, delay, hang, drop), then the file."""
+        with self._lock:
+            self._file_queued.extend(answers)
+
+    @property
+    def file_requests(self) -> list[FileRequest]:
+        with self._lock:
+            return list(self._file_requests)
 
     # -- used by the handler --
 
@@ -171,6 +241,16 @@ class FakeTelegram(FakeServer):
             return {"id": self.bot_id, "is_bot": True, "first_name": self.first_name,
                     "username": self.username, "can_join_groups": True,
                     "can_read_all_group_messages": False, "supports_inline_queries": False}
+        if method == "getFile":
+            with self._lock:
+                path, data = self._files[payload["file_id"]]
+            return {"file_id": payload["file_id"], "file_unique_id": payload["file_id"][-15:],
+                    "file_size": len(data), "file_path": path}
+        if method == "getFile":
+            with self._lock:
+                path, data = self._files[payload["file_id"]]
+            return {"file_id": payload["file_id"], "file_unique_id": payload["file_id"][-15:],
+                    "file_size": len(data), "file_path": path}
         if method == "setWebhook":
             with self._lock:
                 self.webhook = {"url": payload.get("url"),
@@ -184,6 +264,20 @@ class FakeTelegram(FakeServer):
                 "from": {"id": self.bot_id, "is_bot": True, "first_name": self.first_name,
                          "username": self.username},
                 "chat": {"id": int(payload["chat_id"]), "type": "private"}}
+
+    def _unknown_file(self, method: str, payload: dict):
+        """getFile's 400 for a file_id this bot never gave."""
+        if method == "getFile" and payload.get("file_id") not in self._files:
+            return 400, "Bad Request: invalid file_id"
+        return None
+
+    def _file_answer(self, path: str, authorized: bool):
+        """(the bytes or None, the answer to give) for a file download, recorded."""
+        with self._lock:
+            self._file_requests.append(FileRequest(path, authorized))
+            found = next((data for known, data in self._files.values() if known == path), None)
+            answer = self._file_queued.pop(0) if found and self._file_queued else accept()
+            return found, answer
 
 
 def _payload(raw: bytes, content_type: str) -> dict:

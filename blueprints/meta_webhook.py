@@ -14,7 +14,8 @@ One delivery batches events of several pages: `object` says the channel ("page":
 account. An event for an account nobody connected is logged and skipped, and the request still
 answers 200: Meta retries a failed delivery whole, and the other events in it are good. Echoes
 of our own sends, delivery and read receipts, and anything that is not a message are skipped.
-A message without text (a photo, a sticker) is kept with a short placeholder, never dropped.
+A photo, video, audio or file becomes an attachment fetched from Meta's CDN by a job; any other
+content without text is kept with a short placeholder, never dropped (pawline.meta_inbound).
 The message id (`mid`) is the provider_sid, so a delivery Meta sends again changes nothing.
 """
 
@@ -29,6 +30,7 @@ from flask import Blueprint, current_app, request
 from pawline import channel_accounts, channels
 from pawline.errors import DomainError
 from pawline.inputs import scrub
+from pawline.meta_inbound import clean, content_of
 
 bp = Blueprint("meta_webhook", __name__, url_prefix="/webhooks")
 log = logging.getLogger("pawline.webhooks")
@@ -38,7 +40,6 @@ CHALLENGE_MAX = 256
 OBJECTS = {"page": "messenger", "instagram": "instagram"}
 SCOPED_ID = re.compile(r"[0-9]{1,40}")  # page-scoped and Instagram-scoped ids, page ids
 MID = re.compile(r"[A-Za-z0-9_.:+/=-]{1,400}")
-TEXT_KEPT = 10_000  # Meta's own limit is 2,000 characters
 
 
 def _text(reason: str, status: int):
@@ -136,8 +137,9 @@ def _store(channel: str, event: dict) -> bool:
                     "connected; skipped", channel, mid[:64], recipient)
         return False
     try:
-        channels.receive(account.org_id, channel, sender, message_text(message),
-                         provider="meta", provider_sid=mid, to_address=recipient)
+        content = content_of(message)
+        channels.receive(account.org_id, channel, sender, content.text, provider="meta",
+                         provider_sid=mid, to_address=recipient, media_items=content.media)
     except DomainError as refused:
         log.warning("Meta webhook: %s message %s refused: %s", channel, mid[:64], refused)
         return False
@@ -148,24 +150,3 @@ def _id(event: dict, side: str) -> str | None:
     value = event.get(side)
     value = value.get("id") if isinstance(value, dict) else None
     return value if isinstance(value, str) and SCOPED_ID.fullmatch(value) else None
-
-
-def clean(text: str) -> str:
-    """`text` as PostgreSQL stores it: a lone surrogate (JSON's "\\ud800" parses to one, and
-    UTF-8 cannot encode it) and each control character become U+FFFD."""
-    return scrub(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
-
-
-def message_text(message: dict) -> str:
-    """The message's text, else a placeholder per attachment ("[image]"), never empty."""
-    text = message.get("text")
-    text = clean(text).strip()[:TEXT_KEPT] if isinstance(text, str) else ""
-    if text:
-        return text
-    attachments = message.get("attachments")
-    kinds = [clean(str(item.get("type") or "attachment"))[:20]
-             for item in (attachments if isinstance(attachments, list) else ())[:10]
-             if isinstance(item, dict)]
-    if message.get("sticker_id") is not None and not kinds:
-        kinds = ["sticker"]
-    return " ".join(f"[{kind}]" for kind in kinds) or "[message without text]"

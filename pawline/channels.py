@@ -19,7 +19,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
-from pawline import channel_accounts
+from pawline import channel_accounts, jobs, media
 from pawline.accounts import org_region
 from pawline.channel_models import (  # noqa: F401 - CHANNELS is part of this module's API
     ADDRESS_PATTERNS,
@@ -108,10 +108,13 @@ def find_or_create_client_by_identity(org_id: int, channel: str, address: str,
 
 def receive(org_id: int, channel: str, address: str, body: str, *, provider: str,
             provider_sid: str, to_address: str, display_name: str | None = None,
-            now: datetime | None = None, num_media: int = 0) -> InboundResult:
+            now: datetime | None = None, num_media: int = 0,
+            media_items: tuple[media.Media, ...] = ()) -> InboundResult:
     """Store a message from a non-phone channel in its client's one thread; commit.
 
-    Idempotent by (provider, provider_sid) (I6): a repeat answers duplicate=True and changes
+    Each of `media_items` (a photo or file the client sent) becomes a pending attachment with
+    its fetch job, in the same transaction, as an MMS's (pawline.inbound). Idempotent by
+    (provider, provider_sid) (I6): a repeat answers duplicate=True and stores and queues
     nothing. A merge that deletes the client mid-way, or a deadlock, is tried again whole.
     """
     address = check_address(channel, address)
@@ -120,7 +123,8 @@ def receive(org_id: int, channel: str, address: str, body: str, *, provider: str
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return _receive(org_id, channel, address, body, provider, str(provider_sid),
-                            str(to_address), display_name, now or utcnow(), num_media)
+                            str(to_address), display_name, now or utcnow(),
+                            num_media or len(media_items), media_items)
         except DBAPIError as error:
             db.session.rollback()
             transient = getattr(error.orig, "sqlstate", None) in RETRIED_SQLSTATES
@@ -130,7 +134,7 @@ def receive(org_id: int, channel: str, address: str, body: str, *, provider: str
 
 
 def _receive(org_id, channel, address, body, provider, provider_sid, to_address, display_name,
-             now, num_media) -> InboundResult:
+             now, num_media, media_items) -> InboundResult:
     client_id, _ = find_or_create_client_by_identity(org_id, channel, address, display_name)
     thread_id = find_or_create_thread(org_id, client_id, now=now)
     body, received = clip(body or "", BODY_KEPT)
@@ -143,7 +147,10 @@ def _receive(org_id, channel, address, body, provider, provider_sid, to_address,
         db.session.rollback()  # a repeated delivery: the find-or-creates found anyway
         return InboundResult(None, thread_id, client_id, org_id, True, False, address,
                              to_address)
-    previous = run_sql(BUMP_THREAD, {"thread": thread_id, "body": body or "(attachment)",
+    for attachment_id in media.add_inbound(org_id, inserted.id, list(media_items)):
+        jobs.defer_fetch(attachment_id)
+    shown = media.preview(body, [media.content_type(m.content_type) for m in media_items])
+    previous = run_sql(BUMP_THREAD, {"thread": thread_id, "body": shown or "(attachment)",
                                      "now": now, "preview": PREVIEW_LENGTH}).fetchone().status
     if previous in ("closed", "snoozed"):
         add_event(org_id, thread_id, "reopened", "Reopened by an inbound message", now=now)

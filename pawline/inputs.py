@@ -29,6 +29,12 @@ def scrub(text: str) -> str:
     return CONTROL.sub(REPLACEMENT, text) if CONTROL.search(text) else text
 
 
+def storable(text: str) -> str:
+    """`text` from a JSON body as PostgreSQL stores it: a lone surrogate (JSON's "\\ud800" parses
+    to one, and UTF-8 cannot encode it) and each control character become U+FFFD."""
+    return scrub(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+
+
 def escaped(text: str) -> str:
     """`text` with each control character written out as \\xNN (what a raw payload keeps)."""
     return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -1,7 +1,8 @@
-"""Attachments of MMS messages: storing them with their message, reading them, naming them.
+"""Attachments of messages: storing them with their message, reading them, naming them.
 
-An inbound MMS's MediaUrlN become pending attachment rows in the transaction that stores the
-message, each with a fetch job (pawline.media_fetch). A photo a person sends is re-encoded
+An inbound MMS's MediaUrlN, a Messenger or Instagram attachment's URL and a Telegram photo or
+document become pending attachment rows in the transaction that stores the message, each with
+a fetch job (pawline.media_fetch). A photo a person sends is re-encoded
 (pawline.images) and stored with its message. Twilio fetches an outbound photo from a signed,
 expiring URL that names one attachment (`signed_media_token`); inbound media has no such URL:
 only a signed-in user who can open the thread sees it (blueprints/media.py).
@@ -31,16 +32,19 @@ INLINE_IMAGES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 LABELLED = ("application/pdf", "text/vcard", "text/x-vcard", "text/calendar", "image/heic",
             "image/heif", "image/tiff", "image/bmp")
 LABELLED_FAMILIES = ("audio/", "video/")
+FILENAME_MAX = 255  # the attachment's filename_length check
 MEDIA_URL_TTL = timedelta(hours=2)  # Twilio fetches at send time; a retried send signs anew
 TOKEN_SALT = "outbound-media"
 
 
 @dataclass(frozen=True)
 class Media:
-    """One MediaUrlN of an inbound MMS with its MediaContentTypeN."""
+    """A file a client sent, to fetch: an MMS's MediaUrlN with its MediaContentTypeN, a Meta
+    CDN URL, or a Telegram file's reference (pawline.telegram_files), with its name if any."""
 
     url: str
     content_type: str
+    filename: str | None = None
 
 
 class MediaNotConfigured(DomainError):
@@ -132,12 +136,13 @@ def preview(body: str, content_types: list[str]) -> str:
 
 
 def add_inbound(org_id: int, message_id: int, media: list[Media]) -> list[int]:
-    """Store each MediaUrlN as a pending attachment in the caller's transaction; answer ids."""
+    """Store each file as a pending attachment in the caller's transaction; answer ids."""
     ids = []
     for position, item in enumerate(media):
         ids.append(db.session.scalar(sa.insert(Attachment).values(
             org_id=org_id, message_id=message_id, position=position, source_url=item.url,
             content_type=content_type(item.content_type), status="pending",
+            filename=(item.filename or "").strip()[:FILENAME_MAX] or None,
         ).returning(Attachment.id)))
     return ids
 

@@ -1,11 +1,15 @@
-"""Fetching an inbound MMS's media into our own storage: one job per attachment.
+"""Fetching the files clients send into our own storage: one job per attachment.
 
-Twilio's media URLs ask for the account's credentials (HTTP basic auth) and can be deleted, so
-each file is copied into its attachment row. A fetch is bounded: a connect and a read timeout,
-a total time, and a size cap checked against Content-Length and again while reading. The
-credentials go only to the Twilio API's own host (Twilio answers with a redirect to its CDN,
-and requests drops the Authorization header when a redirect leaves the host); any other URL,
-as the phone simulator's, is fetched without them.
+Twilio's media URLs ask for the account's credentials (HTTP basic auth) and can be deleted,
+Meta's CDN URLs expire, Telegram keeps a file behind the bot's token: so each file is copied
+into its attachment row. A Telegram file is named by a token-free reference, resolved at
+fetch time with the organization's bot (pawline.telegram_files).
+
+A fetch is bounded: a connect and a read timeout, a total time, and a size cap checked against
+Content-Length and again while reading. Twilio's credentials go only to the Twilio API's own
+host (Twilio answers with a redirect to its CDN, and requests drops the Authorization header
+when a redirect leaves the host); any other URL, as the phone simulator's or Meta's CDN, is
+fetched without them.
 
 The outcome is recorded like a delivery's (pawline.delivery): fetched, with the size and the
 SHA-256 of the bytes; a transient failure (no connection, timeout, 429, 5xx) tried again after
@@ -25,7 +29,7 @@ import sqlalchemy as sa
 from pawline import delivery, images
 from pawline.clock import utcnow
 from pawline.db import db
-from pawline.media import stored_type
+from pawline.media import UNKNOWN_TYPE, content_type, stored_type
 from pawline.media_models import MAX_FILE_BYTES, Attachment
 
 log = logging.getLogger("pawline.media")
@@ -54,7 +58,8 @@ class MediaFetcher:
 
     def __init__(self, account_sid: str, auth_token: str, *, api_base_url: str = "",
                  connect_timeout: float = 5.0, read_timeout: float = 15.0,
-                 total_timeout: float = 60.0, max_bytes: int = MAX_FILE_BYTES):
+                 total_timeout: float = 60.0, max_bytes: int = MAX_FILE_BYTES,
+                 telegram_api_base: str = ""):
         self.auth = (account_sid, auth_token) if account_sid and auth_token else None
         # the hosts that may see the credentials: Twilio's API (or the fake standing in for it)
         self.credential_hosts = {TWILIO_API_HOST}
@@ -63,18 +68,20 @@ class MediaFetcher:
         self.timeout = (connect_timeout, read_timeout)
         self.total_timeout = total_timeout
         self.max_bytes = max_bytes
+        self.telegram_api_base = telegram_api_base  # getFile and downloads of Telegram files
         self.session = requests.Session()
 
-    def get(self, url: str) -> Fetched:
-        """The file at `url`, or FetchError."""
-        auth = self.auth if urlsplit(url).netloc in self.credential_hosts else None
+    def get(self, url: str, *, credentials: bool = True) -> Fetched:
+        """The file at `url`, or FetchError; Twilio's credentials only to its host, if asked."""
+        to_twilio = credentials and urlsplit(url).netloc in self.credential_hosts
+        auth = self.auth if to_twilio else None
         started = time.monotonic()
         try:
             with self.session.get(url, auth=auth, timeout=self.timeout, stream=True) as answer:
                 _check_status(answer.status_code)
                 declared = int(answer.headers.get("Content-Length") or 0)
                 if declared > self.max_bytes:
-                    raise _too_large(self.max_bytes)
+                    raise too_large(self.max_bytes)
                 data = self._read(answer, started)
                 return Fetched(data, answer.headers.get("Content-Type", ""))
         except requests.exceptions.InvalidURL as error:
@@ -88,7 +95,7 @@ class MediaFetcher:
         for chunk in answer.iter_content(CHUNK):
             data += chunk
             if len(data) > self.max_bytes:
-                raise _too_large(self.max_bytes)
+                raise too_large(self.max_bytes)
             if time.monotonic() - started > self.total_timeout:
                 raise FetchError(f"The download took over {self.total_timeout:g} s.", True)
         if not data:
@@ -103,7 +110,7 @@ def _check_status(status: int) -> None:
     raise FetchError(f"The media server answered HTTP {status}.", transient)
 
 
-def _too_large(limit: int) -> FetchError:
+def too_large(limit: int) -> FetchError:
     return FetchError(f"The file is larger than {limit // (1024 * 1024)} MB.", False)
 
 
@@ -111,7 +118,8 @@ def fetcher_from_config(config) -> MediaFetcher:
     return MediaFetcher(config.get("TWILIO_ACCOUNT_SID", ""), config.get("TWILIO_AUTH_TOKEN", ""),
                         api_base_url=config.get("TWILIO_API_BASE_URL", ""),
                         connect_timeout=config.get("SMS_CONNECT_TIMEOUT", 5.0),
-                        read_timeout=config.get("MEDIA_READ_TIMEOUT", 15.0))
+                        read_timeout=config.get("MEDIA_READ_TIMEOUT", 15.0),
+                        telegram_api_base=config.get("TELEGRAM_API_BASE", ""))
 
 
 def fetch(attachment_id: int, fetcher: MediaFetcher, defer_retry,
@@ -122,19 +130,22 @@ def fetch(attachment_id: int, fetcher: MediaFetcher, defer_retry,
     one (pawline.jobs.defer_fetch).
     """
     pending = db.session.execute(
-        sa.select(Attachment.source_url, Attachment.content_type, Attachment.attempts)
+        sa.select(Attachment.source_url, Attachment.content_type, Attachment.attempts,
+                  Attachment.org_id)
         .where(Attachment.id == attachment_id, Attachment.status == "pending")).first()
+    download = _download(pending.org_id, pending.source_url, fetcher) if pending else None
     db.session.commit()  # no transaction stays open while the file downloads
     if pending is None:
         return db.session.scalar(sa.select(Attachment.status)
                                  .where(Attachment.id == attachment_id))
-    url, declared, attempts = pending
-    attempts += 1
+    declared, attempts = pending.content_type, pending.attempts + 1
     try:
-        fetched = fetcher.get(url)
+        fetched = download()
     except FetchError as error:
         log.warning("attachment %s: fetch %d failed: %s", attachment_id, attempts, error)
         return _failed(attachment_id, attempts, error, defer_retry)
+    if declared == UNKNOWN_TYPE:  # nothing said at intake (a Meta file): the server's word
+        declared = content_type(fetched.content_type)
     data = fetched.data
     kind = stored_type(data, declared)
     small = images.thumbnail(data) if kind.startswith("image/") else None
@@ -143,6 +154,16 @@ def fetch(attachment_id: int, fetcher: MediaFetcher, defer_retry,
             next_attempt_at=None, content_type=kind, thumbnail=small,
             updated_at=now or utcnow())
     return "fetched"
+
+
+def _download(org_id: int, source: str, fetcher: MediaFetcher):
+    """What fetches the file `source` names, when called: a URL as it is, a Telegram file
+    through the organization's bot (read now, in the caller's transaction)."""
+    from pawline import telegram_files  # it builds on this module's fetcher and errors
+
+    if source.startswith(telegram_files.PREFIX):
+        return telegram_files.download(org_id, source, fetcher)
+    return lambda: fetcher.get(source)
 
 
 def _failed(attachment_id: int, attempts: int, error: FetchError, defer_retry) -> str:

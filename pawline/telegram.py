@@ -1,4 +1,4 @@
-"""Telegram's Bot API, the few calls Paw-line makes: getMe, setWebhook and sendMessage.
+"""Telegram's Bot API, the few calls Paw-line makes: getMe, setWebhook, sendMessage and getFile.
 
 A small client on `requests` rather than a bot framework: three JSON calls, the same time limits
 as SMS (SMS_CONNECT_TIMEOUT, SMS_READ_TIMEOUT), no retries of its own (the job queue decides),
@@ -21,6 +21,7 @@ the bot's id, so logs never hold it.
 import re
 import threading
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import requests
 from requests import exceptions as http_errors
@@ -106,6 +107,22 @@ class BotClient:
             raise ProviderError("Telegram's answer could not be read; the message may have "
                                 "been sent.", kind=UNKNOWN, detail=f"result: {result!r:.200}")
         return message_id
+
+    def get_file(self, file_id: str) -> dict:
+        """getFile: the file's `file_path` (to download within the hour) and `file_size`."""
+        result = self._call("getFile", {"file_id": file_id})
+        if not isinstance(result, dict) or not isinstance(result.get("file_path"), str):
+            raise ProviderError("Telegram's answer to getFile could not be read.", kind=UNKNOWN,
+                                detail=f"getFile (bot {self.bot_id}): no file_path")
+        return result
+
+    def file_url(self, file_path: str) -> str:
+        """Where a file getFile named is downloaded: the token is in it, so never show it."""
+        return f"{self.api_base}/file/bot{self._token}/{quote(file_path, safe='/')}"
+
+    def redact(self, text: str) -> str:
+        """`text` with the token replaced by the bot's id (for a text that may quote a URL)."""
+        return text.replace(self._token, f"<bot {self.bot_id} token>")
 
     def _call(self, method: str, payload: dict):
         """POST the JSON payload to the method; answer its `result`, or raise ProviderError."""

@@ -1,18 +1,22 @@
 """A Telegram Update, as the Bot API posts it to our webhook, into the client's one thread.
 
 Only `message` updates carry what a client wrote; any other kind (edited_message, a channel
-post, a callback...) is answered and ignored, as the webhook only asks for messages. A message
-without text (a sticker, a photo, a voice note) is stored as a short placeholder ("[sticker]",
-"[photo] its caption") so staff see that the client wrote, never dropped. The chat's id is the
+post, a callback...) is answered and ignored, as the webhook only asks for messages. A photo or
+document becomes an attachment fetched by a job (pawline.telegram_files), its caption the
+message's words, as an MMS's; any other message without text (a sticker, a voice note) is
+stored as a short placeholder ("[sticker]", "[voice] its caption") so staff see that the client
+wrote, never dropped. The chat's id is the
 identity (client_identity, channel telegram); the update_id, prefixed with the bot's id, is the
 message's provider_sid, so a redelivered update changes nothing (I6).
 """
 
 from dataclasses import dataclass
 
-from pawline import channels
+from pawline import channels, telegram_files
 from pawline.inbound import InboundResult
-from pawline.inputs import BIGINT_MAX, scrub
+from pawline.inputs import BIGINT_MAX, storable
+from pawline.media import Media
+from pawline.telegram_files import File
 
 # What a message holds instead of text, in the order a placeholder names it (Bot API Message).
 KINDS = ("photo", "sticker", "animation", "video", "video_note", "voice", "audio", "document",
@@ -30,6 +34,7 @@ class Incoming:
     chat_id: str
     text: str
     display_name: str | None
+    files: tuple[File, ...] = ()
 
 
 def _int(value) -> bool:
@@ -37,7 +42,7 @@ def _int(value) -> bool:
 
 
 def _text(value) -> str:
-    return scrub(value).strip() if isinstance(value, str) else ""
+    return storable(value).strip() if isinstance(value, str) else ""
 
 
 def display_name(message: dict) -> str | None:
@@ -54,14 +59,16 @@ def display_name(message: dict) -> str | None:
     return name[:NAME_KEPT] or None
 
 
-def body_of(message: dict) -> str:
-    """The message's text, or a placeholder naming what it holds, with its caption (the file
-    itself is not fetched: Telegram keeps it; staff see that something came)."""
+def body_of(message: dict, files: tuple[File, ...] = ()) -> str:
+    """The message's text; with `files` (its photo or document, fetched) their caption, even
+    empty, as an MMS's; else a placeholder naming what it holds, with its caption."""
     text = _text(message.get("text"))
     if text:
         return text
-    kind = next((kind for kind in KINDS if message.get(kind) is not None), None)
     caption = _text(message.get("caption"))
+    if files:
+        return caption
+    kind = next((kind for kind in KINDS if message.get(kind) is not None), None)
     shown = f"[{(kind or 'message').replace('_', ' ')}]"
     return f"{shown} {caption}" if caption else shown
 
@@ -82,7 +89,9 @@ def parse_update(payload) -> Incoming | None:
     chat_id = chat.get("id") if isinstance(chat, dict) else None
     if not _int(chat_id) or not -BIGINT_MAX <= chat_id <= BIGINT_MAX:
         raise BadUpdate("message.chat.id must be a whole number.")
-    return Incoming(update_id, str(chat_id), body_of(message), display_name(message))
+    files = telegram_files.files_of(message)
+    return Incoming(update_id, str(chat_id), body_of(message, files), display_name(message),
+                    files)
 
 
 def receive_update(org_id: int, bot_id: str, payload) -> InboundResult | None:
@@ -96,4 +105,6 @@ def receive_update(org_id: int, bot_id: str, payload) -> InboundResult | None:
     return channels.receive(
         org_id, "telegram", incoming.chat_id, incoming.text, provider="telegram",
         provider_sid=f"{bot_id}:{incoming.update_id}", to_address=str(bot_id),
-        display_name=incoming.display_name)
+        display_name=incoming.display_name,
+        media_items=tuple(Media(telegram_files.reference(bot_id, f.file_id), f.content_type,
+                                f.filename) for f in incoming.files))

@@ -187,9 +187,14 @@ def test_echoes_receipts_and_reads_are_skipped(app, client, org):
 
 
 @pytest.mark.parametrize(("attachments", "text", "stored"), [
-    ([{"type": "image", "payload": {"url": "https://scontent.example/1.jpg"}}], None, "[image]"),
+    # with a usable URL it is fetched and shown itself (tests/test_meta_media.py)
+    ([{"type": "image", "payload": {"url": "https://scontent.example/1.jpg"}}], None, ""),
     ([{"type": "image", "payload": {}}, {"type": "video", "payload": {}}], None,
      "[image] [video]"),
+    ([{"type": "image", "payload": {"url": "javascript:alert(1)"}}], None, "[image]"),
+    ([{"type": "location", "payload": {"coordinates": {"lat": 1, "long": 2}}},
+      {"type": "image", "payload": {"url": "https://scontent.example/1.jpg"}}], None,
+     "[location]"),
     ([{"type": "image", "payload": {}}], "Look at him", "Look at him"),
     ([], "", "[message without text]"),
     (None, None, "[message without text]"),

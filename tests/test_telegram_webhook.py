@@ -1,10 +1,13 @@
 """POST /webhooks/telegram/<slug>: the secret token header decides (403), the slug names the
 organization (404), a valid Update lands in the chat's client's one thread, once."""
 
+import json
+
 import sqlalchemy as sa
 
 from pawline.channel_models import ClientIdentity
 from pawline.db import db
+from pawline.media_models import Attachment
 from pawline.models import Client, Message, Thread
 from pawline.telegram_inbound import parse_update
 from tests import factories
@@ -93,16 +96,19 @@ def test_another_organizations_secret_is_403(app, client):
         assert db.session.scalar(sa.select(Message.org_id)) == org_b.id
 
 
-def test_a_message_without_text_is_kept_as_a_placeholder(app, client):
+def test_a_message_without_text_or_file_to_fetch_is_kept_as_a_placeholder(app, client):
+    """Photos and documents become attachments (tests/test_telegram_media.py); the rest is
+    named, with its caption."""
     org, secret = telegram_org(app)
     sticker = message_update(1, CHAT, None, sticker={"file_id": "CAAC", "emoji": "🐶"})
-    photo = message_update(2, CHAT, None, photo=[{"file_id": "AgAD"}], caption="Rex!")
-    odd = message_update(3, CHAT, None, new_kind_of_thing={"x": 1})
-    for update in (sticker, photo, odd):
+    voice = message_update(2, CHAT, None, voice={"file_id": "AwAD"}, caption="Rex!")
+    unusable = message_update(3, CHAT, None, photo=[{"file_id": "not a file id"}])
+    odd = message_update(4, CHAT, None, new_kind_of_thing={"x": 1})
+    for update in (sticker, voice, unusable, odd):
         assert post_update(client, org.slug, update, secret).status_code == 200
     with app.app_context():
         bodies = db.session.scalars(sa.select(Message.body).order_by(Message.id)).all()
-    assert bodies == ["[sticker]", "[photo] Rex!", "[message]"]
+    assert bodies == ["[sticker]", "[voice] Rex!", "[photo]", "[message]"]
 
 
 def test_other_kinds_of_updates_are_answered_and_ignored(app, client):
@@ -136,6 +142,20 @@ def test_control_characters_are_replaced_not_refused(app, client):
     assert post_update(client, org.slug, update, secret).status_code == 200
     with app.app_context():
         assert db.session.scalar(sa.select(Message.body)) == "a\ufffdb"
+
+
+def test_a_lone_surrogate_is_replaced_not_a_500(app, client):
+    """Telegram sends an update again until it is taken, holding the bot's later ones."""
+    org, secret = telegram_org(app)
+    body = json.dumps(message_update(1, CHAT, "placeholder")).replace(
+        "placeholder", "a\\ud800b\\ud83d\\udc3e").encode()
+    document = json.dumps(message_update(2, CHAT, None, document={
+        "file_id": "BQACx", "file_name": "placeholder.pdf"})).replace("placeholder", "a\\udc00")
+    assert post_update(client, org.slug, body, secret).status_code == 200
+    assert post_update(client, org.slug, document.encode(), secret).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(sa.select(Message.body)) == "a\ufffdb\U0001f43e"
+        assert db.session.scalar(sa.select(Attachment.filename)) == "a\ufffd.pdf"
 
 
 def test_the_name_shown_is_the_senders_or_the_groups():
