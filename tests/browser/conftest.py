@@ -7,7 +7,12 @@ session fixture pytest 9.2 deprecates, and we need only these three.
 import os
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
+
+# An assertion waits up to 15 s for the page to become what it says (5 s by default): on a
+# loaded CI machine a debounced htmx request and its answer have taken longer than 5 s. A
+# page that never gets there still fails.
+expect.set_options(timeout=15_000)
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
