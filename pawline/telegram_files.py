@@ -58,18 +58,27 @@ def _name(value) -> str | None:
     return storable(value).strip()[:FILENAME_MAX] or None if isinstance(value, str) else None
 
 
+# The other files a message can hold, each fetched the same way, and the type Telegram gives
+# them when the message names none (a voice note is OGG/Opus, a round video and a GIF are MP4).
+# A sticker is left a placeholder: it is Telegram's picture, not the client's.
+OTHER_FILES = {"document": None, "video": "video/mp4", "animation": "video/mp4",
+               "audio": "audio/mpeg", "voice": "audio/ogg", "video_note": "video/mp4"}
+
+
 def files_of(message: dict) -> tuple[File, ...]:
-    """The photo (its largest size) or document of a message, if it has a usable file_id."""
+    """The photo (its largest size) or other file of a message (a document, a video, a voice
+    note...), if it has a usable file_id."""
     sizes = message.get("photo")
     sizes = [size for size in sizes if _usable(size)] if isinstance(sizes, list) else []
     if sizes:
         largest = max(sizes, key=lambda s: (_size(s, "width") * _size(s, "height"),
                                             _size(s, "file_size")))
         return (File(largest["file_id"], PHOTO_TYPE),)
-    document = message.get("document")
-    if _usable(document):
-        return (File(document["file_id"], content_type(_name(document.get("mime_type"))),
-                     _name(document.get("file_name"))),)
+    for kind, usual_type in OTHER_FILES.items():
+        item = message.get(kind)
+        if _usable(item):
+            declared = _name(item.get("mime_type")) or usual_type
+            return (File(item["file_id"], content_type(declared), _name(item.get("file_name"))),)
     return ()
 
 

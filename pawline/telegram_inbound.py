@@ -2,10 +2,10 @@
 
 Only `message` updates carry what a client wrote; any other kind (edited_message, a channel
 post, a callback...) is answered and ignored, as the webhook only asks for messages. A photo or
-document becomes an attachment fetched by a job (pawline.telegram_files), its caption the
-message's words, as an MMS's; any other message without text (a sticker, a voice note) is
-stored as a short placeholder ("[sticker]", "[voice] its caption") so staff see that the client
-wrote, never dropped. The chat's id is the
+other file (a document, a video, a voice note...) becomes an attachment fetched by a job
+(pawline.telegram_files), its caption the message's words, as an MMS's; any other message
+without text (a sticker, a location) is stored as a short placeholder ("[sticker]",
+"[location] its caption") so staff see that the client wrote, never dropped. The chat's id is the
 identity (client_identity, channel telegram); the update_id, prefixed with the bot's id, is the
 message's provider_sid, so a redelivered update changes nothing (I6).
 """

@@ -121,6 +121,21 @@ def test_a_document_keeps_its_name_and_type(tg_app, client, auth, org, fake):
     assert f'href="/attachments/{row.id}" download>📎 rex-vaccines.pdf' in page
 
 
+def test_a_voice_note_is_fetched_as_audio_a_sticker_stays_a_placeholder(tg_app, client, org,
+                                                                        fake):
+    voice = b"OggS voice note: is Rex okay?"
+    send(client, org, 1, voice={"file_id": fake.add_file(voice, "voice", "oga"),
+                                "file_unique_id": "v1", "duration": 3, "file_size": len(voice)})
+    send(client, org, 2, sticker={"file_id": fake.add_file(b"webp", "stickers", "webp"),
+                                  "file_unique_id": "s1", "width": 512, "height": 512})
+    run_jobs_here(tg_app)
+    with tg_app.app_context():
+        [row] = attachments()
+        assert (row.status, row.content_type, row.data) == ("fetched", "audio/ogg", voice)
+        bodies = db.session.scalars(sa.select(Message.body).order_by(Message.id)).all()
+        assert bodies == ["", "[sticker]"]
+
+
 def test_a_repeated_update_stores_and_queues_nothing_again(tg_app, client, org, fake):
     update = message_update(7, CHAT, None, photo=fake.photo(photos.png()))
 

@@ -97,18 +97,19 @@ def test_another_organizations_secret_is_403(app, client):
 
 
 def test_a_message_without_text_or_file_to_fetch_is_kept_as_a_placeholder(app, client):
-    """Photos and documents become attachments (tests/test_telegram_media.py); the rest is
-    named, with its caption."""
+    """Photos, documents, videos and voice notes become attachments
+    (tests/test_telegram_media.py); the rest is named, with its caption."""
     org, secret = telegram_org(app)
-    sticker = message_update(1, CHAT, None, sticker={"file_id": "CAAC", "emoji": "🐶"})
-    voice = message_update(2, CHAT, None, voice={"file_id": "AwAD"}, caption="Rex!")
+    sticker = message_update(1, CHAT, None, sticker={"file_id": "CAAC", "emoji": "🐶"},
+                             caption="Rex!")
+    voice = message_update(2, CHAT, None, voice={"file_id": "not a file id"})
     unusable = message_update(3, CHAT, None, photo=[{"file_id": "not a file id"}])
     odd = message_update(4, CHAT, None, new_kind_of_thing={"x": 1})
     for update in (sticker, voice, unusable, odd):
         assert post_update(client, org.slug, update, secret).status_code == 200
     with app.app_context():
         bodies = db.session.scalars(sa.select(Message.body).order_by(Message.id)).all()
-    assert bodies == ["[sticker]", "[voice] Rex!", "[photo]", "[message]"]
+    assert bodies == ["[sticker] Rex!", "[voice]", "[photo]", "[message]"]
 
 
 def test_other_kinds_of_updates_are_answered_and_ignored(app, client):
