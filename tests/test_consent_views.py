@@ -52,7 +52,8 @@ def test_the_thread_the_inbox_row_and_the_client_page_say_opted_out(app, client,
     assert '<span class="badge bad">opted out</span>' in row
     with app.app_context():
         client_id = db.session.get(Thread, world.thread_id).client_id
-    assert "opted out</span>" in client.get(f"/clients/{client_id}").get_data(as_text=True)
+    heading = client.get(f"/clients/{client_id}").get_data(as_text=True).split("<h1>", 1)[1]
+    assert '<span class="badge bad" title="opted out on' in heading.split("</h1>", 1)[0]
 
 
 def test_a_staff_reply_is_a_form_error_naming_the_date_and_nothing_is_stored(
