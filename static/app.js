@@ -192,17 +192,22 @@ document.addEventListener("htmx:afterSwap", (event) => {
 // The scheduled list is folded into its count on a phone, where the timeline needs the room, and
 // opens by itself on a wide screen; a reader's choice on a thread outlives the swaps that
 // refresh the list (a reply sent, edited or cancelled).
+// The state is kept here, not read back from the page before a swap: two swaps close together
+// (the poll's) could read the folded copy the first had just put in.
 const wideScreen = window.matchMedia("(min-width: 761px)");
-let foldWas = null;
+let foldState = null;  // { thread, open }: the list as the reader has it
 const scheduledFold = () => document.getElementById("scheduled-fold");
-document.addEventListener("htmx:beforeSwap", () => {
-  const fold = scheduledFold();
-  foldWas = fold ? { thread: fold.dataset.thread, open: fold.open } : null;
+document.addEventListener("click", (event) => {
+  const summary = event.target.closest("#scheduled-fold > summary");
+  if (summary) foldState = { thread: summary.parentElement.dataset.thread, open: !summary.parentElement.open };
 });
 function unfoldScheduled() {
   const fold = scheduledFold();
   if (!fold) return;
-  fold.open = foldWas && foldWas.thread === fold.dataset.thread ? foldWas.open : wideScreen.matches;
+  const known = foldState && foldState.thread === fold.dataset.thread;
+  const open = known ? foldState.open : wideScreen.matches;
+  fold.open = open;
+  foldState = { thread: fold.dataset.thread, open };
 }
 document.addEventListener("DOMContentLoaded", unfoldScheduled);
 document.addEventListener("htmx:afterSettle", unfoldScheduled);
