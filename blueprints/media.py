@@ -21,24 +21,25 @@ FILE_POLICY = "default-src 'none'; sandbox"
 @login_required
 def attachment(attachment_id: int):
     """An attachment of a thread the signed-in user can open; any other id is 404."""
+    row = _fetched_or_404(attachment_id)
+    return _file(row.data, row.content_type, media.display_name(row))
+
+
+def _fetched_or_404(attachment_id: int):
+    """The fetched attachment, of a thread the signed-in user can open; else 404."""
     found = media.with_thread(g.org.id, attachment_id)
     if found is None or found[0].status != "fetched":
         abort(404)
     row, thread_id = found
     visible_thread(thread_id)
-    return _file(row.data, row.content_type, media.display_name(row))
+    return row
 
 
 @bp.route("/attachments/<int:attachment_id>/full")
 @login_required
 def full(attachment_id: int):
     """A photo full size as a browser shows it (an iPhone's HEIC as a JPEG), on its own terms."""
-    found = media.with_thread(g.org.id, attachment_id)
-    if found is None or found[0].status != "fetched":
-        abort(404)
-    row, thread_id = found
-    visible_thread(thread_id)
-    shown = media.shown_full_size(row)
+    shown = media.shown_full_size(_fetched_or_404(attachment_id))
     if shown is None:
         abort(404)
     return _file(*shown)
