@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from blueprints import errors, hygiene
 from pawline import observability
 from pawline.config import ConfigError, from_environment
-from pawline.db import db, ours
+from pawline.db import db, ours, refuse_dead_connections
 from pawline.embedded import embedded_database_url
 from pawline.errors import NotFound
 from pawline.tenancy import scope_session
@@ -68,7 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = embedded_database_url(instance / "pgdata")
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if hops := app.config["TRUSTED_PROXY_HOPS"]:  # else the socket's address: no header trusted
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     if app.config.get("DATABASE_BEHIND_PGBOUNCER"):
@@ -76,6 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"])
 
     db.init_app(app)
+    with app.app_context():
+        refuse_dead_connections(db.engine)  # instead of a ping a checkout (pawline.db)
     observability.init_app(app)  # first: its hooks time and name every request (X-Request-ID)
     migrate.init_app(app, db, directory=str(web / "migrations"),
                      compare_server_default=True, include_name=ours)
