@@ -62,12 +62,28 @@ def run_sql(statement: str, params: dict | None = None) -> psycopg.Cursor:
     handling cost ~0.15 ms a statement on top of the round trip (bench/), and psycopg prepares
     a statement it has run five times. Errors come out as SQLAlchemy's, like any other query's.
     """
-    db.session.flush()  # rows the session holds unsent are visible to the statement, as usual
-    connection = db.session.connection().connection.driver_connection
+    session = db.session()
+    session.flush()  # rows the session holds unsent are visible to the statement, as usual
     try:
-        return connection.cursor(row_factory=namedtuple_row).execute(statement, params)
+        return _driver_connection(session).cursor(row_factory=namedtuple_row).execute(
+            statement, params)
     except psycopg.Error as error:
         raise DBAPIError.instance(statement, params, error, psycopg.Error) from None
+
+
+def _driver_connection(session) -> psycopg.Connection:
+    """The psycopg connection under the session's transaction, looked up once a transaction
+    (through the session it costs as much CPU as a short statement's round trip)."""
+    transaction = session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if known is not None and transaction is not None and known[0] is transaction:
+        return known[1]
+    connection = session.connection().connection.driver_connection
+    session.info[_DRIVER] = (session.get_transaction(), connection)
+    return connection
+
+
+_DRIVER = "pawline.db driver connection"  # session.info's key: (transaction, connection)
 
 
 def refuse_dead_connections(engine: Engine) -> None:
