@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from flask import Flask, flash, g, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -43,6 +44,18 @@ HSTS = "max-age=31536000; includeSubDomains"  # production (Secure cookies) is h
 # Blueprints no person signs in to (probes and scrapes; providers' signed webhooks): their
 # requests skip the session's user and organization scope, a lookup each on every webhook.
 SESSIONLESS = ("ops", "webhooks", "telegram_webhook", "meta_webhook", "booking_webhook")
+WEBHOOKS_PATH = "/webhooks/"  # where every provider's webhook blueprint is mounted
+
+
+class NoCookieSessionForWebhooks(SecureCookieSessionInterface):
+    """A provider's webhook carries no cookie of ours: it gets the empty, read-only session,
+    without Flask building its cookie signer for each request (bench/: a twentieth of an
+    inbound webhook's CPU). Pages keep the signed cookie session."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(WEBHOOKS_PATH):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def web_folder() -> Path:
@@ -75,6 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = behind_pgbouncer(
             app.config["SQLALCHEMY_ENGINE_OPTIONS"])
 
+    app.session_interface = NoCookieSessionForWebhooks()
     db.init_app(app)
     with app.app_context():
         refuse_dead_connections(db.engine)  # instead of a ping a checkout (pawline.db)

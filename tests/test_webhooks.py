@@ -2,6 +2,7 @@
 
 import pytest
 import sqlalchemy as sa
+from flask import request
 
 from pawline.db import db
 from pawline.models import Message, Thread
@@ -146,3 +147,13 @@ def test_the_query_string_is_part_of_the_signed_url(app, client, org):
     assert post_signed(client, SMS + "?tenant=x", params).status_code == 200
     headers = {"X-Twilio-Signature": signature("http://localhost" + SMS, params)}
     assert client.post(SMS + "?tenant=x", data=params, headers=headers).status_code == 403
+
+
+def test_a_webhook_gets_no_cookie_session_and_a_page_keeps_its_own(app):
+    """Providers' webhooks carry no cookie of ours: Flask builds no cookie signer for them."""
+    interface = app.session_interface
+    for path in ("/webhooks/twilio/sms", "/webhooks/telegram/pets", "/webhooks/meta"):
+        with app.test_request_context(path, method="POST"):
+            assert interface.is_null_session(interface.open_session(app, request)), path
+    with app.test_request_context("/inbox"):
+        assert not interface.is_null_session(interface.open_session(app, request))
