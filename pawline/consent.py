@@ -114,10 +114,17 @@ CANCEL_WAITING = """
 
 
 def _locked(org_id: int, e164: str, mode: str):
-    """The phone's consent row, made if missing, locked until the transaction ends."""
+    """The phone's consent row, made if missing, locked until the transaction ends.
+
+    A phone that has been written to has its row, so the lock is tried first: one statement
+    for every send but a phone's first. Making the row is still one atomic statement (a racing
+    STOP that makes it first wins, and is then read and held like any other row)."""
     key = {"org": org_id, "e164": e164}
-    run_sql(ENSURE_ROW, key)
-    return run_sql(HOLD.format(mode=mode), key).fetchone()
+    row = run_sql(HOLD.format(mode=mode), key).fetchone()
+    if row is None:
+        run_sql(ENSURE_ROW, key)
+        row = run_sql(HOLD.format(mode=mode), key).fetchone()
+    return row
 
 
 def hold(org_id: int, e164: str) -> OptOut | None:
