@@ -67,7 +67,7 @@ def rows(result: dict) -> list[tuple]:
          f"{alone['ratio']:.2f} / {loaded['ratio']:.2f}",
          f"target >= 0.4 with sends: {_met(loaded['ratio'] >= 0.4)}; inbound "
          f"{alone['rate']:.0f} / {loaded['rate']:.0f} msg/s, ceiling "
-         f"{mixed['ceiling_rate']:.0f} msg/s; {work['gunicorn_workers']} sync gunicorn workers"),
+         f"{mixed['ceiling_rate']:.0f} msg/s"),
         ("Jobs, mixed: staff sends during the load",
          f"{sent} sent via the web",
          f"{work['staff']} staff at {rate:g}/s in all, HTTP {mixed['send_statuses']}, "

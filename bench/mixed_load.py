@@ -144,15 +144,14 @@ def app_round(server_url: str, plan, name: str, concurrency: int, gunicorn: tupl
 
 
 def run(server_url: str, messages: int = 10_000, phones: int = 2_000, retries: int = 1_000,
-        concurrency: int = 32, rounds: int = 2, gunicorn_workers: int = 4, staff: int = 2,
+        concurrency: int = 32, rounds: int = 2, gunicorn_workers: int = 3, staff: int = 2,
         every: float = 0.5, workers: int = 2, worker_concurrency: int = 6,
         warm_up: int = 300) -> dict:
     """Alone, ceiling, with sends; `rounds` times, alternating. `warm_up` untimed messages to
-    another organization come before each timed load (bench.ingest.warm_up). The web runs as
-    the README and the Procfile run it: `gunicorn_workers` 4 sync workers (3 until Dec 7)."""
+    another organization come before each timed load (bench.ingest.warm_up)."""
     plan = ingest.make_plan(messages, phones, retries)
     sends = {"staff": staff, "every": every, "workers": workers,
-             "concurrency": worker_concurrency, "gunicorn_workers": gunicorn_workers}
+             "concurrency": worker_concurrency}
     alone, mixed, ceilings = [], [], []
     for n in range(rounds):
         tag = f"{os.getpid()}_{n}"
