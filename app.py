@@ -48,14 +48,20 @@ WEBHOOKS_PATH = "/webhooks/"  # where every provider's webhook blueprint is moun
 
 
 class NoCookieSessionForWebhooks(SecureCookieSessionInterface):
-    """A provider's webhook carries no cookie of ours: it gets the empty, read-only session,
-    without Flask building its cookie signer for each request (bench/: a twentieth of an
-    inbound webhook's CPU). Pages keep the signed cookie session."""
+    """A provider's webhook carries no cookie of ours: its session starts empty and is never
+    sent back, without Flask building its cookie signer for each request (bench/: a twentieth
+    of an inbound webhook's CPU). A page such a request renders (the 500 page, whose form
+    token is kept in the session) may still write to it. Pages keep the signed cookie session."""
 
     def open_session(self, app, request):
         if request.path.startswith(WEBHOOKS_PATH):
-            return self.make_null_session(app)
+            return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if request.path.startswith(WEBHOOKS_PATH):
+            return
+        super().save_session(app, session, response)
 
 
 def web_folder() -> Path:

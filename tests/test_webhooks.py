@@ -150,10 +150,21 @@ def test_the_query_string_is_part_of_the_signed_url(app, client, org):
 
 
 def test_a_webhook_gets_no_cookie_session_and_a_page_keeps_its_own(app):
-    """Providers' webhooks carry no cookie of ours: Flask builds no cookie signer for them."""
+    """Providers' webhooks carry no cookie of ours: their session starts empty (no cookie
+    signer built) and is never sent back, even when a page they render writes to it."""
     interface = app.session_interface
     for path in ("/webhooks/twilio/sms", "/webhooks/telegram/pets", "/webhooks/meta"):
-        with app.test_request_context(path, method="POST"):
-            assert interface.is_null_session(interface.open_session(app, request)), path
+        with app.test_request_context(path, method="POST",
+                                      headers={"Cookie": "pawline=forged"}):
+            session = interface.open_session(app, request)
+            assert dict(session) == {}, path
+            session["csrf_token"] = "written by the 500 page"
+            response = app.response_class()
+            interface.save_session(app, session, response)
+            assert "Set-Cookie" not in response.headers, path
     with app.test_request_context("/inbox"):
-        assert not interface.is_null_session(interface.open_session(app, request))
+        session = interface.open_session(app, request)
+        session["csrf_token"] = "a page's"
+        response = app.response_class()
+        interface.save_session(app, session, response)
+        assert "Set-Cookie" in response.headers
