@@ -1,5 +1,8 @@
 """A pooled connection whose server ended it is replaced at checkout, and checking a live one out
-sends the server nothing (pawline.db.refuse_dead_connections, instead of a ping a checkout)."""
+sends the server nothing (pawline.db.refuse_dead_connections, instead of a ping a checkout).
+
+Direct connections only: behind a PgBouncer the server connections are PgBouncer's (it replaces
+them itself), and the admin connection that ends a backend may be handed that same backend."""
 
 import time
 
@@ -10,7 +13,7 @@ from sqlalchemy import text
 from pawline.db import db
 from tests.conftest import direct_only, make_app
 
-pytestmark = pytest.mark.concurrency
+pytestmark = [pytest.mark.concurrency, direct_only]
 
 
 def _one_connection_app(database_url):
@@ -47,7 +50,6 @@ def test_a_connection_the_server_ended_is_replaced_and_the_request_carries_on(da
         db.engine.dispose()
 
 
-@direct_only  # through a PgBouncer, the server connection behind the client's may change
 def test_checking_a_live_connection_out_sends_the_server_nothing(database_url):
     app = _one_connection_app(database_url)
     pid = _backend_pid(app)
