@@ -47,12 +47,15 @@ class Staff:
         assert signed_in.status_code == 302, signed_in.status_code
         self.token = CSRF.search(self.http.get(f"{self.base}/inbox").text)[1]
 
-    def send(self, thread_id: int, body: str) -> tuple[int, float]:
-        """Post a reply; answer the HTTP status and the milliseconds it took."""
+    def send(self, thread_id: int, body: str, shown: bool) -> tuple[int, float]:
+        """Post a reply with the fields of the thread page's reply form; answer the HTTP status
+        and the milliseconds it took. `shown`: the thread has messages, so its page carries
+        `tail` and the reply answers with only itself (an empty thread's answers the pane)."""
         started = time.perf_counter()
+        fields = {"body": body, "client_token": uuid.uuid4().hex, "csrf_token": self.token,
+                  "channel": "sms", **({"tail": "1"} if shown else {})}
         response = self.http.post(
-            f"{self.base}/threads/{thread_id}/messages",
-            data={"body": body, "client_token": uuid.uuid4().hex, "csrf_token": self.token},
+            f"{self.base}/threads/{thread_id}/messages", data=fields,
             headers={"HX-Request": "true", "X-CSRFToken": self.token})
         return response.status_code, (time.perf_counter() - started) * 1000
 
@@ -67,15 +70,19 @@ class Sending:
         self.bodies: list[str] = []
         self.results: list[tuple[int, float]] = []
         self.lock, self.stopping = threading.Lock(), threading.Event()
+        self.shown: set[int] = set()  # threads with a message: their page shows it
         self.threads = []
 
     def one(self, person: Staff, n: int) -> None:
         body = f"Staff reply {n}"
-        thread_ids = self.senders.thread_ids
-        result = person.send(thread_ids[n % len(thread_ids)], body)
+        thread_id = self.senders.thread_ids[n % len(self.senders.thread_ids)]
+        with self.lock:
+            shown = thread_id in self.shown
+        result = person.send(thread_id, body, shown)
         with self.lock:
             self.bodies.append(body)
             self.results.append(result)
+            self.shown.add(thread_id)
 
     def start(self) -> None:
         def loop(k: int, person: Staff):

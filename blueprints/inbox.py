@@ -1,18 +1,17 @@
-"""The inbox: the thread list, a thread, sending, and close / snooze / reopen."""
+"""The inbox: the thread list and a thread (sending, and close / snooze / reopen, are in
+inbox_send and inbox_status, on this blueprint)."""
 
-import json
 import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, g, make_response, redirect, request, url_for
+from flask import Blueprint, abort, g, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_blocks
 
 from blueprints.common import get_or_404, id_arg, render, visible_thread, wants_fragment
 from blueprints.formatting import org_zone
-from blueprints.hygiene import accepts_uploads
-from blueprints.inbox_forms import UPLOAD_LIMIT, NewMessageForm, NoteForm, ReplyForm, SnoozeForm
+from blueprints.inbox_forms import NewMessageForm, NoteForm, ReplyForm, SnoozeForm
 from pawline import (
     assignment,
     channel_routes,
@@ -21,7 +20,6 @@ from pawline import (
     delivery,
     inbox,
     media,
-    outbound,
     people,
     saved_replies,
     scheduled,
@@ -237,83 +235,7 @@ def after_change(thread: Thread, status: int = 200, **context):
     return response
 
 
-def _status_callback() -> str | None:
-    if current_app.config["SMS_PROVIDER"] != "twilio":
-        return None
-    base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
-    return base + url_for("webhooks.twilio_status")
-
-
-@bp.route("/threads/<int:thread_id>/messages", methods=["POST"])
-@accepts_uploads(UPLOAD_LIMIT)
-def send(thread_id: int):
-    """Send a reply, with up to five photos, from the number routing chooses now."""
-    thread = thread_for_user(thread_id)
-    form = ReplyForm()
-    if not form.validate():
-        return after_change(thread, 400, form=form)
-    try:
-        outbound.queue_message(
-            g.org.id, thread.id, form.body.data, current_user.id,
-            current_app.config["SMS_PROVIDER"], form.client_token.data or None,
-            status_callback=_status_callback(), photos=form.photo_files(),
-            photo_base_url=media.photo_base_url(current_app.config),
-            channel=form.channel.data or None)
-    except DomainError as refused:
-        return after_change(thread, 400, form=form, error=refused.message)
-    return after_change(thread, sent_on=form.channel.data or None)
-
-
-@bp.route("/threads/<int:thread_id>/messages/<int:message_id>/retry", methods=["POST"])
-def retry(thread_id: int, message_id: int):
-    """Queue a failed or cut-off message of this thread again."""
-    thread = thread_for_user(thread_id)
-    try:
-        delivery.retry_message(g.org.id, thread.id, message_id, _status_callback())
-    except DomainError as refused:
-        return after_change(thread, 400, error=refused.message)
-    return after_change(thread)
-
-
-@bp.route("/threads/<int:thread_id>/messages/<int:message_id>/cancel", methods=["POST"])
-def cancel(thread_id: int, message_id: int):
-    """Stop a message of this thread that the provider does not have."""
-    thread = thread_for_user(thread_id)
-    try:
-        delivery.cancel_message(g.org.id, thread.id, message_id)
-    except DomainError as refused:
-        return after_change(thread, 400, error=refused.message)
-    return after_change(thread)
-
-
-@bp.route("/threads", methods=["POST"])
-def message_anyone():
-    """Text any phone number: its client and thread are found or created."""
-    _staff_only()
-    form = NewMessageForm()
-    if form.validate():
-        try:
-            queued = outbound.message_anyone(
-                g.org.id, g.org.default_region, form.phone.data, form.body.data,
-                current_user.id, current_app.config["SMS_PROVIDER"],
-                form.client_token.data or None, status_callback=_status_callback())
-        except DomainError as refused:
-            getattr(form, refused.field or "phone", form.phone).errors.append(refused.message)
-        else:
-            target = url_for("inbox.show", thread_id=queued.thread_id)
-            if wants_fragment():
-                # A bare HX-Location would swap the thread's fragment into <body>, dropping the
-                # top bar and list: ask for the whole page into <main> (title included).
-                response = make_response("", 204)
-                response.headers["HX-Location"] = json.dumps(
-                    {"path": target, "target": "#main", "select": "#main", "swap": "outerHTML"})
-                return response
-            return redirect(target)
-    return render("inbox/index.html", "new_message", 400, **_new_message(form), open_new=True,
-                  **_thread_list())
-
-
-# Close, reopen and snooze live in their own module, on this blueprint; so does the Closed
-# tab's list of conversations.
+# Sending, close, reopen and snooze live in their own modules, on this blueprint; so does the
+# Closed tab's list of conversations.
 from blueprints import conversations as closed_conversations  # noqa: E402, F401
-from blueprints import inbox_status  # noqa: E402
+from blueprints import inbox_send, inbox_status  # noqa: E402, F401

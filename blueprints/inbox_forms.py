@@ -56,6 +56,8 @@ class ReplyForm(Photos, FlaskForm):
     client_token = HiddenField()
     # one of the client's channels (the domain refuses any other); empty: where they last wrote
     channel = HiddenField()
+    # "1" when the page shows the thread's newest messages: the reply can join their end
+    tail = HiddenField()
 
     def validate_body(self, field):
         if not (field.data or "").strip() and not self.chosen_photos():

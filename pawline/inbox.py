@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from pawline import media
+from pawline import channel_routes, media
 from pawline.consent_models import PhoneConsent
 from pawline.db import db
 from pawline.desk_models import ScheduledMessage, ThreadNote
@@ -15,6 +15,7 @@ from pawline.inputs import db_id
 from pawline.media_models import Attachment
 from pawline.models import Client, ClientContact, Message, Thread, ThreadEvent, User
 from pawline.notes import note_lines, notes_query
+from pawline.routing import NEW_DEFAULT_RULE
 from pawline.search import thread_filter
 
 TABS = ("open", "snoozed", "closed", "all")
@@ -219,3 +220,41 @@ def timeline_changed(org_id: int, thread_id: int, first_id: int, after_id: int,
     return db.session.scalar(sa.select(sa.or_(sa.exists(messages), sa.exists(events),
                                               sa.exists(files), sa.exists(notes),
                                               sa.exists(later))))
+
+
+@dataclass(frozen=True)
+class Appended:
+    """A reply a page can show by adding it at the end of the timeline it shows."""
+    message: Message
+    line_changed: bool  # it went on another line than the message before it
+    timeline: Timeline  # the reply alone, with its photos
+
+
+def appended_reply(org_id: int, queued, was_open: bool, channel: str | None) -> Appended | None:
+    """The reply just queued (pawline.outbound.Queued), when a page that showed its thread's
+    newest items is right again with only the reply added at their end; None when more of the
+    page changes with it: the same form sent again (its reply is shown already), a thread that
+    was not open (the reply starts a conversation), a number that became the thread's default
+    (the reply box says which line answers, and why), or a channel other than the one the reply
+    box picks by itself."""
+    if not queued.created or not was_open:
+        return None
+    message = db.session.scalar(sa.select(Message).where(
+        Message.org_id == org_id, Message.thread_id == queued.thread_id,
+        Message.id == queued.message_id))
+    if message is None or (message.routing_trace or {}).get("rule") == NEW_DEFAULT_RULE:
+        return None
+    if channel is not None and channel != channel_routes.reply_channel(message.thread_id):
+        return None
+    before = db.session.execute(sa.select(Message.channel, Message.number_id).where(
+        Message.org_id == org_id, Message.thread_id == message.thread_id, Message.id < message.id)
+        .order_by(Message.id.desc()).limit(1)).first()
+    files = media.for_messages(org_id, [message.id]) if message.num_media else {}
+    return Appended(message, before is None or _line_key(*before) != _line_key(
+        message.channel, message.number_id), Timeline([message], None, files))
+
+
+def _line_key(channel: str, number_id: int | None):
+    """What the timeline says a message went on: the number by SMS and WhatsApp, else the
+    channel (templates/inbox/thread.html says "Sent from" when it changes)."""
+    return number_id if channel in ("sms", "whatsapp") else channel

@@ -31,6 +31,7 @@ from pawline.models import (
 )
 from pawline.phones import client_name
 
+NEW_DEFAULT_RULE = 4  # the rule whose number becomes the thread's default as a message is sent
 RULES = {
     1: "active assignment window",
     2: "the line the client texted",
@@ -190,7 +191,7 @@ def plan_route(org_id: int, thread_id: int, now: datetime | None = None) -> Rout
 
     pool = _free_pool_number(org_id)
     if pool is not None:
-        return route(4, pool, f"a free pool line, which {client} keeps from now on.",
+        return route(NEW_DEFAULT_RULE, pool, f"a free pool line, which {client} keeps from now on.",
                      becomes_default=True)
     steps.append("No active pool number is free.")
 

@@ -131,6 +131,28 @@ document.addEventListener("scroll", () => {
   if (tl && pill && !pill.hidden && atNewest(tl)) hidePill();
 }, true);
 
+// A reply that joined the end of the timeline (blueprints/inbox_send.py `_appended`): the
+// sender sees it, its photos leave the picker, and the reply box is ready for the next one. A
+// live refresh that already brought the same message in keeps the one it brought.
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const tail = event.detail.target;
+  if (!tail.matches || !tail.matches(".timeline-tail")) return;
+  event.detail.fragment.querySelectorAll("li[id]").forEach((li) => {
+    if (document.getElementById(li.id)) li.remove();
+  });
+});
+document.addEventListener("replySent", () => {
+  const photos = document.getElementById("reply-photos");
+  if (photos && photos.value) {
+    photos.value = "";
+    photos.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  const tl = document.getElementById("timeline");
+  if (tl) showNewest(tl);
+  const reply = document.getElementById("reply-body");
+  if (reply) reply.focus({ preventScroll: true });
+});
+
 // Clear the composer after a message was sent.
 document.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.elt;

@@ -52,13 +52,18 @@
   function attach(root) {
     root.querySelectorAll(FIELDS).forEach((field) => {
       if (field.dataset.smsCounter) return;
-      const counter = document.createElement("small");
-      counter.className = "sms-length";
-      counter.id = `${field.id || "body"}-sms-length`;
+      // a reply box swapped in afresh (a reply sent) keeps the counter already under its form
+      const id = `${field.id || "body"}-sms-length`;
+      let counter = document.getElementById(id);
+      if (!counter) {
+        counter = document.createElement("small");
+        counter.className = "sms-length";
+        counter.id = id;
+        (field.closest(".field") || field.closest("form") || field).after(counter);
+      }
       field.dataset.smsCounter = counter.id;
       const described = field.getAttribute("aria-describedby");
       field.setAttribute("aria-describedby", described ? `${described} ${counter.id}` : counter.id);
-      (field.closest(".field") || field.closest("form") || field).after(counter);
       counter.textContent = describe(smsLength(field.value));
     });
   }

@@ -1,0 +1,153 @@
+"""A reply sent with htmx from a page that shows the thread's newest messages answers with only
+itself, at the end of the timeline, and a fresh reply box (blueprints/inbox_send.py). Whenever
+more of the pane changes with it, the whole pane answers, as every other action does."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from pawline import threads
+from pawline.clock import utcnow
+from pawline.db import db
+from pawline.models import Message, Thread
+from tests import factories
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        return factories.org_with_thread()
+
+
+def reply(client, thread_id: int, body: str, token: str, **fields):
+    data = {"body": body, "client_token": token, "tail": "1", "channel": "sms", **fields}
+    return client.post(f"/threads/{thread_id}/messages", data=data, headers=HX)
+
+
+def outbound_ids(app) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(Message.id).where(
+            Message.direction == "outbound").order_by(Message.id)))
+
+
+def bubble(html: str, message_id: int) -> str:
+    """The message's <li> (a text message's holds no other <li>), spaces evened out and its
+    forms' CSRF tokens (signed with the time) left out."""
+    found = re.search(rf'<li class="msg [a-z]+" id="message-{message_id}">.*?</li>', html, re.S)
+    assert found, f"message {message_id} is not on the page"
+    text = " ".join(found[0].split())
+    return re.sub(r'(name="csrf_token" type="hidden" value=)"[^"]*"', r"\1", text)
+
+
+def token_of(html: str) -> str:
+    return re.search(r'<input[^>]*id="reply-token"[^>]*>', html)[0].split('value="')[1][:32]
+
+
+def is_whole_pane(answer) -> bool:
+    html = answer.get_data(as_text=True)
+    return 'id="conversation"' in html and "HX-Reswap" not in answer.headers
+
+
+def test_the_page_says_when_it_shows_the_newest_messages(app, client, auth, world):
+    auth.sign_in(world.staff_email)
+    newest = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    assert '<input type="hidden" name="tail" value="1">' in newest
+    with app.app_context():
+        first = db.session.scalar(sa.select(Message.id))
+        empty = threads.find_or_create_thread(world.id, factories.client(world.id, "Bo"))
+        db.session.commit()
+    earlier = client.get(f"/threads/{world.thread_id}?before={first}").get_data(as_text=True)
+    nothing = client.get(f"/threads/{empty}").get_data(as_text=True)
+    assert 'name="tail"' not in earlier and 'name="tail"' not in nothing
+
+
+def test_a_reply_answers_with_only_itself_and_a_fresh_reply_box(
+        app, client, auth, world, statements):
+    auth.sign_in(world.staff_email)
+    page = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+
+    before = len(statements)
+    answer = reply(client, world.thread_id, "Rex is great!", "token-1")
+    read = len(statements) - before
+    html = answer.get_data(as_text=True)
+
+    assert answer.status_code == 200
+    assert answer.headers["HX-Reswap"] == "none"  # only the out-of-band parts are swapped
+    assert answer.headers["HX-Trigger"] == "threadsChanged"
+    assert answer.headers["HX-Trigger-After-Settle"] == "replySent"
+    [sent] = outbound_ids(app)
+    assert html.count('<ol hx-swap-oob="beforeend:.timeline-tail">') == 1
+    assert html.count('class="msg ') == 1 and "Rex is great!" in html
+    assert "Is Rex okay?" not in html and 'id="conversation"' not in html
+    assert 'id="scheduled"' not in html and "Replying from" not in html
+    box = html.split('id="reply-box"', 1)[1].split("</div>", 1)[0]
+    assert 'hx-swap-oob="true"' in box and re.search(r"<textarea[^>]*>\s*</textarea>", box)
+    assert token_of(html) not in ("token-1", token_of(page))  # a new form's token
+    assert '<div id="reply-errors" hx-swap-oob="true">' in html
+    # the message as the page itself shows it
+    shown = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    assert bubble(html, sent) == bubble(shown, sent)
+    # the whole pane reads some 40 statements: the timeline, routing, the reply box's lists
+    assert read <= 26, read
+
+
+def test_a_reply_on_another_line_says_so_as_the_page_does(app, client, auth, world):
+    now = utcnow()
+    with app.app_context():  # a sitter's window: her number answers (rule 1), not the pool's
+        factories.book_sitter(world.id, world.thread_id, world.sitter_email,
+                              now - timedelta(hours=1), now + timedelta(days=1))
+    auth.sign_in(world.staff_email)
+    client.get(f"/threads/{world.thread_id}")
+    answer = reply(client, world.thread_id, "Sam is on her way", "token-2")
+    assert not is_whole_pane(answer)
+    sent = outbound_ids(app)[-1]
+    html = answer.get_data(as_text=True)
+    assert "Sent from" in bubble(html, sent)
+    shown = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    assert bubble(html, sent) == bubble(shown, sent)
+
+
+def test_the_same_form_sent_twice_answers_the_pane_with_the_message_once(
+        app, client, auth, world):
+    auth.sign_in(world.staff_email)
+    assert not is_whole_pane(reply(client, world.thread_id, "Once", "token-3"))
+    again = reply(client, world.thread_id, "Once", "token-3")
+    assert is_whole_pane(again) and again.status_code == 200
+    assert len(outbound_ids(app)) == 1
+    assert again.get_data(as_text=True).count(">Once</div>") == 1
+
+
+def test_a_page_of_earlier_messages_gets_the_whole_pane(app, client, auth, world):
+    auth.sign_in(world.staff_email)
+    answer = reply(client, world.thread_id, "From an earlier page", "token-4", tail="")
+    assert is_whole_pane(answer) and "From an earlier page" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", ["closed", "snoozed"])
+def test_a_reply_to_a_thread_that_is_not_open_gets_the_whole_pane(
+        app, client, auth, world, status):
+    with app.app_context():
+        db.session.execute(sa.update(Thread).values(
+            status=status, snoozed_until=utcnow() + timedelta(days=1) if status == "snoozed"
+            else None))
+        db.session.commit()
+    auth.sign_in(world.staff_email)
+    answer = reply(client, world.thread_id, "Back to you", "token-5")
+    assert is_whole_pane(answer) and "Back to you" in answer.get_data(as_text=True)
+
+
+def test_a_number_that_becomes_the_threads_default_gets_the_whole_pane(
+        app, client, auth, world):
+    with app.app_context():  # her thread has no message yet: a free pool number is chosen
+        empty = threads.find_or_create_thread(
+            world.id, factories.client(world.id, "Bo", factories.phone()))
+        db.session.commit()
+    auth.sign_in(world.staff_email)
+    answer = reply(client, empty, "Hello Bo", "token-6")  # a tail it cannot have: not trusted
+    html = answer.get_data(as_text=True)
+    assert is_whole_pane(answer) and "Hello Bo" in html
+    assert "keeps hearing from the line this thread used" in html  # the reply box's new reason
