@@ -127,6 +127,26 @@ def poll():
 POLL_OVERLAP = timedelta(seconds=5)
 
 
+def _timeline(thread: Thread, before_id: int | None = None) -> dict:
+    """What the timeline and the scheduled replies beside it show: all a live refresh draws."""
+    # Polls ask what changed since a little before this read: a status committed while the page
+    # was read shows on the next poll instead of never.
+    shown_at = utcnow() - POLL_OVERLAP
+    timeline = inbox.timeline(g.org.id, thread.id, before_id)
+    grouped = conversations.group(conversations.of_thread(g.org.id, thread.id), timeline.items)
+    return {
+        "thread": thread, "shown_at": shown_at, "timeline": timeline, "now": utcnow(),
+        "lines": org_lines(g.org.id), "conversations": grouped,
+        "expand_conversation": id_arg("conversation"),
+        "authors": people.author_names(g.org.id, timeline.items),
+        "scheduled": scheduled.for_thread(g.org.id, thread.id),
+        "local_input": local_input_value, "zone": org_zone(),
+        "can_manage": current_user.role in STAFF, "can_retry": delivery.can_retry,
+        "can_cancel": delivery.can_cancel, "is_photo": media.is_photo,
+        "file_name": media.display_name,
+    }
+
+
 def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | None = None,
                   before_id: int | None = None, note_form=None,
                   note_error: str | None = None, schedule_error: str | None = None,
@@ -146,35 +166,22 @@ def _conversation(thread: Thread, form: ReplyForm | None = None, error: str | No
             route = plan_route(g.org.id, thread.id)
         except NoSendingNumber as refused:
             route_error = refused
-    # Polls ask what changed since a little before this read: a status committed while the page
-    # was read shows on the next poll instead of never.
-    shown_at = utcnow() - POLL_OVERLAP
-    timeline = inbox.timeline(g.org.id, thread.id, before_id)
-    grouped = conversations.group(conversations.of_thread(g.org.id, thread.id), timeline.items)
     form = form or ReplyForm(formdata=None, client_token=_new_token())
     staff = current_user.role in STAFF
     return {
+        **_timeline(thread, before_id),
         "saved_replies": saved_replies.list_saved_replies(g.org.id), "variables": VARIABLES,
         "unfilled": {n: saved_replies.WHY_UNFILLED[n]
                      for n in saved_replies.unfilled_variables(form.body.data or "")},
         "teammates": assignment.teammates(g.org.id) if staff else [],
-        "scheduled": scheduled.for_thread(g.org.id, thread.id),
-        "schedule_error": schedule_error, "local_input": local_input_value, "zone": org_zone(),
-        "thread": thread, "client": client, "contacts": contacts, "shown_at": shown_at,
+        "schedule_error": schedule_error, "client": client, "contacts": contacts,
         "opted_out": consent.opted_out_phones(g.org.id, [c.e164 for c in contacts]),
-        "timeline": timeline, "lines": org_lines(g.org.id),
-        "conversations": grouped, "expand_conversation": id_arg("conversation"),
-        "authors": people.author_names(g.org.id, timeline.items),
         "windows": windows_for_thread(g.org.id, thread.id),
-        "route": route, "route_error": route_error, "now": utcnow(),
-        "reply_channels": reply_channels,
+        "route": route, "route_error": route_error, "reply_channels": reply_channels,
         "reply_channel": (sent_on if sent_on in reply_channels
                           else channel_routes.reply_channel(thread.id)),
         "form": form, "form_error": error, "snooze_form": SnoozeForm(formdata=None),
         "note_form": note_form or NoteForm(formdata=None), "note_error": note_error,
-        "can_manage": staff, "can_retry": delivery.can_retry,
-        "can_cancel": delivery.can_cancel, "is_photo": media.is_photo,
-        "file_name": media.display_name,
     }
 
 
@@ -210,10 +217,10 @@ def poll_thread(thread_id: int):
             g.org.id, thread.id, id_arg("first", 0), id_arg("after", 0), since):
         return "", 204
     threads.mark_read(g.org.id, thread.id)
-    context = _conversation(thread)
     if wants_fragment():  # and the scheduled replies beside it, swapped in out of band
-        return render_blocks("inbox/thread.html", ["timeline", "scheduled"], oob=True, **context)
-    return render("inbox/thread.html", "timeline", **context)
+        return render_blocks("inbox/thread.html", ["timeline", "scheduled"], oob=True,
+                             **_timeline(thread))
+    return render("inbox/thread.html", "timeline", **_conversation(thread))
 
 
 def thread_pane(thread: Thread, status: int = 200, **context):
