@@ -65,25 +65,29 @@ def run_sql(statement: str, params: dict | None = None) -> psycopg.Cursor:
     session = db.session()
     session.flush()  # rows the session holds unsent are visible to the statement, as usual
     try:
-        return _driver_connection(session).cursor(row_factory=namedtuple_row).execute(
+        return driver_connection(session).cursor(row_factory=namedtuple_row).execute(
             statement, params)
     except psycopg.Error as error:
         raise DBAPIError.instance(statement, params, error, psycopg.Error) from None
 
 
-def _driver_connection(session) -> psycopg.Connection:
-    """The psycopg connection under the session's transaction, looked up once a transaction
-    (through the session it costs as much CPU as a short statement's round trip)."""
+_DRIVER = "pawline.db driver connection"  # session.info's key: (transaction, connection)
+
+
+def driver_connection(session=None) -> psycopg.Connection:
+    """The psycopg connection under the session's transaction (begun if there is none), looked
+    up once a transaction: through the session it costs as much CPU as a short statement's
+    round trip. For fixed SQL (`run_sql`) and for procrastinate's defers, which commit with the
+    session's rows."""
+    session = session or db.session()
     transaction = session.get_transaction()
     known = session.info.get(_DRIVER)
     if known is not None and transaction is not None and known[0] is transaction:
         return known[1]
     connection = session.connection().connection.driver_connection
+    # the transaction session.connection() stands in, begun just now when there was none
     session.info[_DRIVER] = (session.get_transaction(), connection)
     return connection
-
-
-_DRIVER = "pawline.db driver connection"  # session.info's key: (transaction, connection)
 
 
 def refuse_dead_connections(engine: Engine) -> None:

@@ -26,7 +26,7 @@ from procrastinate.worker import Worker
 
 from pawline import delivery, media, media_fetch, numbers, rate_limits, sessions, threads
 from pawline.clock import utcnow
-from pawline.db import db
+from pawline.db import db, driver_connection
 from pawline.providers import provider_from_config
 
 log = logging.getLogger("pawline.jobs")
@@ -74,7 +74,7 @@ def defer_delivery(message_id: int, status_callback: str | None = None,
 
     A message's jobs share one lock, so procrastinate never runs two of them at once.
     """
-    connection = db.session.connection().connection.driver_connection
+    connection = driver_connection()
     with db.session.begin_nested():  # a failing defer must not abort the caller's transaction
         configure_task(
             name=deliver_message.name, job_manager=_deferrer, connection=connection,
@@ -91,7 +91,7 @@ def fetch_attachment(attachment_id: int) -> None:
 
 def defer_fetch(attachment_id: int, at: datetime | None = None) -> None:
     """Queue a fetch job in the session's transaction: it commits with its attachment row."""
-    connection = db.session.connection().connection.driver_connection
+    connection = driver_connection()
     with db.session.begin_nested():
         configure_task(
             name=fetch_attachment.name, job_manager=_deferrer, connection=connection,
