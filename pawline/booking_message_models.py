@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pawline.db import db
-from pawline.desk_models import BODY_MAX, UNKNOWN_VARIABLE_SQL
+from pawline.model_base import BODY_MAX, UNKNOWN_VARIABLE_SQL
 from pawline.models import TenantScoped, _created, _pk, _tenant_fk
 
 KINDS = ("confirmation", "reminder")

@@ -8,18 +8,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pawline.db import db
+from pawline.model_base import BODY_MAX, UNKNOWN_VARIABLE_SQL
 from pawline.models import (
     UNFILLED_VARIABLE_SQL,
-    VARIABLES,
     TenantScoped,
     _created,
     _pk,
     _tenant_fk,
 )
 
-# {word} that is not one of VARIABLES: PostgreSQL's regular expressions have lookahead.
-UNKNOWN_VARIABLE_SQL = rf"\{{(?!({'|'.join(VARIABLES)})\}})[A-Za-z_][A-Za-z0-9_]*\}}"
-NAME_MAX, BODY_MAX, NOTE_MAX = 80, 1600, 2000
+NAME_MAX, NOTE_MAX = 80, 2000
 
 
 class SavedReply(TenantScoped, db.Model):

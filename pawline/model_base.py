@@ -16,6 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 VARIABLES = ("client_first_name", "client_name", "sitter_name", "booking_start", "booking_end",
              "business_name")
 UNFILLED_VARIABLE_SQL = rf"\{{({'|'.join(VARIABLES)})\}}"
+# {word} that is not one of VARIABLES: PostgreSQL's regular expressions have lookahead. Here,
+# with the most a saved or automatic message may say, for the tables of both.
+UNKNOWN_VARIABLE_SQL = rf"\{{(?!({'|'.join(VARIABLES)})\}})[A-Za-z_][A-Za-z0-9_]*\}}"
+BODY_MAX = 1600
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
