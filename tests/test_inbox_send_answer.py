@@ -34,13 +34,19 @@ def outbound_ids(app) -> list[int]:
             Message.direction == "outbound").order_by(Message.id)))
 
 
+def unsigned(html: str) -> str:
+    """`html` with its spaces evened out and its forms' CSRF tokens, which are signed with the
+    second they were made in, left out."""
+    text = re.sub(r'(name="csrf_token" value=)"[^"]*"', r"\1", " ".join(html.split()))
+    assert 'name="csrf_token" value="' not in text
+    return text
+
+
 def bubble(html: str, message_id: int) -> str:
-    """The message's <li> (a text message's holds no other <li>), spaces evened out and its
-    forms' CSRF tokens (signed with the time) left out."""
+    """The message's <li> (a text message's holds no other <li>), unsigned."""
     found = re.search(rf'<li class="msg [a-z]+" id="message-{message_id}">.*?</li>', html, re.S)
     assert found, f"message {message_id} is not on the page"
-    text = " ".join(found[0].split())
-    return re.sub(r'(name="csrf_token" type="hidden" value=)"[^"]*"', r"\1", text)
+    return unsigned(found[0])
 
 
 def token_of(html: str) -> str:
@@ -154,12 +160,10 @@ def test_a_number_that_becomes_the_threads_default_gets_the_whole_pane(
 
 
 def drawn(html: str, start: str, end: str) -> str:
-    """The part of a page from `start` to `end`, as a live refresh swaps it: spaces evened out,
-    the time it asks about next, out-of-band marks and CSRF tokens left out."""
-    part = start + html.split(start, 1)[1].split(end, 1)[0]
-    part = re.sub(r"since=[^\"&]+", "since=", " ".join(part.split()))
-    part = part.replace(' hx-swap-oob="true"', "")
-    return re.sub(r'(name="csrf_token" type="hidden" value=)"[^"]*"', r"\1", part)
+    """The part of a page from `start` to `end`, as a live refresh swaps it, unsigned: the
+    time it asks about next and the out-of-band marks left out too."""
+    part = unsigned(start + html.split(start, 1)[1].split(end, 1)[0])
+    return re.sub(r"since=[^\"&]+", "since=", part).replace(' hx-swap-oob="true"', "")
 
 
 def test_a_live_refresh_draws_the_timeline_as_the_page_does_from_fewer_statements(
