@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from pawline.channel_routes import LABELS
 from pawline.clock import utcnow
+from pawline.inbox import by_phone, line_key
 from pawline.phones import client_name, display_phone
 from pawline.sentences import event_sentence
 
@@ -104,8 +105,14 @@ def channel_name(channel: str | None) -> str:
     return LABELS.get(channel or "sms", channel or "")
 
 
+def message_line(message) -> int | str:
+    """What a message went on, as the timeline compares it with the message before."""
+    return line_key(message.channel, message.number_id)
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(phone=display_phone, localtime=localtime, ago=ago,
                                  linkify=linkify, client_name=client_name,
                                  event_text=event_text, filesize=filesize,
-                                 channel_name=channel_name, whole_phones=whole_phones)
+                                 channel_name=channel_name, whole_phones=whole_phones,
+                                 line_key=message_line, by_phone=by_phone)

@@ -62,8 +62,8 @@ def _appended(org_id: int, appended: inbox.Appended):
     message = appended.message
     body = render_block(
         "inbox/thread.html", "sent", oob=True, item=message, timeline=appended.timeline,
-        line_changed=appended.line_changed, by_phone=message.channel in ("sms", "whatsapp"),
-        lines=org_lines(org_id), authors=people.author_names(org_id, [message]),
+        line_changed=appended.line_changed, lines=org_lines(org_id),
+        authors=people.author_names(org_id, [message]),
         can_retry=delivery.can_retry, can_cancel=delivery.can_cancel, is_photo=media.is_photo,
         file_name=media.display_name, form=ReplyForm(formdata=None, client_token=_new_token()),
         variables=VARIABLES, unfilled={})

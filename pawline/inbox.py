@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from pawline import channel_routes, media
+from pawline.channel_models import PHONE_CHANNELS
 from pawline.consent_models import PhoneConsent
 from pawline.db import db
 from pawline.desk_models import ScheduledMessage, ThreadNote
@@ -250,11 +251,17 @@ def appended_reply(org_id: int, queued, was_open: bool, channel: str | None) -> 
         Message.org_id == org_id, Message.thread_id == message.thread_id, Message.id < message.id)
         .order_by(Message.id.desc()).limit(1)).first()
     files = media.for_messages(org_id, [message.id]) if message.num_media else {}
-    return Appended(message, before is None or _line_key(*before) != _line_key(
+    return Appended(message, before is None or line_key(*before) != line_key(
         message.channel, message.number_id), Timeline([message], None, files))
 
 
-def _line_key(channel: str, number_id: int | None):
+def line_key(channel: str, number_id: int | None):
     """What the timeline says a message went on: the number by SMS and WhatsApp, else the
-    channel (templates/inbox/thread.html says "Sent from" when it changes)."""
-    return number_id if channel in ("sms", "whatsapp") else channel
+    channel. The timeline (templates/inbox/thread.html, filter `line_key`) says so again when
+    it changes: "Sent from" a number, or "Sent on" a channel."""
+    return number_id if by_phone(channel) else channel
+
+
+def by_phone(channel: str) -> bool:
+    """A channel whose messages go on one of our numbers (SMS, WhatsApp)."""
+    return channel in PHONE_CHANNELS
