@@ -40,9 +40,11 @@ class Senders:
 
 
 def seed_senders(db_url: str, slug: str, clients: int, pool: str,
-                 first_phone: int = 0) -> Senders:
-    """A new organization in a migrated database: owner, pool number, clients with threads."""
-    from pawline import accounts, numbers
+                 first_phone: int = 0, texted: bool = False) -> Senders:
+    """A new organization in a migrated database: owner, pool number, clients with threads.
+    `texted`: each client has texted the pool number once (pawline.inbound, as the webhook
+    stores it), so a reply is an answer on the line the client wrote to, as staff replies are."""
+    from pawline import accounts, inbound, numbers
     from pawline.db import db
 
     app = bench_app(db_url)
@@ -65,6 +67,9 @@ def seed_senders(db_url: str, slug: str, clients: int, pool: str,
             RETURNING id
         """), {"org": org_id, "n": clients, "first": first_phone}).all()
         db.session.commit()
+        for n in range(1, clients + 1) if texted else ():
+            inbound.receive_sms(pool, f"+1628{7000000 + first_phone + n}", "Hi, a question",
+                                f"SM{n:032x}")
         db.engine.dispose()
     return Senders(db_url, org_id, user_id, slug, sorted(thread_ids))
 
