@@ -69,7 +69,7 @@ def seed_senders(db_url: str, slug: str, clients: int, pool: str,
         db.session.commit()
         for n in range(1, clients + 1) if texted else ():
             inbound.receive_sms(pool, f"+1628{7000000 + first_phone + n}", "Hi, a question",
-                                f"SM{n:032x}")
+                                f"SMseed{slug[:4]}{n:024x}")  # none of the load's SIDs
         db.engine.dispose()
     return Senders(db_url, org_id, user_id, slug, sorted(thread_ids))
 
