@@ -5,6 +5,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, flash, g, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -197,6 +198,10 @@ def _init_login(app: Flask) -> None:
         if current_user.is_authenticated:
             scope_session(db.session, current_user.org_id)
             g.org = db.session.get(Organization, current_user.org_id)
+            # read now: a commit expires g.org and current_user, and reading them after it
+            # (the page's times, the request's log line) would load each again
+            g.org_zone = ZoneInfo(g.org.timezone)
+            g.signed_in = (current_user.org_id, current_user.id)
 
 
 def _start_worker_with_first_request(app: Flask) -> None:

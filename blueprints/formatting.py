@@ -13,10 +13,12 @@ from pawline.inbox import by_phone, line_key
 from pawline.phones import client_name, display_phone
 from pawline.sentences import event_sentence
 
+UTC = ZoneInfo("UTC")
+
 
 def org_zone() -> ZoneInfo:
-    org = g.get("org")
-    return ZoneInfo(org.timezone if org else "UTC")
+    """The signed-in organization's zone, read as the request began (app.py); else UTC."""
+    return g.get("org_zone") or UTC
 
 
 def localtime(dt: datetime | None, fmt: str = "%b %d, %I:%M %p") -> str:

@@ -66,8 +66,9 @@ def _finish(response):
 
 
 def _log_line(status: int, seconds: float) -> None:
-    user = g.get("_login_user")  # Flask-Login's user, if this request loaded one: never a query
-    org_id = getattr(user, "org_id", None) if getattr(user, "is_authenticated", False) else None
+    # who signed in, as read when the request began (app.py): the user row itself may have
+    # expired in a commit since, and reading it here would load it again
+    org_id, user_id = g.get("signed_in") or (None, None)
     fields = {
         "request_id": request_id(),
         "method": request.method,
@@ -76,7 +77,7 @@ def _log_line(status: int, seconds: float) -> None:
         "status": status,
         "duration_ms": round(seconds * 1000, 1),
         "org": org_id if org_id is not None else "-",
-        "user": user.id if org_id is not None else "-",
+        "user": user_id if org_id is not None else "-",
     }
     level = logging.DEBUG if request.endpoint in QUIET and status < 400 else logging.INFO
     log.log(level, " ".join(f"{key}={_value(value)}" for key, value in fields.items()),

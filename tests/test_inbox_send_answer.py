@@ -2,8 +2,10 @@
 itself, at the end of the timeline, and a fresh reply box (blueprints/inbox_send.py). Whenever
 more of the pane changes with it, the whole pane answers, as every other action does."""
 
+import logging
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +13,7 @@ import sqlalchemy as sa
 from pawline import threads
 from pawline.clock import utcnow
 from pawline.db import db
-from pawline.models import Message, Thread
+from pawline.models import Message, Organization, Thread, User
 from tests import factories
 
 HX = {"HX-Request": "true"}
@@ -98,7 +100,33 @@ def test_a_reply_answers_with_only_itself_and_a_fresh_reply_box(
     shown = client.get(f"/threads/{world.thread_id}").get_data(as_text=True)
     assert bubble(html, sent) == bubble(shown, sent)
     # the whole pane reads some 40 statements: the timeline, routing, the reply box's lists
-    assert read <= 26, read
+    assert read <= 22, read
+
+
+def test_after_its_commit_a_reply_loads_neither_its_organization_nor_its_user_again(
+        app, client, auth, world, statements, caplog):
+    """The commit expires g.org and current_user: the answer's times and the request's log
+    line use what was read of them as the request began (app.py)."""
+    auth.sign_in(world.staff_email)
+    caplog.set_level(logging.INFO, logger="pawline.request")
+    before = len(statements)
+    answer = reply(client, world.thread_id, "Rex is great!", "token-1")
+    assert answer.status_code == 200 and "HX-Reswap" in answer.headers
+    sent = [" ".join(s.split()) for s in statements[before:]]
+    after = sent[next(i for i, s in enumerate(sent) if s.startswith("INSERT INTO message")):]
+    reloaded = ("FROM organization", "FROM app_user WHERE app_user.id =")
+    assert not [s for s in after if any(again in s for again in reloaded)]
+    [line] = [r for r in caplog.records if r.name == "pawline.request"]
+    with app.app_context():
+        staff = db.session.scalar(sa.select(User.id).where(User.email == world.staff_email))
+    assert (line.request["org"], line.request["user"]) == (world.id, staff)
+    with app.app_context():  # the answer's time is in the organization's zone, not UTC's
+        created = db.session.scalar(sa.select(Message.created_at).where(
+            Message.direction == "outbound"))
+        zone = ZoneInfo(db.session.get(Organization, world.id).timezone)
+    assert zone.key != "UTC"
+    assert f"<span>{created.astimezone(zone).strftime('%b %-d, %-I:%M %p')}</span>" in (
+        answer.get_data(as_text=True))
 
 
 def test_a_reply_on_another_line_says_so_as_the_page_does(app, client, auth, world):
