@@ -46,6 +46,10 @@ def run(server_url: str, settings: dict | None = None) -> dict:
     return result
 
 
+def _each(rates: list[float]) -> str:
+    return ", ".join(f"{rate:.0f}" for rate in rates)
+
+
 def _met(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
@@ -67,7 +71,9 @@ def rows(result: dict) -> list[tuple]:
          f"{alone['ratio']:.2f} / {loaded['ratio']:.2f}",
          f"target >= 0.4 with sends: {_met(loaded['ratio'] >= 0.4)}; inbound "
          f"{alone['rate']:.0f} / {loaded['rate']:.0f} msg/s, ceiling "
-         f"{mixed['ceiling_rate']:.0f} msg/s"),
+         f"{mixed['ceiling_rate']:.0f} msg/s (medians; by round, in the order run: alone "
+         f"{_each(alone['rates'])}, ceiling {_each(mixed['ceiling_rates'])}, with sends "
+         f"{_each(loaded['rates'])})"),
         ("Jobs, mixed: staff sends during the load",
          f"{sent} sent via the web",
          f"{work['staff']} staff at {rate:g}/s in all, HTTP {mixed['send_statuses']}, "
