@@ -52,14 +52,17 @@
   function attach(root) {
     root.querySelectorAll(FIELDS).forEach((field) => {
       if (field.dataset.smsCounter) return;
-      // a reply box swapped in afresh (a reply sent) keeps the counter already under its form
+      // a reply box swapped in afresh (a reply sent) keeps the counter already under its row
       const id = `${field.id || "body"}-sms-length`;
       let counter = document.getElementById(id);
       if (!counter) {
         counter = document.createElement("small");
         counter.className = "sms-length";
         counter.id = id;
-        (field.closest(".field") || field.closest("form") || field).after(counter);
+        // under the reply's row (its box, the camera and Send), not under the whole form,
+        // where "Send later" comes between them; the dialog's under its field
+        (field.closest(".composer-row") || field.closest(".field") || field.closest("form")
+          || field).after(counter);
       }
       field.dataset.smsCounter = counter.id;
       const described = field.getAttribute("aria-describedby");

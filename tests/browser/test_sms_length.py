@@ -51,6 +51,12 @@ def test_the_reply_box_shows_length_and_parts_as_you_type(live_app, live_url, pa
     reply = page.get_by_label("Reply")
     counter = page.locator(".composer .sms-length")
 
+    # under the reply's row, before "Send later": not at the foot of the form, past it
+    row, later = (page.locator(".composer-row").bounding_box(),
+                  page.locator("details.send-later").bounding_box())
+    top = counter.bounding_box()["y"]
+    assert row["y"] + row["height"] <= top < later["y"], (row, top, later)
+
     reply.fill(A * 160)
     expect(counter).to_have_text("160 / 160 · 1 SMS")
     reply.fill(A * 161)
