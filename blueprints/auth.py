@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -76,6 +76,7 @@ def sign_in():
         if user is not None:
             session.clear()  # a new session on sign-in (no fixation)
             login_user(user)
+            g.signed_in = (user.org_id, user.id)  # the request's log line names who signed in
             session.permanent = True
             session[SESSION_TOKEN] = sessions.start_session(user, utcnow())
             return redirect(_safe_next(request.args.get("next")) or home_for(user))

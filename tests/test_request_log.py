@@ -38,6 +38,17 @@ def test_each_request_logs_one_line_with_its_fields(client, auth, app, caplog):
         f"status=200 duration_ms={fields['duration_ms']} org={org.id} user={fields['user']}")
 
 
+def test_signing_in_logs_who_signed_in(client, app, caplog):
+    with app.app_context():
+        org = factories.org()
+        owner = (org.id, org.owner_user_id)
+    caplog.set_level(logging.INFO, logger="pawline.request")
+    client.post("/sign-in", data={"email": org.owner_email, "password": factories.PASSWORD})
+    [line] = [r for r in request_lines(caplog) if r.request["endpoint"] == "auth.sign_in"]
+    assert line.request["status"] == 302
+    assert (line.request["org"], line.request["user"]) == owner
+
+
 def test_a_request_without_a_user_logs_dashes(client, caplog):
     caplog.set_level(logging.INFO, logger="pawline.request")
     client.get("/no-such-page")
