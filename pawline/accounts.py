@@ -96,8 +96,8 @@ def _count_attempt(key: str, address: str | None, per_address: int,
     failures, started = _count_for_email(key, now)
     db.session.commit()
     if failures > MAX_FAILED_SIGN_INS:
-        seconds = math.ceil((started + SIGN_IN_WINDOW - now).total_seconds())
-        raise _refusal("for this email", max(1, seconds))
+        raise _refusal("for this email",
+                       rate_limits.wait_seconds(started + SIGN_IN_WINDOW - now, SIGN_IN_WINDOW))
     return by_address
 
 

@@ -24,14 +24,22 @@ class Count:
     hits: int  # this one included
     limit: int
     window_ends_at: datetime
+    window: timedelta
 
     @property
     def over(self) -> bool:
         return self.hits > self.limit
 
     def retry_after(self, now: datetime) -> int:
-        """Whole seconds until the window ends (at least 1): for a Retry-After header."""
-        return max(1, math.ceil((self.window_ends_at - now).total_seconds()))
+        """Whole seconds until the window ends (at least 1): for a Retry-After header. Never
+        more than the window: a request counted at the same time may have started it with a
+        clock read a moment after this one's `now`."""
+        return wait_seconds(self.window_ends_at - now, self.window)
+
+
+def wait_seconds(left: timedelta, window: timedelta) -> int:
+    """`left` of a window as whole seconds to wait: at least 1, at most the window's length."""
+    return max(1, min(math.ceil(window.total_seconds()), math.ceil(left.total_seconds())))
 
 
 # One statement, fixed SQL (pawline.db.run_sql): every webhook request runs it.
@@ -51,7 +59,7 @@ def count(scope: str, key: str, limit: int, window: timedelta, now: datetime) ->
     requests counted in their own transactions take turns)."""
     row = run_sql(COUNT_HIT, {"scope": scope, "key": key, "now": now,
                               "ends": now + window}).fetchone()
-    return Count(row.hits, limit, row.window_ends_at)
+    return Count(row.hits, limit, row.window_ends_at, window)
 
 
 def give_back(scope: str, key: str, counted: Count) -> None:

@@ -40,6 +40,27 @@ def test_many_emails_from_one_address_are_refused_past_the_limit(ctx):
     assert e.value.retry_after == SIGN_IN_WINDOW.total_seconds()
 
 
+def test_retry_after_is_never_longer_than_the_window(ctx, org):
+    """Concurrent requests each read the clock first: the one that starts a window may have
+    read it a moment after one refused in it (CI once saw Retry-After 901 of a 900 s window)."""
+    later = NOW + timedelta(milliseconds=700)
+    for n in range(LIMIT):  # these started the address's window and the email's
+        authenticate(org.staff_email, "wrong", now=later, address=f"192.0.2.{n}")
+        authenticate(f"victim{n}@example.com", "wrong", now=later, address=SPRAYER,
+                     per_address=LIMIT)
+    window = SIGN_IN_WINDOW.total_seconds()
+
+    with pytest.raises(TooManySignIns) as by_address:
+        authenticate("victim99@example.com", "wrong", now=NOW, address=SPRAYER,
+                     per_address=LIMIT)
+    authenticate(org.staff_email, "wrong", now=later, address="192.0.2.200")
+    with pytest.raises(TooManySignIns) as by_email:
+        authenticate(org.staff_email, "wrong", now=NOW, address="192.0.2.201")
+
+    assert by_address.value.retry_after == by_email.value.retry_after == window
+    assert rate_limits.wait_seconds(timedelta(seconds=0.2), SIGN_IN_WINDOW) == 1
+
+
 def test_a_refused_address_gets_no_password_checked_not_even_a_right_one(ctx, org):
     spray(SPRAYER, LIMIT)
 
